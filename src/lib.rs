@@ -1,0 +1,2 @@
+//! esim-bridge (crate docs are written as the modules land).
+#![forbid(unsafe_code)]
