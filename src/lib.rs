@@ -1,2 +1,4 @@
 //! esim-bridge (crate docs are written as the modules land).
 #![forbid(unsafe_code)]
+
+pub mod event;

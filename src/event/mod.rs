@@ -1,0 +1,19 @@
+//! The event core: schema, normalisation and redaction. Pure functions, no I/O.
+//!
+//! Both ingest adapters (webhook and poller) turn what they observed into [`Event`]s here, so
+//! the same lifecycle transition gets the same id, subject and payload whichever source saw it.
+
+pub mod key;
+pub mod lifecycle;
+pub mod normalise;
+pub mod order;
+pub mod redact;
+pub mod schema;
+
+pub use key::{EventKey, KeyError};
+pub use lifecycle::EventType;
+pub use order::{Decimal, OrderData};
+pub use schema::{Event, Source, SCHEMA_VERSION};
+
+#[cfg(test)]
+pub(crate) mod tests;

@@ -1,0 +1,160 @@
+//! From what a source observed to the events it implies, in causal order.
+//!
+//! - [`parse_envelope`] + [`from_webhook`]: the provider's webhook envelope.
+//! - [`from_snapshots`]: the poller's diff of two order snapshots.
+//!
+//! Both emit the missing earlier steps of the chain `delivered < installed < activated <
+//! depleted` before the observed one, marked `inferred`. Re-emitting a step that was already
+//! published is harmless: the publisher stores one message per subject.
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use time::OffsetDateTime;
+
+use super::lifecycle::EventType;
+use super::order::{format_rfc3339, normalise_rfc3339, ActivationStatus, OrderData, OrderStatus};
+use super::schema::{Event, SchemaError, Source};
+
+/// Why a webhook body cannot be normalised (all answered 400).
+#[derive(Debug, thiserror::Error)]
+pub enum NormaliseError {
+    #[error("body is not a JSON webhook envelope: {0}")]
+    Envelope(serde_json::Error),
+    #[error("`data` is not a valid order: {0}")]
+    Data(serde_json::Error),
+    #[error("`created_at` is not an RFC 3339 timestamp")]
+    CreatedAt,
+    #[error(transparent)]
+    Schema(#[from] SchemaError),
+}
+
+/// The provider's webhook envelope, with `data` left raw until the type is known.
+#[derive(Debug, Deserialize)]
+pub struct Envelope {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub created_at: String,
+    data: Box<RawValue>,
+}
+
+/// What a verified webhook turns into.
+#[derive(Debug)]
+pub enum Normalised {
+    /// Events to publish, oldest first; the last one is the webhook's own.
+    Publish(Vec<Event>),
+    /// A well-formed event of a type the bridge does not publish (vouchers, wallet, or an
+    /// `esim.*` type added after this version): acknowledged and counted, nothing published.
+    Ignored,
+}
+
+/// Parses the envelope; required fields missing or not JSON → error.
+pub fn parse_envelope(body: &[u8]) -> Result<Envelope, NormaliseError> {
+    serde_json::from_slice(body).map_err(NormaliseError::Envelope)
+}
+
+/// Normalises a verified webhook envelope.
+pub fn from_webhook(env: &Envelope) -> Result<Normalised, NormaliseError> {
+    let Some(event_type) = EventType::parse(&env.event_type) else {
+        return Ok(Normalised::Ignored);
+    };
+    let data: OrderData = serde_json::from_str(env.data.get()).map_err(NormaliseError::Data)?;
+    let created_at = normalise_rfc3339(&env.created_at).ok_or(NormaliseError::CreatedAt)?;
+    let mut events = Vec::with_capacity(4);
+    for &earlier in event_type.predecessors() {
+        let at = step_time(&data, earlier).unwrap_or_else(|| created_at.clone());
+        events.push(inferred(earlier, &data, at, Source::Webhook)?);
+    }
+    events.push(Event::new(event_type, data, created_at, Source::Webhook)?);
+    Ok(Normalised::Publish(events))
+}
+
+/// The events implied by `current` that `previous` did not already imply, oldest first.
+///
+/// `observed_at` is when the poller read `current`; it times transitions that the snapshot
+/// itself does not date.
+pub fn from_snapshots(
+    previous: Option<&OrderData>,
+    current: &OrderData,
+    observed_at: OffsetDateTime,
+) -> Result<Vec<Event>, SchemaError> {
+    let observed = format_rfc3339(observed_at).unwrap_or_default();
+    let seen_before = |t: EventType| previous.is_some_and(|p| implies(p, t));
+    let mut events = Vec::new();
+    for t in steps(current) {
+        if seen_before(t) {
+            continue;
+        }
+        let at = step_time(current, t)
+            .or_else(|| previous.is_none().then(|| current.created_at.clone()).flatten())
+            .unwrap_or_else(|| observed.clone());
+        let event = if has_evidence(current, t) {
+            Event::new(t, current.clone(), at, Source::Poll)?
+        } else {
+            inferred(t, current, at, Source::Poll)?
+        };
+        events.push(event);
+    }
+    Ok(events)
+}
+
+/// Every step a snapshot implies, oldest first.
+pub fn steps(order: &OrderData) -> Vec<EventType> {
+    match order.status {
+        Some(OrderStatus::Failed) => return vec![EventType::Failed],
+        Some(OrderStatus::Cancelled) => return vec![EventType::Cancelled],
+        _ => {}
+    }
+    let latest = [
+        EventType::Depleted,
+        EventType::Activated,
+        EventType::Installed,
+        EventType::Delivered,
+    ]
+    .into_iter()
+    .find(|t| has_evidence(order, *t));
+    match latest {
+        Some(t) => t.predecessors().iter().copied().chain([t]).collect(),
+        None => Vec::new(),
+    }
+}
+
+/// True if the snapshot implies that `t` has happened.
+pub fn implies(order: &OrderData, t: EventType) -> bool {
+    steps(order).contains(&t)
+}
+
+/// True if the snapshot shows `t` directly, not just through a later step.
+fn has_evidence(o: &OrderData, t: EventType) -> bool {
+    let activation = o.activation_status;
+    match t {
+        EventType::Delivered => o.status == Some(OrderStatus::Delivered),
+        EventType::Installed => o.is_installed == Some(true) || o.installed_at.is_some(),
+        EventType::Activated => {
+            activation == Some(ActivationStatus::Active) || o.activated_at.is_some()
+        }
+        EventType::Depleted => activation == Some(ActivationStatus::Expired),
+        EventType::Failed => o.status == Some(OrderStatus::Failed),
+        EventType::Cancelled => o.status == Some(OrderStatus::Cancelled),
+    }
+}
+
+/// The timestamp a snapshot gives for a step, if any.
+fn step_time(o: &OrderData, t: EventType) -> Option<String> {
+    match t {
+        EventType::Installed => o.installed_at.clone(),
+        EventType::Activated => o.activated_at.clone(),
+        _ => None,
+    }
+}
+
+fn inferred(
+    t: EventType,
+    data: &OrderData,
+    at: String,
+    source: Source,
+) -> Result<Event, SchemaError> {
+    let mut data = data.clone();
+    data.inferred = Some(true);
+    Event::new(t, data, at, source)
+}

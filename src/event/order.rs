@@ -1,0 +1,172 @@
+//! The order snapshot carried in every event's `data`, parsed tolerantly from the provider.
+//!
+//! This is an allowlist: only the fields below are read, so anything else the provider sends
+//! (including `activation_code` and whatever a future API adds) is dropped at parse time.
+//! Free-text fields are scrubbed of LPA-looking strings as they are read. Unknown enum values
+//! map to `UNKNOWN` instead of failing; [`OrderData::unknown_enums`] lets the caller count them.
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::value::RawValue;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use super::redact;
+
+/// Order status (`PENDING` → `DELIVERED` | `FAILED` | `CANCELLED`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum OrderStatus {
+    Pending,
+    Delivered,
+    Failed,
+    Cancelled,
+    /// A value this version does not know; the provider may add enum values at any time.
+    #[serde(other)]
+    Unknown,
+}
+
+/// eSIM activation status (`NOT_INSTALLED` → `ACTIVE` → `EXPIRED`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ActivationStatus {
+    NotInstalled,
+    Active,
+    Expired,
+    #[serde(other)]
+    Unknown,
+}
+
+/// A JSON number kept as the exact decimal text received (`4.275` stays `4.275`, `10.00`
+/// stays `10.00`): money must not pass through a float.
+#[derive(Debug, Clone)]
+pub struct Decimal(Box<RawValue>);
+
+impl Decimal {
+    /// The number's text.
+    pub fn as_str(&self) -> &str {
+        self.0.get()
+    }
+
+    /// Parses decimal text; `None` unless it is a JSON number.
+    pub fn parse(text: &str) -> Option<Self> {
+        let raw = RawValue::from_string(text.trim().to_owned()).ok()?;
+        is_json_number(raw.get()).then_some(Self(raw))
+    }
+}
+
+impl PartialEq for Decimal {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+fn is_json_number(text: &str) -> bool {
+    matches!(text.as_bytes().first(), Some(b'-' | b'0'..=b'9'))
+        && serde_json::from_str::<serde_json::Number>(text).is_ok()
+}
+
+impl<'de> Deserialize<'de> for Decimal {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = Box::<RawValue>::deserialize(d)?;
+        if is_json_number(raw.get()) {
+            Ok(Self(raw))
+        } else {
+            Err(serde::de::Error::custom("expected a number"))
+        }
+    }
+}
+
+impl Serialize for Decimal {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+/// The normalised order snapshot: the `data` of every `esim.*` event and the poller's stored
+/// snapshot. Every field is optional except the order id, because the provider's nullability
+/// is undocumented.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderData {
+    pub id: u64,
+    #[serde(default, deserialize_with = "scrubbed", skip_serializing_if = "Option::is_none")]
+    pub client_reference: Option<String>,
+    #[serde(default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    pub status: Option<OrderStatus>,
+    #[serde(default, deserialize_with = "scrubbed", skip_serializing_if = "Option::is_none")]
+    pub product_name: Option<String>,
+    #[serde(default, deserialize_with = "scrubbed", skip_serializing_if = "Option::is_none")]
+    pub country_code: Option<String>,
+    #[serde(default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    pub data_amount_gb: Option<Decimal>,
+    #[serde(default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    pub validity_days: Option<u32>,
+    #[serde(default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    pub amount: Option<Decimal>,
+    #[serde(default, deserialize_with = "scrubbed", skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    #[serde(default, deserialize_with = "scrubbed", skip_serializing_if = "Option::is_none")]
+    pub iccid: Option<String>,
+    #[serde(default, deserialize_with = "scrubbed", skip_serializing_if = "Option::is_none")]
+    pub failure_code: Option<String>,
+    #[serde(default, deserialize_with = "scrubbed", skip_serializing_if = "Option::is_none")]
+    pub failure_reason: Option<String>,
+    #[serde(default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    pub is_user_fixable: Option<bool>,
+    #[serde(default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    pub activation_status: Option<ActivationStatus>,
+    #[serde(default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    pub is_installed: Option<bool>,
+    #[serde(default, deserialize_with = "timestamp", skip_serializing_if = "Option::is_none")]
+    pub installed_at: Option<String>,
+    #[serde(default, deserialize_with = "timestamp", skip_serializing_if = "Option::is_none")]
+    pub activated_at: Option<String>,
+    /// When the order was placed (provider's `created_at`); kept for event timing.
+    #[serde(default, deserialize_with = "timestamp", skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    /// Set only on events the bridge emitted because a later step implied them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inferred: Option<bool>,
+}
+
+impl OrderData {
+    /// How many enum fields carried a value this version does not know.
+    pub fn unknown_enums(&self) -> usize {
+        usize::from(self.status == Some(OrderStatus::Unknown))
+            + usize::from(self.activation_status == Some(ActivationStatus::Unknown))
+    }
+}
+
+/// Reads an optional string and removes anything that looks like an activation code.
+fn scrubbed<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let s: Option<String> = lenient(d)?;
+    Ok(s.map(|s| redact::scrub_str(&s).into_owned()))
+}
+
+/// Reads an optional typed field; a value of the wrong type is treated as absent rather than
+/// failing the whole order (the provider's types are loosely documented).
+fn lenient<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    let raw = Option::<Box<RawValue>>::deserialize(d)?;
+    Ok(raw.and_then(|r| serde_json::from_str(r.get()).ok()))
+}
+
+/// Reads an optional RFC 3339 timestamp, normalised to UTC with a `Z`; anything unparseable
+/// is treated as absent.
+fn timestamp<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let s: Option<String> = lenient(d)?;
+    Ok(s.and_then(|s| normalise_rfc3339(&s)))
+}
+
+/// Parses RFC 3339 text and formats it back in UTC (`2026-05-15T14:30:32Z`).
+pub fn normalise_rfc3339(s: &str) -> Option<String> {
+    let t = OffsetDateTime::parse(s, &Rfc3339).ok()?;
+    format_rfc3339(t)
+}
+
+/// Formats a time as RFC 3339 UTC.
+pub fn format_rfc3339(t: OffsetDateTime) -> Option<String> {
+    t.to_offset(time::UtcOffset::UTC).format(&Rfc3339).ok()
+}

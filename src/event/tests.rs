@@ -1,0 +1,164 @@
+//! Tests of the event core as a whole: recorded payloads in, schema-valid, code-free events out.
+
+use proptest::prelude::*;
+use serde_json::{json, Value};
+use time::macros::datetime;
+
+use super::normalise::{from_snapshots, from_webhook, parse_envelope, Normalised};
+use super::redact::{find_leak, looks_like_lpa, redact_value};
+use super::{Event, EventType, OrderData};
+
+fn schema_validator() -> jsonschema::Validator {
+    let schema: Value = serde_json::from_str(include_str!("../../schema/esim-event.schema.json"))
+        .expect("schema file is JSON");
+    jsonschema::validator_for(&schema).expect("schema compiles")
+}
+
+/// Serialises events and checks each against the shipped JSON Schema.
+pub(crate) fn assert_schema_valid(events: &[Event]) {
+    let validator = schema_validator();
+    for e in events {
+        let v: Value = serde_json::from_slice(&e.to_payload().expect("payload")).expect("json");
+        let errors: Vec<String> = validator.iter_errors(&v).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{} invalid: {errors:?}\n{v}", e.id);
+    }
+}
+
+fn webhook(file: &str) -> Normalised {
+    let path = format!("{}/tests/data/{file}", env!("CARGO_MANIFEST_DIR"));
+    let body = std::fs::read(path).expect("test data");
+    from_webhook(&parse_envelope(&body).expect("envelope")).expect("normalise")
+}
+
+fn published(n: Normalised) -> Vec<Event> {
+    match n {
+        Normalised::Publish(events) => events,
+        Normalised::Ignored => panic!("expected events"),
+    }
+}
+
+#[test]
+fn delivered_webhook_drops_smuggled_codes_and_keeps_exact_amounts() {
+    let events = published(webhook("webhook_esim_delivered.json"));
+    assert_schema_valid(&events);
+    let text = String::from_utf8(events[0].to_payload().unwrap()).unwrap();
+    assert!(!text.contains("SMUGGLED"), "{text}");
+    assert!(text.contains(r#""amount":4.275"#) && text.contains(r#""data_amount_gb":1.0"#));
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn failed_webhook_without_iccid_keys_by_order_and_keeps_failure_fields() {
+    let events = published(webhook("webhook_esim_failed.json"));
+    assert_schema_valid(&events);
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].subject("esim").unwrap(), "esim.events.order-9302500.failed");
+    assert_eq!(events[0].created_at, "2026-05-15T12:31:00Z");
+    insta::assert_snapshot!(String::from_utf8(events[0].to_payload().unwrap()).unwrap());
+}
+
+#[test]
+fn activated_webhook_emits_inferred_predecessors_first() {
+    let events = published(webhook("webhook_esim_activated.json"));
+    assert_schema_valid(&events);
+    let types: Vec<_> = events.iter().map(|e| e.event_type).collect();
+    assert_eq!(types, [EventType::Delivered, EventType::Installed, EventType::Activated]);
+    assert_eq!(events[0].data.inferred, Some(true));
+    assert_eq!(events[1].created_at, "2026-05-15T15:02:10Z");
+    assert_eq!(events[2].data.inferred, None);
+}
+
+#[test]
+fn other_event_families_are_ignored_not_rejected() {
+    assert!(matches!(webhook("webhook_voucher_delivered.json"), Normalised::Ignored));
+}
+
+#[test]
+fn envelope_without_required_fields_is_an_error() {
+    assert!(parse_envelope(br#"{"id":"x","type":"esim.delivered"}"#).is_err());
+    assert!(parse_envelope(b"not json").is_err());
+    let env = parse_envelope(br#"{"id":"x","type":"esim.delivered","created_at":"yesterday","data":{"id":1}}"#)
+        .unwrap();
+    assert!(from_webhook(&env).is_err());
+}
+
+#[test]
+fn unknown_enum_values_map_to_unknown() {
+    let o: OrderData =
+        serde_json::from_value(json!({"id": 1, "status": "REFUNDING", "activation_status": 5}))
+            .unwrap();
+    assert_eq!(o.unknown_enums(), 1);
+    assert_eq!(serde_json::to_value(&o).unwrap(), json!({"id": 1, "status": "UNKNOWN"}));
+}
+
+fn order(v: Value) -> OrderData {
+    serde_json::from_value(v).expect("order")
+}
+
+#[test]
+fn snapshot_diff_emits_only_new_steps_in_causal_order() {
+    let at = datetime!(2026-05-15 15:00 UTC);
+    let pending = order(json!({"id": 5, "status": "PENDING"}));
+    let delivered = order(json!({"id": 5, "status": "DELIVERED", "iccid": "8944",
+        "activation_status": "NOT_INSTALLED", "is_installed": false}));
+    let active = order(json!({"id": 5, "status": "DELIVERED", "iccid": "8944",
+        "activation_status": "ACTIVE", "activated_at": "2026-05-15T16:00:00Z"}));
+    assert!(from_snapshots(None, &pending, at).unwrap().is_empty());
+    let first = from_snapshots(Some(&pending), &delivered, at).unwrap();
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0].created_at, "2026-05-15T15:00:00Z");
+    let next = from_snapshots(Some(&delivered), &active, at).unwrap();
+    let types: Vec<_> = next.iter().map(|e| (e.event_type, e.data.inferred)).collect();
+    assert_eq!(types, [(EventType::Installed, Some(true)), (EventType::Activated, None)]);
+    assert!(from_snapshots(Some(&active), &active, at).unwrap().is_empty());
+    assert_schema_valid(&next);
+}
+
+/// Arbitrary JSON trees, with LPA codes and secret keys planted at random depths.
+fn arb_tree() -> impl Strategy<Value = Value> {
+    let lpa = "[a-z0-9]{0,6}(LPA|lpa|Lpa):1\\$[a-z.]{1,12}\\$[A-Z0-9-]{1,16}[ a-z]{0,4}";
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        "[ -~]{0,12}".prop_map(Value::from),
+        lpa.prop_map(Value::from),
+    ];
+    let key = prop_oneof![
+        "[a-z_]{1,10}",
+        Just("activation_code".to_owned()),
+        Just("QR_CODE".to_owned()),
+        Just("Lpa".to_owned()),
+    ];
+    leaf.prop_recursive(4, 48, 6, move |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::from),
+            prop::collection::btree_map(key.clone(), inner, 0..6)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+proptest! {
+    #[test]
+    fn no_lpa_survives_redaction_whatever_the_shape(mut tree in arb_tree()) {
+        redact_value(&mut tree);
+        prop_assert_eq!(find_leak(&tree), None);
+        prop_assert!(!looks_like_lpa(&tree.to_string()));
+    }
+
+    #[test]
+    fn no_lpa_survives_normalisation_whatever_the_data(extra in arb_tree(), reference in "[ -~]{0,8}LPA:1\\$h\\$[A-Z]{3}") {
+        let mut data = json!({"id": 1, "status": "DELIVERED", "iccid": "8901", "client_reference": reference});
+        if let (Value::Object(d), Value::Object(more)) = (&mut data, &extra) {
+            for (k, v) in more { d.entry(k.clone()).or_insert(v.clone()); }
+        }
+        let body = json!({"id": "e", "type": "esim.delivered", "created_at": "2026-01-01T00:00:00Z", "data": data});
+        if let Ok(Normalised::Publish(events)) = from_webhook(&parse_envelope(body.to_string().as_bytes()).unwrap()) {
+            for e in events {
+                let payload = String::from_utf8(e.to_payload().unwrap()).unwrap();
+                prop_assert!(!looks_like_lpa(&payload), "{}", payload);
+            }
+        }
+    }
+}
