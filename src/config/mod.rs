@@ -1,0 +1,204 @@
+//! Configuration: defaults < TOML file < `ESIM_BRIDGE_*` environment, then typed validation.
+//!
+//! Every error names the offending key (`webhook.tolerance: ...`), so `main` can print it and
+//! exit 64. Secrets are [`Secret`]s: masked wherever the config is printed.
+
+mod secret;
+mod sections;
+mod upstream;
+mod validate;
+
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+pub use secret::{Secret, MASK};
+pub use sections::{
+    AdminConfig, LogConfig, LogFormat, NatsConfig, Scheme, TlsConfig, WebhookConfig,
+};
+pub use upstream::{CadenceConfig, UpstreamConfig};
+
+/// Environment variable prefix; `__` separates nesting levels.
+pub const ENV_PREFIX: &str = "ESIM_BRIDGE_";
+
+/// The whole configuration of `serve`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub nats: NatsConfig,
+    pub webhook: WebhookConfig,
+    pub upstream: UpstreamConfig,
+    pub admin: AdminConfig,
+    pub log: LogConfig,
+    /// On SIGINT/SIGTERM, how long in-flight work may take to finish.
+    #[serde(with = "humantime_serde")]
+    pub shutdown_grace: std::time::Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            nats: NatsConfig::default(),
+            webhook: WebhookConfig::default(),
+            upstream: UpstreamConfig::default(),
+            admin: AdminConfig::default(),
+            log: LogConfig::default(),
+            shutdown_grace: std::time::Duration::from_secs(10),
+        }
+    }
+}
+
+/// A configuration problem, always naming the key it is about.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{key}: {reason}")]
+    Invalid { key: String, reason: String },
+    #[error("config file {path}: {reason}")]
+    File { path: PathBuf, reason: String },
+}
+
+impl ConfigError {
+    pub(crate) fn invalid(key: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self::Invalid {
+            key: key.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// The key the error is about (for tests and structured logs).
+    pub fn key(&self) -> Option<&str> {
+        match self {
+            Self::Invalid { key, .. } => Some(key),
+            Self::File { .. } => None,
+        }
+    }
+}
+
+impl Config {
+    /// Loads from an optional TOML file and the process environment, then validates.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        Self::load_with_env(file, std::env::vars())
+    }
+
+    /// Like [`Config::load`] with an explicit environment (for tests).
+    pub fn load_with_env(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = file {
+            if !path.is_file() {
+                return Err(ConfigError::File {
+                    path: path.to_owned(),
+                    reason: "not found or not a file".into(),
+                });
+            }
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        figment = merge_env(figment, env);
+        let mut config: Config = figment.extract().map_err(from_figment)?;
+        config.resolve_secret_files()?;
+        validate::validate(&config)?;
+        Ok(config)
+    }
+
+    fn resolve_secret_files(&mut self) -> Result<(), ConfigError> {
+        let n = &mut self.nats;
+        secret::resolve("nats.password", &mut n.password, &n.password_file)?;
+        secret::resolve("nats.token", &mut n.token, &n.token_file)?;
+        let u = &mut self.upstream;
+        secret::resolve("upstream.api_key", &mut u.api_key, &u.api_key_file)?;
+        secret::resolve("upstream.api_secret", &mut u.api_secret, &u.api_secret_file)?;
+        if let Some(path) = &self.webhook.secrets_file {
+            let text = secret::read_file("webhook.secrets_file", path)?;
+            let from_file = text.lines().map(str::trim).filter(|l| !l.is_empty());
+            self.webhook.secrets.extend(from_file.map(Secret::new));
+        }
+        Ok(())
+    }
+
+    /// The effective configuration as TOML, secrets masked (for `check-config`).
+    pub fn to_masked_toml(&self) -> String {
+        // Every field serialises (secrets as `***`), so this cannot fail for this type;
+        // should it ever, the error text is shown instead of a partial config.
+        toml_string(self)
+    }
+}
+
+fn toml_string(config: &Config) -> String {
+    let value = match figment::value::Value::serialize(config) {
+        Ok(v) => v,
+        Err(e) => return format!("# cannot render config: {e}"),
+    };
+    let json = serde_json::to_value(&value).unwrap_or_default();
+    render_toml(&json, "")
+}
+
+/// A small TOML renderer for the masked config: tables, strings, numbers, booleans, arrays.
+fn render_toml(v: &serde_json::Value, table: &str) -> String {
+    let serde_json::Value::Object(map) = v else {
+        return String::new();
+    };
+    let mut out = String::new();
+    let mut tables = Vec::new();
+    for (k, v) in map {
+        match v {
+            serde_json::Value::Object(_) => tables.push((k, v)),
+            serde_json::Value::Null => out.push_str(&format!("# {k} = (unset)\n")),
+            other => out.push_str(&format!("{k} = {other}\n")),
+        }
+    }
+    for (k, v) in tables {
+        let name = if table.is_empty() {
+            k.clone()
+        } else {
+            format!("{table}.{k}")
+        };
+        out.push_str(&format!("\n[{name}]\n{}", render_toml(v, &name)));
+    }
+    out
+}
+
+/// `ESIM_BRIDGE_NATS__URL=x` → `nats.url = x`, values parsed like figment's `Env` (numbers,
+/// booleans, `[a, b]` arrays). `ESIM_BRIDGE_CONFIG` names the file, not a key.
+fn merge_env(mut figment: Figment, env: impl IntoIterator<Item = (String, String)>) -> Figment {
+    let mut vars: Vec<(String, String)> = env
+        .into_iter()
+        .filter(|(k, _)| k.starts_with(ENV_PREFIX) && k != "ESIM_BRIDGE_CONFIG")
+        .collect();
+    vars.sort();
+    for (name, raw) in vars {
+        let key = name[ENV_PREFIX.len()..]
+            .to_ascii_lowercase()
+            .replace("__", ".");
+        let value: figment::value::Value = match raw.parse() {
+            Ok(v) => v,
+            Err(never) => match never {},
+        };
+        figment = figment.merge(Serialized::global(&key, value));
+    }
+    figment
+}
+
+/// Turns figment's error into one that names the key (`webhook.tolerance`).
+fn from_figment(e: figment::Error) -> ConfigError {
+    let mut key = e.path.join(".");
+    if let figment::error::Kind::UnknownField(field, _) = &e.kind {
+        if !key.ends_with(field.as_str()) {
+            key = if key.is_empty() {
+                field.clone()
+            } else {
+                format!("{key}.{field}")
+            };
+        }
+    }
+    if key.is_empty() {
+        key = "(config)".into();
+    }
+    ConfigError::invalid(key, e.kind.to_string())
+}
+
+#[cfg(test)]
+mod tests;

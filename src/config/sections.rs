@@ -1,0 +1,180 @@
+//! The configuration sections and their defaults (the table in the README mirrors this file).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::secret::{one_or_many, Secret};
+
+/// `[nats]`: where events go.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NatsConfig {
+    /// Server URL(s), comma-separated.
+    pub url: String,
+    /// Events go to `<subject_prefix>.events.<key>.<event>`.
+    pub subject_prefix: String,
+    /// Stream name; created if missing, verified (never overwritten) if present.
+    pub stream: String,
+    /// Stream replicas when the bridge creates it (3 in a cluster).
+    pub replicas: usize,
+    /// History kept for replay.
+    #[serde(with = "humantime_serde")]
+    pub max_age: Duration,
+    /// JetStream `Nats-Msg-Id` de-duplication window.
+    #[serde(with = "humantime_serde")]
+    pub duplicate_window: Duration,
+    /// How long one publish waits for its PubAck before retrying with the same msg-id.
+    #[serde(with = "humantime_serde")]
+    pub ack_timeout: Duration,
+    /// How long a publish keeps retrying (timeouts, leader elections) before giving up.
+    #[serde(with = "humantime_serde")]
+    pub retry_for: Duration,
+    /// JetStream KV bucket holding the poller's state and lease.
+    pub state_bucket: String,
+    pub creds_file: Option<PathBuf>,
+    pub user: Option<String>,
+    pub password: Option<Secret>,
+    pub password_file: Option<PathBuf>,
+    pub token: Option<Secret>,
+    pub token_file: Option<PathBuf>,
+    pub nkey_seed_file: Option<PathBuf>,
+    pub tls: TlsConfig,
+}
+
+impl Default for NatsConfig {
+    fn default() -> Self {
+        Self {
+            url: "nats://127.0.0.1:4222".into(),
+            subject_prefix: "esim".into(),
+            stream: "ESIM_EVENTS".into(),
+            replicas: 1,
+            max_age: Duration::from_secs(90 * 86_400),
+            duplicate_window: Duration::from_secs(120),
+            ack_timeout: Duration::from_secs(5),
+            retry_for: Duration::from_secs(30),
+            state_bucket: "esim_bridge_state".into(),
+            creds_file: None,
+            user: None,
+            password: None,
+            password_file: None,
+            token: None,
+            token_file: None,
+            nkey_seed_file: None,
+            tls: TlsConfig::default(),
+        }
+    }
+}
+
+/// `[nats.tls]`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TlsConfig {
+    /// Require TLS even if the URL says `nats://`.
+    pub required: bool,
+    /// Extra root certificate(s) to trust (PEM).
+    pub ca_file: Option<PathBuf>,
+    /// Client certificate and key for mutual TLS (PEM).
+    pub cert_file: Option<PathBuf>,
+    pub key_file: Option<PathBuf>,
+}
+
+/// Webhook signature scheme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Scheme {
+    /// The provider's: hex HMAC-SHA256 of the raw body in `X-Signature`, `X-Timestamp`.
+    Octopus,
+    /// <https://www.standardwebhooks.com>: `webhook-id`, `webhook-timestamp`, `webhook-signature`.
+    StandardWebhooks,
+}
+
+/// `[webhook]`: the signed webhook listener.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebhookConfig {
+    pub enabled: bool,
+    pub listen: SocketAddr,
+    pub path: String,
+    /// Signing secrets; any may match, so a rotation can overlap old and new.
+    #[serde(deserialize_with = "one_or_many")]
+    pub secrets: Vec<Secret>,
+    /// A file with one secret per line (alternative to `secrets`).
+    pub secrets_file: Option<PathBuf>,
+    pub scheme: Scheme,
+    /// Maximum age of the signed timestamp.
+    #[serde(with = "humantime_serde")]
+    pub tolerance: Duration,
+    /// How far in the future a timestamp may be (clock skew).
+    #[serde(with = "humantime_serde")]
+    pub future_skew: Duration,
+    /// Larger bodies are answered 413 without being read further.
+    pub max_body_bytes: usize,
+    /// A request not answered within this gets 503 (the provider waits 30 s at most).
+    #[serde(with = "humantime_serde")]
+    pub request_timeout: Duration,
+    /// Requests handled at once; more wait their turn.
+    pub max_concurrency: usize,
+}
+
+impl Default for WebhookConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            listen: SocketAddr::from(([0, 0, 0, 0], 8080)),
+            path: "/webhooks/octopus".into(),
+            secrets: Vec::new(),
+            secrets_file: None,
+            scheme: Scheme::Octopus,
+            tolerance: Duration::from_secs(300),
+            future_skew: Duration::from_secs(60),
+            max_body_bytes: 1_048_576,
+            request_timeout: Duration::from_secs(20),
+            max_concurrency: 512,
+        }
+    }
+}
+
+/// `[admin]`: health and metrics.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AdminConfig {
+    pub listen: SocketAddr,
+}
+
+impl Default for AdminConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 9090)),
+        }
+    }
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// `[log]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    /// A tracing filter (`info`, `esim_bridge=debug`); `RUST_LOG` overrides it.
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Text,
+            level: "info".into(),
+        }
+    }
+}

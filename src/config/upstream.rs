@@ -1,0 +1,104 @@
+//! `[upstream]`: the provider API the poller reads, its budget and its cadences.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::secret::Secret;
+
+/// `[upstream]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct UpstreamConfig {
+    /// Run the poller.
+    pub enabled: bool,
+    /// The provider's base URL (sandbox, production, or the simulator).
+    pub base_url: Option<String>,
+    pub api_key: Option<Secret>,
+    pub api_key_file: Option<PathBuf>,
+    pub api_secret: Option<Secret>,
+    pub api_secret_file: Option<PathBuf>,
+    /// Reads per minute the poller may spend (the provider allows 300 in production).
+    pub reads_per_minute: u32,
+    /// On first start, how far back to import existing orders.
+    #[serde(with = "humantime_serde")]
+    pub backfill: Duration,
+    /// Page size for list calls.
+    pub page_size: u32,
+    /// Connect timeout for provider requests.
+    #[serde(with = "humantime_serde")]
+    pub connect_timeout: Duration,
+    /// Whole-request timeout for provider requests.
+    #[serde(with = "humantime_serde")]
+    pub request_timeout: Duration,
+    /// Lease time-to-live: a standby takes over this long after the active poller dies.
+    #[serde(with = "humantime_serde")]
+    pub lease_ttl: Duration,
+    pub cadence: CadenceConfig,
+}
+
+impl Default for UpstreamConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            base_url: None,
+            api_key: None,
+            api_key_file: None,
+            api_secret: None,
+            api_secret_file: None,
+            reads_per_minute: 240,
+            backfill: Duration::from_secs(24 * 3600),
+            page_size: 100,
+            connect_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(30),
+            lease_ttl: Duration::from_secs(6),
+            cadence: CadenceConfig::default(),
+        }
+    }
+}
+
+/// `[upstream.cadence]`: how often each phase is looked at (tests use milliseconds).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CadenceConfig {
+    /// Newest-first list pages down to the last seen order.
+    #[serde(with = "humantime_serde")]
+    pub discovery: Duration,
+    /// One `status=PENDING` list call covering every pending order.
+    #[serde(with = "humantime_serde")]
+    pub pending: Duration,
+    /// Install check right after delivery ...
+    #[serde(with = "humantime_serde")]
+    pub install_fast: Duration,
+    /// ... for this long after delivery,
+    #[serde(with = "humantime_serde")]
+    pub install_fast_for: Duration,
+    /// then at this cadence ...
+    #[serde(with = "humantime_serde")]
+    pub install_slow: Duration,
+    /// ... until this long after delivery,
+    #[serde(with = "humantime_serde")]
+    pub install_slow_until: Duration,
+    /// then at this cadence until validity ends.
+    #[serde(with = "humantime_serde")]
+    pub install_tail: Duration,
+    /// Activation and expiry checks of installed eSIMs.
+    #[serde(with = "humantime_serde")]
+    pub lifecycle: Duration,
+}
+
+impl Default for CadenceConfig {
+    fn default() -> Self {
+        Self {
+            discovery: Duration::from_secs(10),
+            pending: Duration::from_secs(5),
+            install_fast: Duration::from_secs(30),
+            install_fast_for: Duration::from_secs(600),
+            install_slow: Duration::from_secs(300),
+            install_slow_until: Duration::from_secs(70 * 60),
+            install_tail: Duration::from_secs(6 * 3600),
+            lifecycle: Duration::from_secs(6 * 3600),
+        }
+    }
+}

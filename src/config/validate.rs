@@ -1,0 +1,145 @@
+//! Typed checks that serde cannot express; each failure names its key.
+
+use std::time::Duration;
+
+use base64::Engine;
+
+use super::{Config, ConfigError, Scheme};
+use crate::event::key::validate_token;
+
+/// Checks the whole configuration.
+pub fn validate(c: &Config) -> Result<(), ConfigError> {
+    nats(c)?;
+    webhook(c)?;
+    upstream(c)?;
+    Ok(())
+}
+
+fn bad(key: &str, reason: impl Into<String>) -> Result<(), ConfigError> {
+    Err(ConfigError::invalid(key, reason))
+}
+
+fn positive(key: &str, d: Duration) -> Result<(), ConfigError> {
+    if d.is_zero() {
+        return bad(key, "must be greater than zero");
+    }
+    Ok(())
+}
+
+fn nats(c: &Config) -> Result<(), ConfigError> {
+    let n = &c.nats;
+    if n.url.split(',').all(|u| u.trim().is_empty()) {
+        return bad("nats.url", "at least one server URL is required");
+    }
+    if n.subject_prefix
+        .split('.')
+        .any(|t| validate_token(t).is_err())
+    {
+        return bad(
+            "nats.subject_prefix",
+            "dot-separated tokens of [0-9A-Za-z_-] expected",
+        );
+    }
+    if validate_token(&n.stream).is_err() {
+        return bad("nats.stream", "a stream name of [0-9A-Za-z_-] expected");
+    }
+    if validate_token(&n.state_bucket).is_err() {
+        return bad(
+            "nats.state_bucket",
+            "a bucket name of [0-9A-Za-z_-] expected",
+        );
+    }
+    if !(1..=5).contains(&n.replicas) {
+        return bad("nats.replicas", "must be between 1 and 5");
+    }
+    positive("nats.max_age", n.max_age)?;
+    positive("nats.duplicate_window", n.duplicate_window)?;
+    positive("nats.ack_timeout", n.ack_timeout)?;
+    if n.user.is_some() != n.password.is_some() {
+        return bad("nats.password", "nats.user and nats.password go together");
+    }
+    Ok(())
+}
+
+fn webhook(c: &Config) -> Result<(), ConfigError> {
+    let w = &c.webhook;
+    if !w.enabled {
+        return Ok(());
+    }
+    if !w.path.starts_with('/') {
+        return bad("webhook.path", "must start with `/`");
+    }
+    if w.secrets.is_empty() || w.secrets.iter().any(|s| s.expose().is_empty()) {
+        return bad(
+            "webhook.secrets",
+            "at least one non-empty signing secret is required when webhook.enabled",
+        );
+    }
+    if w.scheme == Scheme::StandardWebhooks {
+        for s in &w.secrets {
+            let key = s.expose().strip_prefix("whsec_").unwrap_or(s.expose());
+            if base64::engine::general_purpose::STANDARD
+                .decode(key)
+                .is_err()
+            {
+                return bad(
+                    "webhook.secrets",
+                    "standard-webhooks secrets are `whsec_<base64>`",
+                );
+            }
+        }
+    }
+    positive("webhook.tolerance", w.tolerance)?;
+    positive("webhook.request_timeout", w.request_timeout)?;
+    if w.max_body_bytes == 0 {
+        return bad("webhook.max_body_bytes", "must be greater than zero");
+    }
+    if w.max_concurrency == 0 {
+        return bad("webhook.max_concurrency", "must be greater than zero");
+    }
+    Ok(())
+}
+
+fn upstream(c: &Config) -> Result<(), ConfigError> {
+    let u = &c.upstream;
+    if !u.enabled {
+        return Ok(());
+    }
+    match u.base_url.as_deref() {
+        None | Some("") => {
+            return bad(
+                "upstream.base_url",
+                "required when upstream.enabled (or set it false)",
+            )
+        }
+        Some(url) if !(url.starts_with("http://") || url.starts_with("https://")) => {
+            return bad("upstream.base_url", "must be an http:// or https:// URL");
+        }
+        Some(_) => {}
+    }
+    if u.api_key.is_none() {
+        return bad("upstream.api_key", "required when upstream.enabled");
+    }
+    if u.api_secret.is_none() {
+        return bad("upstream.api_secret", "required when upstream.enabled");
+    }
+    if !(1..=600).contains(&u.reads_per_minute) {
+        return bad("upstream.reads_per_minute", "must be between 1 and 600");
+    }
+    if !(1..=500).contains(&u.page_size) {
+        return bad("upstream.page_size", "must be between 1 and 500");
+    }
+    let cad = &u.cadence;
+    for (key, d) in [
+        ("upstream.cadence.discovery", cad.discovery),
+        ("upstream.cadence.pending", cad.pending),
+        ("upstream.cadence.install_fast", cad.install_fast),
+        ("upstream.cadence.install_slow", cad.install_slow),
+        ("upstream.cadence.install_tail", cad.install_tail),
+        ("upstream.cadence.lifecycle", cad.lifecycle),
+        ("upstream.lease_ttl", u.lease_ttl),
+    ] {
+        positive(key, d)?;
+    }
+    Ok(())
+}
