@@ -79,7 +79,10 @@ mod tests {
     #[test]
     fn orders_without_iccid_use_order_id() {
         assert_eq!(EventKey::for_order(42, None).unwrap().as_str(), "order-42");
-        assert_eq!(EventKey::for_order(42, Some(" ")).unwrap().as_str(), "order-42");
+        assert_eq!(
+            EventKey::for_order(42, Some(" ")).unwrap().as_str(),
+            "order-42"
+        );
     }
 
     #[test]
@@ -88,6 +91,9 @@ mod tests {
             assert_eq!(EventKey::token(bad), Err(KeyError::BadChar), "{bad:?}");
         }
         assert_eq!(EventKey::token(""), Err(KeyError::Empty));
-        assert!(matches!(EventKey::token(&"9".repeat(65)), Err(KeyError::TooLong { .. })));
+        assert!(matches!(
+            EventKey::token(&"9".repeat(65)),
+            Err(KeyError::TooLong { .. })
+        ));
     }
 }

@@ -104,7 +104,11 @@ mod tests {
     fn causal_chain_is_ordered() {
         assert_eq!(
             EventType::Depleted.predecessors(),
-            &[EventType::Delivered, EventType::Installed, EventType::Activated]
+            &[
+                EventType::Delivered,
+                EventType::Installed,
+                EventType::Activated
+            ]
         );
         assert!(EventType::Failed.predecessors().is_empty());
     }

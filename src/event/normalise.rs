@@ -86,7 +86,12 @@ pub fn from_snapshots(
             continue;
         }
         let at = step_time(current, t)
-            .or_else(|| previous.is_none().then(|| current.created_at.clone()).flatten())
+            .or_else(|| {
+                previous
+                    .is_none()
+                    .then(|| current.created_at.clone())
+                    .flatten()
+            })
             .unwrap_or_else(|| observed.clone());
         let event = if has_evidence(current, t) {
             Event::new(t, current.clone(), at, Source::Poll)?

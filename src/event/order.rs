@@ -88,40 +88,108 @@ impl Serialize for Decimal {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OrderData {
     pub id: u64,
-    #[serde(default, deserialize_with = "scrubbed", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "scrubbed",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub client_reference: Option<String>,
-    #[serde(default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub status: Option<OrderStatus>,
-    #[serde(default, deserialize_with = "scrubbed", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "scrubbed",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub product_name: Option<String>,
-    #[serde(default, deserialize_with = "scrubbed", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "scrubbed",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub country_code: Option<String>,
-    #[serde(default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub data_amount_gb: Option<Decimal>,
-    #[serde(default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub validity_days: Option<u32>,
-    #[serde(default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub amount: Option<Decimal>,
-    #[serde(default, deserialize_with = "scrubbed", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "scrubbed",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub currency: Option<String>,
-    #[serde(default, deserialize_with = "scrubbed", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "scrubbed",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub iccid: Option<String>,
-    #[serde(default, deserialize_with = "scrubbed", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "scrubbed",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub failure_code: Option<String>,
-    #[serde(default, deserialize_with = "scrubbed", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "scrubbed",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub failure_reason: Option<String>,
-    #[serde(default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub is_user_fixable: Option<bool>,
-    #[serde(default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub activation_status: Option<ActivationStatus>,
-    #[serde(default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub is_installed: Option<bool>,
-    #[serde(default, deserialize_with = "timestamp", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "timestamp",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub installed_at: Option<String>,
-    #[serde(default, deserialize_with = "timestamp", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "timestamp",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub activated_at: Option<String>,
     /// When the order was placed (provider's `created_at`); kept for event timing.
-    #[serde(default, deserialize_with = "timestamp", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "timestamp",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub created_at: Option<String>,
     /// Set only on events the bridge emitted because a later step implied them.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -16,7 +16,13 @@ use serde_json::Value;
 pub const REDACTED: &str = "[redacted]";
 
 /// Key names (lower case, `_`/`-` removed) whose values are secrets wherever they appear.
-const SECRET_KEYS: [&str; 5] = ["activationcode", "lpa", "qrcode", "smdpaddress", "matchingid"];
+const SECRET_KEYS: [&str; 5] = [
+    "activationcode",
+    "lpa",
+    "qrcode",
+    "smdpaddress",
+    "matchingid",
+];
 
 /// `LPA:` followed by anything up to whitespace, or a bare `<digit>$<host>$<id>` code.
 static LPA: LazyLock<Regex> = LazyLock::new(|| {
@@ -71,7 +77,11 @@ pub struct Leak {
 /// Finds the first secret key or LPA-looking string in `v`, if any.
 pub fn find_leak(v: &Value) -> Option<Leak> {
     fn walk(v: &Value, path: &mut String) -> Option<Leak> {
-        let leak = |path: &str| Some(Leak { pointer: path.to_owned() });
+        let leak = |path: &str| {
+            Some(Leak {
+                pointer: path.to_owned(),
+            })
+        };
         match v {
             Value::String(s) if looks_like_lpa(s) => leak(path),
             Value::Array(items) => items.iter().enumerate().find_map(|(i, item)| {
@@ -106,7 +116,14 @@ mod tests {
 
     #[test]
     fn secret_keys_match_in_any_case_and_spelling() {
-        for k in ["activation_code", "ActivationCode", "LPA", "qr-code", "SMDP_ADDRESS", "matchingId"] {
+        for k in [
+            "activation_code",
+            "ActivationCode",
+            "LPA",
+            "qr-code",
+            "SMDP_ADDRESS",
+            "matchingId",
+        ] {
             assert!(is_secret_key(k), "{k}");
         }
         assert!(!is_secret_key("iccid"));
@@ -140,6 +157,9 @@ mod tests {
         let leak = find_leak(&v).expect("leak");
         assert_eq!(leak.pointer, "/data/x/1");
         assert!(!leak.to_string().contains("SECRET"));
-        assert_eq!(find_leak(&json!({"qr_code": null})).unwrap().pointer, "/qr_code");
+        assert_eq!(
+            find_leak(&json!({"qr_code": null})).unwrap().pointer,
+            "/qr_code"
+        );
     }
 }

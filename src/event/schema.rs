@@ -115,8 +115,18 @@ mod tests {
     #[test]
     fn id_and_subject_depend_only_on_key_and_type() {
         let at = "2026-05-15T14:30:32Z".to_owned();
-        let a = Event::new(EventType::Installed, data(Some("8910")), at.clone(), Source::Poll);
-        let b = Event::new(EventType::Installed, data(Some("8910")), at, Source::Webhook);
+        let a = Event::new(
+            EventType::Installed,
+            data(Some("8910")),
+            at.clone(),
+            Source::Poll,
+        );
+        let b = Event::new(
+            EventType::Installed,
+            data(Some("8910")),
+            at,
+            Source::Webhook,
+        );
         let (a, b) = (a.unwrap(), b.unwrap());
         assert_eq!(a.id, "evt_esim_8910_installed");
         assert_eq!(a.id, b.id);
@@ -131,7 +141,12 @@ mod tests {
 
     #[test]
     fn an_iccid_that_is_not_a_token_is_refused() {
-        let e = Event::new(EventType::Failed, data(Some("89.>")), String::new(), Source::Poll);
+        let e = Event::new(
+            EventType::Failed,
+            data(Some("89.>")),
+            String::new(),
+            Source::Poll,
+        );
         assert!(matches!(e, Err(SchemaError::Key(KeyError::BadChar))));
     }
 }

@@ -52,7 +52,10 @@ fn failed_webhook_without_iccid_keys_by_order_and_keeps_failure_fields() {
     let events = published(webhook("webhook_esim_failed.json"));
     assert_schema_valid(&events);
     assert_eq!(events.len(), 1);
-    assert_eq!(events[0].subject("esim").unwrap(), "esim.events.order-9302500.failed");
+    assert_eq!(
+        events[0].subject("esim").unwrap(),
+        "esim.events.order-9302500.failed"
+    );
     assert_eq!(events[0].created_at, "2026-05-15T12:31:00Z");
     insta::assert_snapshot!(String::from_utf8(events[0].to_payload().unwrap()).unwrap());
 }
@@ -62,7 +65,14 @@ fn activated_webhook_emits_inferred_predecessors_first() {
     let events = published(webhook("webhook_esim_activated.json"));
     assert_schema_valid(&events);
     let types: Vec<_> = events.iter().map(|e| e.event_type).collect();
-    assert_eq!(types, [EventType::Delivered, EventType::Installed, EventType::Activated]);
+    assert_eq!(
+        types,
+        [
+            EventType::Delivered,
+            EventType::Installed,
+            EventType::Activated
+        ]
+    );
     assert_eq!(events[0].data.inferred, Some(true));
     assert_eq!(events[1].created_at, "2026-05-15T15:02:10Z");
     assert_eq!(events[2].data.inferred, None);
@@ -70,15 +80,20 @@ fn activated_webhook_emits_inferred_predecessors_first() {
 
 #[test]
 fn other_event_families_are_ignored_not_rejected() {
-    assert!(matches!(webhook("webhook_voucher_delivered.json"), Normalised::Ignored));
+    assert!(matches!(
+        webhook("webhook_voucher_delivered.json"),
+        Normalised::Ignored
+    ));
 }
 
 #[test]
 fn envelope_without_required_fields_is_an_error() {
     assert!(parse_envelope(br#"{"id":"x","type":"esim.delivered"}"#).is_err());
     assert!(parse_envelope(b"not json").is_err());
-    let env = parse_envelope(br#"{"id":"x","type":"esim.delivered","created_at":"yesterday","data":{"id":1}}"#)
-        .unwrap();
+    let env = parse_envelope(
+        br#"{"id":"x","type":"esim.delivered","created_at":"yesterday","data":{"id":1}}"#,
+    )
+    .unwrap();
     assert!(from_webhook(&env).is_err());
 }
 
@@ -88,7 +103,10 @@ fn unknown_enum_values_map_to_unknown() {
         serde_json::from_value(json!({"id": 1, "status": "REFUNDING", "activation_status": 5}))
             .unwrap();
     assert_eq!(o.unknown_enums(), 1);
-    assert_eq!(serde_json::to_value(&o).unwrap(), json!({"id": 1, "status": "UNKNOWN"}));
+    assert_eq!(
+        serde_json::to_value(&o).unwrap(),
+        json!({"id": 1, "status": "UNKNOWN"})
+    );
 }
 
 fn order(v: Value) -> OrderData {
@@ -108,9 +126,20 @@ fn snapshot_diff_emits_only_new_steps_in_causal_order() {
     assert_eq!(first.len(), 1);
     assert_eq!(first[0].created_at, "2026-05-15T15:00:00Z");
     let next = from_snapshots(Some(&delivered), &active, at).unwrap();
-    let types: Vec<_> = next.iter().map(|e| (e.event_type, e.data.inferred)).collect();
-    assert_eq!(types, [(EventType::Installed, Some(true)), (EventType::Activated, None)]);
-    assert!(from_snapshots(Some(&active), &active, at).unwrap().is_empty());
+    let types: Vec<_> = next
+        .iter()
+        .map(|e| (e.event_type, e.data.inferred))
+        .collect();
+    assert_eq!(
+        types,
+        [
+            (EventType::Installed, Some(true)),
+            (EventType::Activated, None)
+        ]
+    );
+    assert!(from_snapshots(Some(&active), &active, at)
+        .unwrap()
+        .is_empty());
     assert_schema_valid(&next);
 }
 
