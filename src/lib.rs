@@ -1,5 +1,26 @@
-//! esim-bridge (crate docs are written as the modules land).
+//! esim-bridge turns an eSIM provider's order and lifecycle changes into one normalised,
+//! replayable stream of `esim.*` events on NATS JetStream, keyed by ICCID, with activation
+//! codes stripped.
+//!
+//! The data flow reads top-down:
+//!
+//! - [`config`]: defaults < TOML file < `ESIM_BRIDGE_*` environment, validated, secrets masked.
+//! - [`ingest`]: the adapters that own I/O towards the provider. [`ingest::webhook`] verifies
+//!   signed webhooks on their raw bytes; the poller reads the orders API within a read budget.
+//! - [`event`]: pure functions, no I/O. Normalises what an adapter saw into [`event::Event`]s
+//!   with deterministic ids and subjects, emits implied earlier steps first (causal order per
+//!   ICCID), and strips activation codes by key and by LPA pattern.
+//! - [`publish`]: the one way out. One message per subject ever (`Nats-Msg-Id` +
+//!   expected-last-subject-sequence 0), so both adapters, retries and replicas are safe.
+//! - [`admin`] and [`telemetry`]: health, readiness, Prometheus metrics, logs.
+//! - [`app`]: wires the above for `serve`, under one shutdown token.
 #![forbid(unsafe_code)]
 
+pub mod admin;
+pub mod app;
+pub mod cli;
 pub mod config;
 pub mod event;
+pub mod ingest;
+pub mod publish;
+pub mod telemetry;

@@ -1,1 +1,71 @@
-fn main() {}
+//! `esim-bridge`: parse the command line, load config, start telemetry, dispatch, exit with a
+//! code that means something (0 ok, 64 bad configuration or usage, 1 runtime failure).
+#![forbid(unsafe_code)]
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use esim_bridge::cli::{Cli, Command, ConfigArg};
+use esim_bridge::config::Config;
+use esim_bridge::{app, telemetry};
+use tokio_util::sync::CancellationToken;
+
+/// sysexits.h EX_USAGE / EX_CONFIG-style code for a configuration the bridge refuses.
+const EXIT_CONFIG: u8 = 64;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("esim-bridge: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(dispatch(cli.command))
+}
+
+async fn dispatch(command: Command) -> ExitCode {
+    match command {
+        Command::Serve(arg) => match load(&arg) {
+            Ok(config) => serve(config).await,
+            Err(code) => code,
+        },
+        Command::CheckConfig(arg) => match load(&arg) {
+            Ok(config) => {
+                print!("{}", config.to_masked_toml());
+                ExitCode::SUCCESS
+            }
+            Err(code) => code,
+        },
+    }
+}
+
+fn load(arg: &ConfigArg) -> Result<Config, ExitCode> {
+    Config::load(arg.config.as_deref()).map_err(|e| {
+        eprintln!("esim-bridge: invalid configuration: {e}");
+        ExitCode::from(EXIT_CONFIG)
+    })
+}
+
+async fn serve(config: Config) -> ExitCode {
+    telemetry::init_logs(&config.log);
+    let shutdown = CancellationToken::new();
+    let signal = shutdown.clone();
+    tokio::spawn(async move {
+        app::shutdown_signal().await;
+        signal.cancel();
+    });
+    match app::start(config, shutdown).await {
+        Ok(running) => {
+            running.wait().await;
+            ExitCode::SUCCESS
+        }
+        Err(app::StartError::Cancelled) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot start");
+            eprintln!("esim-bridge: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

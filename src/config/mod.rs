@@ -3,6 +3,7 @@
 //! Every error names the offending key (`webhook.tolerance: ...`), so `main` can print it and
 //! exit 64. Secrets are [`Secret`]s: masked wherever the config is printed.
 
+mod duration;
 mod secret;
 mod sections;
 mod upstream;
@@ -33,7 +34,7 @@ pub struct Config {
     pub admin: AdminConfig,
     pub log: LogConfig,
     /// On SIGINT/SIGTERM, how long in-flight work may take to finish.
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "duration")]
     pub shutdown_grace: std::time::Duration,
 }
 

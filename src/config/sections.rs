@@ -21,16 +21,16 @@ pub struct NatsConfig {
     /// Stream replicas when the bridge creates it (3 in a cluster).
     pub replicas: usize,
     /// History kept for replay.
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "super::duration")]
     pub max_age: Duration,
     /// JetStream `Nats-Msg-Id` de-duplication window.
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "super::duration")]
     pub duplicate_window: Duration,
     /// How long one publish waits for its PubAck before retrying with the same msg-id.
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "super::duration")]
     pub ack_timeout: Duration,
     /// How long a publish keeps retrying (timeouts, leader elections) before giving up.
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "super::duration")]
     pub retry_for: Duration,
     /// JetStream KV bucket holding the poller's state and lease.
     pub state_bucket: String,
@@ -105,15 +105,15 @@ pub struct WebhookConfig {
     pub secrets_file: Option<PathBuf>,
     pub scheme: Scheme,
     /// Maximum age of the signed timestamp.
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "super::duration")]
     pub tolerance: Duration,
     /// How far in the future a timestamp may be (clock skew).
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "super::duration")]
     pub future_skew: Duration,
     /// Larger bodies are answered 413 without being read further.
     pub max_body_bytes: usize,
     /// A request not answered within this gets 503 (the provider waits 30 s at most).
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "super::duration")]
     pub request_timeout: Duration,
     /// Requests handled at once; more wait their turn.
     pub max_concurrency: usize,

@@ -22,18 +22,18 @@ pub struct UpstreamConfig {
     /// Reads per minute the poller may spend (the provider allows 300 in production).
     pub reads_per_minute: u32,
     /// On first start, how far back to import existing orders.
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "super::duration")]
     pub backfill: Duration,
     /// Page size for list calls.
     pub page_size: u32,
     /// Connect timeout for provider requests.
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "super::duration")]
     pub connect_timeout: Duration,
     /// Whole-request timeout for provider requests.
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "super::duration")]
     pub request_timeout: Duration,
     /// Lease time-to-live: a standby takes over this long after the active poller dies.
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "super::duration")]
     pub lease_ttl: Duration,
     pub cadence: CadenceConfig,
 }
@@ -63,28 +63,28 @@ impl Default for UpstreamConfig {
 #[serde(default, deny_unknown_fields)]
 pub struct CadenceConfig {
     /// Newest-first list pages down to the last seen order.
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "super::duration")]
     pub discovery: Duration,
     /// One `status=PENDING` list call covering every pending order.
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "super::duration")]
     pub pending: Duration,
     /// Install check right after delivery ...
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "super::duration")]
     pub install_fast: Duration,
     /// ... for this long after delivery,
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "super::duration")]
     pub install_fast_for: Duration,
     /// then at this cadence ...
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "super::duration")]
     pub install_slow: Duration,
     /// ... until this long after delivery,
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "super::duration")]
     pub install_slow_until: Duration,
     /// then at this cadence until validity ends.
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "super::duration")]
     pub install_tail: Duration,
     /// Activation and expiry checks of installed eSIMs.
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "super::duration")]
     pub lifecycle: Duration,
 }
 

@@ -1,0 +1,47 @@
+//! The admin listener: `/healthz` (process alive), `/readyz` (NATS connected and the events
+//! stream present), `/metrics` (Prometheus text format).
+
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+
+use crate::publish::{is_connected, Publisher};
+
+/// What readiness is checked against.
+#[derive(Clone)]
+pub struct AdminState {
+    pub publisher: Publisher,
+    pub stream: String,
+}
+
+/// The admin router.
+pub fn router(state: AdminState) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .with_state(state)
+}
+
+async fn readyz(State(state): State<AdminState>) -> impl IntoResponse {
+    if !is_connected(state.publisher.client()) {
+        return (StatusCode::SERVICE_UNAVAILABLE, "nats: not connected");
+    }
+    let lookup = state.publisher.jetstream().get_stream(&state.stream);
+    match tokio::time::timeout(Duration::from_secs(2), lookup).await {
+        Ok(Ok(_)) => (StatusCode::OK, "ready"),
+        Ok(Err(_)) => (StatusCode::SERVICE_UNAVAILABLE, "stream: not found"),
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "nats: no answer"),
+    }
+}
+
+async fn metrics() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        crate::telemetry::metrics().render(),
+    )
+}

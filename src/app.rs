@@ -1,0 +1,176 @@
+//! Wiring for `serve`: connect, provision, bind the listeners, start the poller, and shut
+//! everything down together.
+//!
+//! [`start`] returns once the listeners are bound, with their addresses, so tests can run the
+//! whole bridge in-process on port 0; [`Running::wait`] drives it to a graceful end.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::admin::{self, AdminState};
+use crate::config::Config;
+use crate::ingest::webhook::{self, WebhookState};
+use crate::publish::{self, ConnectError, Publisher, StreamError};
+
+/// Why the bridge could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot listen on {addr} ({what}): {source}")]
+    Bind {
+        what: &'static str,
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
+    #[error(transparent)]
+    Stream(#[from] StreamError),
+    #[error("shut down before the stream was ready")]
+    Cancelled,
+}
+
+/// A started bridge.
+pub struct Running {
+    pub webhook_addr: Option<SocketAddr>,
+    pub admin_addr: SocketAddr,
+    pub publisher: Publisher,
+    shutdown: CancellationToken,
+    tasks: TaskTracker,
+    grace: Duration,
+}
+
+impl Running {
+    /// Waits until `shutdown` fires, then gives in-flight work `shutdown_grace` to finish.
+    pub async fn wait(self) {
+        self.shutdown.cancelled().await;
+        self.tasks.close();
+        if tokio::time::timeout(self.grace, self.tasks.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(grace = ?self.grace, "shutdown grace period over; abandoning in-flight work");
+        }
+        tracing::info!("stopped");
+    }
+}
+
+/// Starts the bridge. Waits for NATS and the stream (retrying while NATS is unreachable) before
+/// the webhook listener is bound, so the provider never gets a 2xx that was not stored.
+pub async fn start(config: Config, shutdown: CancellationToken) -> Result<Running, StartError> {
+    let tasks = TaskTracker::new();
+    let client = publish::connect(&config.nats, false).await?;
+    let publisher = Publisher::new(client, &config.nats);
+
+    let admin_listener = bind("admin", config.admin.listen).await?;
+    let admin_addr = local_addr(&admin_listener, config.admin.listen);
+    let admin_router = admin::router(AdminState {
+        publisher: publisher.clone(),
+        stream: config.nats.stream.clone(),
+    });
+    tasks.spawn(serve(
+        "admin",
+        admin_listener,
+        admin_router,
+        shutdown.clone(),
+    ));
+    tracing::info!(addr = %admin_addr, "admin listener up (/healthz, /readyz, /metrics)");
+
+    provision(&publisher, &config, &shutdown).await?;
+
+    let webhook_addr = if config.webhook.enabled {
+        let listener = bind("webhook", config.webhook.listen).await?;
+        let addr = local_addr(&listener, config.webhook.listen);
+        let state = WebhookState::new(&config.webhook, publisher.clone());
+        let router = webhook::router(&config.webhook, state);
+        tasks.spawn(serve("webhook", listener, router, shutdown.clone()));
+        tracing::info!(%addr, path = %config.webhook.path, "webhook listener up");
+        Some(addr)
+    } else {
+        None
+    };
+
+    Ok(Running {
+        webhook_addr,
+        admin_addr,
+        publisher,
+        shutdown,
+        tasks,
+        grace: config.shutdown_grace,
+    })
+}
+
+/// Ensures the events stream, retrying while NATS cannot be reached.
+async fn provision(
+    publisher: &Publisher,
+    config: &Config,
+    shutdown: &CancellationToken,
+) -> Result<(), StartError> {
+    let mut warned = false;
+    loop {
+        match publish::ensure_stream(publisher.jetstream(), &config.nats).await {
+            Ok(()) => return Ok(()),
+            Err(e @ StreamError::SubjectsNotCovered { .. }) => return Err(e.into()),
+            Err(e) => {
+                if !warned {
+                    tracing::warn!(error = %e, "waiting for NATS and the events stream");
+                    warned = true;
+                }
+            }
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return Err(StartError::Cancelled),
+            _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+        }
+    }
+}
+
+async fn bind(what: &'static str, addr: SocketAddr) -> Result<TcpListener, StartError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartError::Bind { what, addr, source })
+}
+
+fn local_addr(listener: &TcpListener, fallback: SocketAddr) -> SocketAddr {
+    listener.local_addr().unwrap_or(fallback)
+}
+
+/// Serves a router until shutdown; in-flight requests finish (axum's graceful shutdown).
+async fn serve(
+    what: &'static str,
+    listener: TcpListener,
+    router: axum::Router,
+    shutdown: CancellationToken,
+) {
+    let result = axum::serve(listener, router)
+        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+        .await;
+    if let Err(e) = result {
+        tracing::error!(listener = what, error = %e, "listener failed");
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => tracing::info!("SIGINT: shutting down"),
+        _ = term => tracing::info!("SIGTERM: shutting down"),
+    }
+}

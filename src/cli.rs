@@ -1,0 +1,30 @@
+//! Command-line interface (clap). Every option can also be given through the environment.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Turns an eSIM provider's order and lifecycle changes into one replayable esim.* event
+/// stream on NATS JetStream.
+#[derive(Debug, Parser)]
+#[command(name = "esim-bridge", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the bridge: webhook listener, poller, admin endpoints.
+    Serve(ConfigArg),
+    /// Validate the configuration and print it with secrets masked; exit 0 or 64.
+    CheckConfig(ConfigArg),
+}
+
+/// `--config FILE`.
+#[derive(Debug, Clone, Args)]
+pub struct ConfigArg {
+    /// TOML configuration file; environment variables ESIM_BRIDGE_* override it.
+    #[arg(long, short, env = "ESIM_BRIDGE_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}

@@ -1,0 +1,63 @@
+//! The `VerifiedWebhook` extractor: size limit → buffer → content type → signature, so a
+//! handler can only ever see a body whose signature was checked.
+
+use std::time::SystemTime;
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::{header, HeaderMap};
+
+use super::error::WebhookError;
+use super::WebhookState;
+
+/// A request body whose signature and timestamp have been verified.
+pub struct VerifiedWebhook {
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl FromRequest<WebhookState> for VerifiedWebhook {
+    type Rejection = WebhookError;
+
+    async fn from_request(req: Request, state: &WebhookState) -> Result<Self, Self::Rejection> {
+        let (parts, body) = req.into_parts();
+        let declared = parts
+            .headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        if declared.is_some_and(|n| n > state.max_body_bytes) {
+            return Err(WebhookError::TooLarge);
+        }
+        if !is_json(&parts.headers) {
+            return Err(WebhookError::ContentType);
+        }
+        let body = axum::body::to_bytes(body, state.max_body_bytes)
+            .await
+            .map_err(|e| {
+                let too_large = std::error::Error::source(&e)
+                    .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+                if too_large {
+                    WebhookError::TooLarge
+                } else {
+                    WebhookError::BodyRead
+                }
+            })?;
+        state
+            .verifier
+            .verify(&parts.headers, &body, SystemTime::now())?;
+        Ok(Self {
+            headers: parts.headers,
+            body,
+        })
+    }
+}
+
+/// `application/json`, with or without parameters (`; charset=utf-8`).
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+}

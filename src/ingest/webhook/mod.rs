@@ -1,0 +1,102 @@
+//! The signed webhook listener: verify on the raw bytes, normalise, publish, then answer.
+//!
+//! The answer is 200 only once JetStream has acknowledged every event the webhook implies
+//! (or they were already stored); see [`error::WebhookError`] for every other answer.
+
+pub mod error;
+mod extract;
+pub mod verify;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::post;
+use axum::Router;
+use tower::limit::ConcurrencyLimitLayer;
+
+use crate::config::WebhookConfig;
+use crate::event::normalise::{self, Normalised};
+use crate::publish::{PublishError, Published, Publisher};
+use error::WebhookError;
+use extract::VerifiedWebhook;
+pub use verify::{octopus_signature, standard_signature, Verifier};
+
+/// What the webhook handler needs; cheap to clone.
+#[derive(Clone)]
+pub struct WebhookState {
+    verifier: Arc<Verifier>,
+    publisher: Publisher,
+    max_body_bytes: usize,
+    request_timeout: Duration,
+}
+
+impl WebhookState {
+    pub fn new(cfg: &WebhookConfig, publisher: Publisher) -> Self {
+        Self {
+            verifier: Arc::new(Verifier::new(cfg)),
+            publisher,
+            max_body_bytes: cfg.max_body_bytes,
+            request_timeout: cfg.request_timeout,
+        }
+    }
+}
+
+/// The webhook router: `POST <path>`; other methods 405, other paths 404.
+pub fn router(cfg: &WebhookConfig, state: WebhookState) -> Router {
+    Router::new()
+        .route(&cfg.path, post(receive))
+        .with_state(state)
+        .layer(ConcurrencyLimitLayer::new(cfg.max_concurrency))
+}
+
+async fn receive(
+    State(state): State<WebhookState>,
+    hook: VerifiedWebhook,
+) -> Result<(StatusCode, &'static str), WebhookError> {
+    let envelope = normalise::parse_envelope(&hook.body)
+        .map_err(|_| WebhookError::BadRequest("malformed_envelope"))?;
+    let header = |name: &str| hook.headers.get(name).and_then(|v| v.to_str().ok());
+    if header("x-event-id").is_some_and(|id| id != envelope.id)
+        || header("x-event-type").is_some_and(|t| t != envelope.event_type)
+    {
+        return Err(WebhookError::BadRequest("header_body_mismatch"));
+    }
+    let events = match normalise::from_webhook(&envelope) {
+        Ok(Normalised::Publish(events)) => events,
+        Ok(Normalised::Ignored) => {
+            tracing::debug!(event_id = %envelope.id, "acknowledged a webhook type the bridge does not publish");
+            count("ignored");
+            return Ok((StatusCode::OK, "ignored"));
+        }
+        Err(e) => {
+            tracing::info!(event_id = %envelope.id, error = %e, "webhook event not valid");
+            return Err(WebhookError::BadRequest("invalid_event"));
+        }
+    };
+    if let Some(last) = events.last() {
+        let unknown = last.data.unknown_enums();
+        if unknown > 0 {
+            metrics::counter!("esim_bridge_unknown_enum_values_total").increment(unknown as u64);
+        }
+    }
+    let published =
+        tokio::time::timeout(state.request_timeout, state.publisher.publish_all(&events))
+            .await
+            .map_err(|_| WebhookError::Unavailable)?
+            .map_err(|e| match e {
+                PublishError::Event(_) => WebhookError::BadRequest("invalid_event"),
+                PublishError::Unavailable(_) | PublishError::Rejected(_) => {
+                    WebhookError::Unavailable
+                }
+            })?;
+    let fresh = matches!(published.last(), Some(Published::Stored { .. }));
+    count(if fresh { "published" } else { "duplicate" });
+    Ok((StatusCode::OK, "ok"))
+}
+
+fn count(outcome: &'static str) {
+    metrics::counter!("esim_bridge_webhooks_total", "outcome" => outcome, "reason" => "")
+        .increment(1);
+}

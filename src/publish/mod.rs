@@ -1,0 +1,197 @@
+//! Publishing events to JetStream with exactly-once emission per subject.
+//!
+//! Every event goes to its own subject (`<prefix>.events.<key>.<event>`) with
+//! `Nats-Msg-Id` = the event id and `Nats-Expected-Last-Subject-Sequence: 0`. The server stores
+//! the first and answers every later attempt with "wrong last sequence" (or a duplicate ack
+//! inside the msg-id window), which [`Publisher::publish`] reports as
+//! [`Published::Duplicate`]: already emitted, success. So retries, both sources and several
+//! bridge replicas can all publish freely, with no dedupe store of our own.
+
+mod connect;
+mod stream;
+
+use std::time::{Duration, Instant};
+
+use async_nats::header::HeaderMap;
+use async_nats::jetstream::context::PublishErrorKind;
+use async_nats::jetstream::{self, Context};
+use async_nats::Client;
+use bytes::Bytes;
+
+pub use connect::{connect, is_connected, ConnectError};
+pub use stream::{
+    covers, desired as desired_stream, ensure as ensure_stream, events_subject, StreamError,
+};
+
+use crate::config::NatsConfig;
+use crate::event::schema::SchemaError;
+use crate::event::{Event, SCHEMA_VERSION};
+
+/// What happened to one event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Published {
+    /// Newly stored at this stream sequence.
+    Stored { sequence: u64 },
+    /// Already in the stream (same subject): nothing new was stored.
+    Duplicate,
+}
+
+/// Why an event was not stored.
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    /// NATS is down, or no ack came within `nats.retry_for`: try again later.
+    #[error("NATS unavailable: {0}")]
+    Unavailable(String),
+    /// The server refused the message for a reason retrying will not fix.
+    #[error("NATS rejected the event: {0}")]
+    Rejected(String),
+    /// The event cannot be turned into a subject or payload.
+    #[error(transparent)]
+    Event(#[from] SchemaError),
+}
+
+/// Publishes events; cheap to clone.
+#[derive(Clone)]
+pub struct Publisher {
+    client: Client,
+    js: Context,
+    prefix: String,
+    retry_for: Duration,
+}
+
+impl Publisher {
+    pub fn new(client: Client, cfg: &NatsConfig) -> Self {
+        let mut js = jetstream::new(client.clone());
+        js.set_timeout(cfg.ack_timeout);
+        Self {
+            client,
+            js,
+            prefix: cfg.subject_prefix.clone(),
+            retry_for: cfg.retry_for,
+        }
+    }
+
+    pub fn jetstream(&self) -> &Context {
+        &self.js
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// Publishes events in order, stopping at the first failure (so a later step is never
+    /// stored before an earlier one).
+    pub async fn publish_all(&self, events: &[Event]) -> Result<Vec<Published>, PublishError> {
+        let mut out = Vec::with_capacity(events.len());
+        for e in events {
+            out.push(self.publish(e).await?);
+        }
+        Ok(out)
+    }
+
+    /// Publishes one event and waits for JetStream's answer; retries with the same msg-id on
+    /// timeouts and leader elections for up to `nats.retry_for`.
+    pub async fn publish(&self, event: &Event) -> Result<Published, PublishError> {
+        let subject = event.subject(&self.prefix).map_err(SchemaError::from)?;
+        let payload = Bytes::from(event.to_payload()?);
+        let headers = headers(event);
+        let started = Instant::now();
+        let mut backoff = Duration::from_millis(50);
+        loop {
+            if !is_connected(&self.client) {
+                metrics::counter!("esim_bridge_publish_errors_total", "reason" => "disconnected")
+                    .increment(1);
+                return Err(PublishError::Unavailable("not connected to NATS".into()));
+            }
+            let err = match self.attempt(&subject, &headers, payload.clone()).await {
+                Ok(outcome) => {
+                    record(event, outcome, started.elapsed());
+                    return Ok(outcome);
+                }
+                Err(e) => e,
+            };
+            let retryable = matches!(
+                err.kind(),
+                PublishErrorKind::TimedOut
+                    | PublishErrorKind::BrokenPipe
+                    | PublishErrorKind::StreamNotFound
+                    | PublishErrorKind::MaxAckPending
+                    | PublishErrorKind::Other
+            );
+            let reason = kind_label(err.kind());
+            metrics::counter!("esim_bridge_publish_errors_total", "reason" => reason).increment(1);
+            if !retryable {
+                return Err(PublishError::Rejected(err.to_string()));
+            }
+            if started.elapsed() + backoff > self.retry_for {
+                return Err(PublishError::Unavailable(err.to_string()));
+            }
+            tracing::debug!(%subject, error = %err, "publish not acknowledged; retrying with the same msg-id");
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(Duration::from_secs(2));
+        }
+    }
+
+    async fn attempt(
+        &self,
+        subject: &str,
+        headers: &HeaderMap,
+        payload: Bytes,
+    ) -> Result<Published, jetstream::context::PublishError> {
+        let ack = self
+            .js
+            .publish_with_headers(subject.to_owned(), headers.clone(), payload)
+            .await?;
+        match ack.await {
+            Ok(ack) if ack.duplicate => Ok(Published::Duplicate),
+            Ok(ack) => Ok(Published::Stored {
+                sequence: ack.sequence,
+            }),
+            Err(e) if e.kind() == PublishErrorKind::WrongLastSequence => Ok(Published::Duplicate),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// The headers every event carries (design.md, "Subjects and messages").
+pub fn headers(event: &Event) -> HeaderMap {
+    let mut h = HeaderMap::new();
+    h.insert("Nats-Msg-Id", event.id.as_str());
+    h.insert("Nats-Expected-Last-Subject-Sequence", "0");
+    h.insert("Esim-Event-Type", event.event_type.as_str());
+    h.insert("Esim-Order-Id", event.data.id.to_string().as_str());
+    if let Some(iccid) = &event.data.iccid {
+        h.insert("Esim-Iccid", iccid.as_str());
+    }
+    h.insert("Esim-Source", event.source.as_str());
+    h.insert("Esim-Schema", SCHEMA_VERSION);
+    h
+}
+
+fn record(event: &Event, outcome: Published, took: Duration) {
+    let labels = [
+        ("type", event.event_type.token()),
+        ("source", event.source.as_str()),
+    ];
+    match outcome {
+        Published::Stored { .. } => {
+            metrics::counter!("esim_bridge_events_published_total", &labels).increment(1);
+        }
+        Published::Duplicate => {
+            metrics::counter!("esim_bridge_events_duplicate_total", &labels).increment(1);
+        }
+    }
+    metrics::histogram!("esim_bridge_publish_duration_seconds").record(took.as_secs_f64());
+}
+
+fn kind_label(kind: PublishErrorKind) -> &'static str {
+    match kind {
+        PublishErrorKind::StreamNotFound => "no_stream",
+        PublishErrorKind::TimedOut => "timeout",
+        PublishErrorKind::BrokenPipe => "broken_pipe",
+        PublishErrorKind::MaxPayloadExceeded => "too_large",
+        PublishErrorKind::WrongLastMessageId | PublishErrorKind::WrongLastSequence => "conflict",
+        PublishErrorKind::MaxAckPending => "max_ack_pending",
+        PublishErrorKind::Other => "other",
+    }
+}

@@ -1,0 +1,129 @@
+//! Stream provisioning: create `ESIM_EVENTS` if missing, verify it if present, never overwrite.
+
+use std::time::Duration;
+
+use async_nats::jetstream::stream::{
+    Config as StreamConfig, DiscardPolicy, RetentionPolicy, StorageType,
+};
+use async_nats::jetstream::Context;
+
+use crate::config::NatsConfig;
+
+/// Why the events stream cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum StreamError {
+    #[error(
+        "stream {stream} exists but its subjects {existing:?} do not cover {wanted}; \
+         add the subject to the stream or set nats.stream / nats.subject_prefix"
+    )]
+    SubjectsNotCovered {
+        stream: String,
+        existing: Vec<String>,
+        wanted: String,
+    },
+    #[error("cannot read or create stream {stream}: {reason}")]
+    Unavailable { stream: String, reason: String },
+}
+
+/// The wildcard subject the bridge publishes under.
+pub fn events_subject(prefix: &str) -> String {
+    format!("{prefix}.events.>")
+}
+
+/// The stream configuration the bridge creates when the stream does not exist.
+pub fn desired(cfg: &NatsConfig) -> StreamConfig {
+    StreamConfig {
+        name: cfg.stream.clone(),
+        description: Some(
+            "esim-bridge: normalised esim.* lifecycle events, one per subject".into(),
+        ),
+        subjects: vec![events_subject(&cfg.subject_prefix)],
+        storage: StorageType::File,
+        retention: RetentionPolicy::Limits,
+        discard: DiscardPolicy::Old,
+        max_age: cfg.max_age,
+        duplicate_window: cfg.duplicate_window,
+        num_replicas: cfg.replicas,
+        deny_delete: true,
+        allow_direct: true,
+        ..Default::default()
+    }
+}
+
+/// Creates the stream if missing, or checks that an existing one covers our subjects.
+/// An operator's settings on an existing stream are left as they are.
+pub async fn ensure(js: &Context, cfg: &NatsConfig) -> Result<(), StreamError> {
+    let wanted = events_subject(&cfg.subject_prefix);
+    let unavailable = |e: &dyn std::fmt::Display| StreamError::Unavailable {
+        stream: cfg.stream.clone(),
+        reason: e.to_string(),
+    };
+    for _attempt in 0..3 {
+        match js.get_stream(&cfg.stream).await {
+            Ok(mut stream) => {
+                let info = stream.info().await.map_err(|e| unavailable(&e))?;
+                let existing = info.config.subjects.clone();
+                if existing.iter().any(|s| covers(s, &wanted)) {
+                    return Ok(());
+                }
+                return Err(StreamError::SubjectsNotCovered {
+                    stream: cfg.stream.clone(),
+                    existing,
+                    wanted,
+                });
+            }
+            Err(e) if is_not_found(&e) => {
+                match js.create_stream(desired(cfg)).await {
+                    Ok(_) => {
+                        tracing::info!(stream = %cfg.stream, subjects = %wanted, "created stream");
+                        return Ok(());
+                    }
+                    // Another replica may have created it meanwhile: look again.
+                    Err(e) => tracing::debug!(error = %e, "create stream raced; retrying"),
+                }
+            }
+            Err(e) => return Err(unavailable(&e)),
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    Err(unavailable(&"stream could be neither found nor created"))
+}
+
+fn is_not_found(e: &async_nats::jetstream::context::GetStreamError) -> bool {
+    use async_nats::jetstream::context::GetStreamErrorKind;
+    matches!(e.kind(), GetStreamErrorKind::JetStream(err)
+        if err.error_code() == async_nats::jetstream::ErrorCode::STREAM_NOT_FOUND)
+}
+
+/// True if subject filter `pattern` matches every subject that `wanted` matches.
+pub fn covers(pattern: &str, wanted: &str) -> bool {
+    let p: Vec<&str> = pattern.split('.').collect();
+    let w: Vec<&str> = wanted.split('.').collect();
+    for (i, pt) in p.iter().enumerate() {
+        match (*pt, w.get(i)) {
+            (">", Some(_)) => return true,
+            (_, None) => return false,
+            ("*", Some(&wt)) if wt != ">" => {}
+            (pt, Some(&wt)) if pt == wt => {}
+            _ => return false,
+        }
+    }
+    p.len() == w.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::covers;
+
+    #[test]
+    fn subject_coverage() {
+        assert!(covers("esim.events.>", "esim.events.>"));
+        assert!(covers("esim.>", "esim.events.>"));
+        assert!(covers(">", "esim.events.>"));
+        assert!(covers("*.events.>", "esim.events.>"));
+        assert!(!covers("esim.events.*", "esim.events.>"));
+        assert!(!covers("esim.events.*.delivered", "esim.events.>"));
+        assert!(!covers("other.>", "esim.events.>"));
+        assert!(!covers("esim", "esim.events.>"));
+    }
+}
