@@ -61,6 +61,7 @@ impl Running {
 /// Starts the bridge. Waits for NATS and the stream (retrying while NATS is unreachable) before
 /// the webhook listener is bound, so the provider never gets a 2xx that was not stored.
 pub async fn start(config: Config, shutdown: CancellationToken) -> Result<Running, StartError> {
+    crate::telemetry::metrics(); // install the recorder before anything counts
     let tasks = TaskTracker::new();
     let client = publish::connect(&config.nats, false).await?;
     let publisher = Publisher::new(client, &config.nats);

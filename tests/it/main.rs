@@ -1,1 +1,4 @@
-
+mod bridge;
+mod fixture;
+mod fixture_selftest;
+mod webhook;

@@ -53,11 +53,15 @@ impl FromRequest<WebhookState> for VerifiedWebhook {
     }
 }
 
-/// `application/json`, with or without parameters (`; charset=utf-8`).
+/// Exactly one `application/json` content type, with or without parameters (`; charset=utf-8`).
 fn is_json(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
+    let mut values = headers.get_all(header::CONTENT_TYPE).iter();
+    let (Some(value), None) = (values.next(), values.next()) else {
+        return false;
+    };
+    value
+        .to_str()
+        .ok()
         .and_then(|v| v.split(';').next())
         .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
 }

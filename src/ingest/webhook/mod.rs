@@ -57,10 +57,12 @@ async fn receive(
 ) -> Result<(StatusCode, &'static str), WebhookError> {
     let envelope = normalise::parse_envelope(&hook.body)
         .map_err(|_| WebhookError::BadRequest("malformed_envelope"))?;
-    let header = |name: &str| hook.headers.get(name).and_then(|v| v.to_str().ok());
-    if header("x-event-id").is_some_and(|id| id != envelope.id)
-        || header("x-event-type").is_some_and(|t| t != envelope.event_type)
-    {
+    // Every copy of a header must agree with the body (a repeated header is no loophole).
+    let differs = |name: &str, body_value: &str| {
+        let mut values = hook.headers.get_all(name).iter();
+        values.any(|v| v.as_bytes() != body_value.as_bytes())
+    };
+    if differs("x-event-id", &envelope.id) || differs("x-event-type", &envelope.event_type) {
         return Err(WebhookError::BadRequest("header_body_mismatch"));
     }
     let events = match normalise::from_webhook(&envelope) {

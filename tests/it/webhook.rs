@@ -1,0 +1,319 @@
+//! Scenarios of the signed webhook path against a real nats-server and real HTTP.
+
+use crate::bridge::{esim_webhook, now_secs, signed, signed_at, stored, Bridge, Logs, SECRET};
+use crate::fixture::NatsServer;
+
+const ICCID: &str = "8910300000123456789";
+const STREAM: &str = "ESIM_EVENTS";
+
+fn schema() -> jsonschema::Validator {
+    let text = include_str!("../../schema/esim-event.schema.json");
+    jsonschema::validator_for(&serde_json::from_str(text).expect("json")).expect("schema")
+}
+
+#[tokio::test]
+async fn a_signed_delivery_is_stored_once_code_free_and_schema_valid() {
+    let (logs, _guard) = Logs::capture();
+    let nats = NatsServer::start().await;
+    let bridge = Bridge::start(&nats.url(), |_| {}).await;
+    let body = serde_json::json!({
+        "id": "evt_esim_abc123", "type": "esim.delivered", "created_at": "2026-05-15T14:30:32Z",
+        "data": {
+            "id": 9302481, "client_reference": "TRIP_TOKYO_OCT", "status": "DELIVERED",
+            "product_name": "Japan eSIM", "country_code": "JPN", "data_amount_gb": 1.0,
+            "validity_days": 7, "amount": 4.275, "currency": "USD", "iccid": ICCID,
+            "activation_code": "LPA:1$smdp.example.com$SMUGGLED-ONE",
+            "device_notes": {"hint": "scan LPA:1$smdp.example.com$SMUGGLED-TWO"}
+        }
+    })
+    .to_string();
+    let http = reqwest::Client::new();
+    let res = signed(&http, &bridge.url(), &body)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(res.status(), 200);
+
+    let msgs = stored(&nats.url(), STREAM).await;
+    assert_eq!(msgs.len(), 1);
+    let m = &msgs[0];
+    assert_eq!(m.subject, format!("esim.events.{ICCID}.delivered"));
+    let h = |k: &str| m.headers.get(k).map(|v| v.as_str().to_owned());
+    assert_eq!(
+        h("Nats-Msg-Id").as_deref(),
+        Some(format!("evt_esim_{ICCID}_delivered").as_str())
+    );
+    assert_eq!(h("Esim-Event-Type").as_deref(), Some("esim.delivered"));
+    assert_eq!(h("Esim-Order-Id").as_deref(), Some("9302481"));
+    assert_eq!(h("Esim-Iccid").as_deref(), Some(ICCID));
+    assert_eq!(h("Esim-Source").as_deref(), Some("webhook"));
+    assert_eq!(h("Esim-Schema").as_deref(), Some("1"));
+    assert!(h("X-OCTOPUS-WEBHOOK-TOKEN").is_none());
+    let payload: serde_json::Value = serde_json::from_str(&m.payload).expect("json");
+    assert!(schema().is_valid(&payload), "{payload}");
+    assert_eq!(payload["data"]["amount"].to_string(), "4.275");
+    let everything = format!("{} {:?} {}", m.subject, m.headers, m.payload);
+    assert!(
+        !everything.to_ascii_uppercase().contains("LPA:"),
+        "{everything}"
+    );
+    assert!(!everything.contains("SMUGGLED") && !everything.contains(SECRET));
+
+    bridge.stop().await;
+    logs.assert_clean(&[]);
+}
+
+#[tokio::test]
+async fn redelivery_and_a_second_event_id_for_the_same_transition_store_one_message() {
+    let (logs, _guard) = Logs::capture();
+    let nats = NatsServer::start().await;
+    let bridge = Bridge::start(&nats.url(), |_| {}).await;
+    let http = reqwest::Client::new();
+    let body = esim_webhook("evt_1", "esim.installed", 7, Some(ICCID));
+    for _ in 0..3 {
+        let res = signed(&http, &bridge.url(), &body)
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(res.status(), 200);
+    }
+    let other_id = esim_webhook("evt_2", "esim.installed", 7, Some(ICCID));
+    assert_eq!(
+        signed(&http, &bridge.url(), &other_id)
+            .send()
+            .await
+            .expect("send")
+            .status(),
+        200
+    );
+
+    let subjects: Vec<String> = stored(&nats.url(), STREAM)
+        .await
+        .into_iter()
+        .map(|m| m.subject)
+        .collect();
+    // installed implies delivered: the inferred predecessor comes first, each exactly once.
+    assert_eq!(
+        subjects,
+        [
+            format!("esim.events.{ICCID}.delivered"),
+            format!("esim.events.{ICCID}.installed")
+        ]
+    );
+    bridge.stop().await;
+    logs.assert_clean(&[]);
+}
+
+#[tokio::test]
+async fn bad_requests_get_their_documented_status_and_store_nothing() {
+    let (logs, _guard) = Logs::capture();
+    let nats = NatsServer::start().await;
+    let bridge = Bridge::start(&nats.url(), |c| c.webhook.max_body_bytes = 4096).await;
+    let http = reqwest::Client::new();
+    let url = bridge.url();
+    let body = esim_webhook("evt_x", "esim.delivered", 1, Some(ICCID));
+    let status = |r: reqwest::Response| r.status().as_u16();
+    let send = |rb: reqwest::RequestBuilder| async move { status(rb.send().await.expect("send")) };
+
+    let wrong_secret = signed_at(&http, &url, &body, "not-the-secret", now_secs());
+    assert_eq!(send(wrong_secret).await, 401, "wrong signature");
+    let unsigned = http
+        .post(&url)
+        .header("content-type", "application/json")
+        .header("x-timestamp", now_secs().to_string())
+        .header("x-octopus-webhook-token", SECRET)
+        .body(body.clone());
+    assert_eq!(
+        send(unsigned).await,
+        401,
+        "missing signature (the token header is not a signature)"
+    );
+    assert_eq!(
+        send(signed_at(&http, &url, &body, SECRET, now_secs() - 301)).await,
+        401,
+        "stale"
+    );
+    assert_eq!(
+        send(signed_at(&http, &url, &body, SECRET, now_secs() + 120)).await,
+        401,
+        "future"
+    );
+    let big = format!("{{\"pad\":\"{}\"}}", "x".repeat(5000));
+    assert_eq!(send(signed(&http, &url, &big)).await, 413, "oversized");
+    assert_eq!(
+        send(signed(&http, &url, "{not json")).await,
+        400,
+        "broken JSON, valid signature"
+    );
+    let missing_fields = r#"{"id":"evt_1","type":"esim.delivered"}"#;
+    assert_eq!(
+        send(signed(&http, &url, missing_fields)).await,
+        400,
+        "required fields missing"
+    );
+    let text_plain = signed(&http, &url, &body).header("content-type", "text/plain");
+    assert_eq!(send(text_plain).await, 415, "two content types");
+    let sig = esim_bridge::ingest::webhook::octopus_signature(SECRET, body.as_bytes());
+    let form = http
+        .post(&url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("x-timestamp", now_secs().to_string())
+        .header("x-signature", sig)
+        .body(body.clone());
+    assert_eq!(send(form).await, 415, "content type");
+    let mismatch = signed(&http, &url, &body).header("x-event-id", "evt_other");
+    assert_eq!(send(mismatch).await, 400, "header/body id mismatch");
+    let type_mismatch = signed(&http, &url, &body).header("x-event-type", "esim.failed");
+    assert_eq!(send(type_mismatch).await, 400, "header/body type mismatch");
+    let bad_iccid = esim_webhook("evt_y", "esim.delivered", 1, Some("89.>"));
+    assert_eq!(
+        send(signed(&http, &url, &bad_iccid)).await,
+        400,
+        "ICCID that is not a subject token"
+    );
+    let voucher = r#"{"id":"evt_v","type":"order.delivered","created_at":"2026-05-15T14:30:32Z","data":{"id":3}}"#;
+    assert_eq!(
+        send(signed(&http, &url, voucher)).await,
+        200,
+        "other families: acknowledged, ignored"
+    );
+    let future_type = esim_webhook("evt_z", "esim.roaming_started", 1, Some(ICCID));
+    assert_eq!(
+        send(signed(&http, &url, &future_type)).await,
+        200,
+        "unknown esim type: ignored"
+    );
+    assert_eq!(
+        status(http.get(&url).send().await.expect("send")),
+        405,
+        "wrong method"
+    );
+    let elsewhere = format!("http://{}/webhooks/other", bridge.webhook);
+    assert_eq!(
+        send(signed(&http, &elsewhere, &body)).await,
+        404,
+        "unknown path"
+    );
+
+    assert!(
+        stored(&nats.url(), STREAM).await.is_empty(),
+        "nothing may be published"
+    );
+    bridge.stop().await;
+    logs.assert_clean(&[]);
+}
+
+#[tokio::test]
+async fn with_nats_down_the_sender_is_told_to_retry_and_the_retry_is_stored_once() {
+    let (logs, _guard) = Logs::capture();
+    let nats = NatsServer::start().await;
+    let bridge = Bridge::start(&nats.url(), |_| {}).await;
+    let http = reqwest::Client::new();
+    let admin = format!("http://{}", bridge.admin);
+    let body = esim_webhook("evt_down", "esim.delivered", 11, Some(ICCID));
+    assert_eq!(
+        http.get(format!("{admin}/readyz"))
+            .send()
+            .await
+            .expect("readyz")
+            .status(),
+        200
+    );
+
+    nats.stop();
+    let res = signed(&http, &bridge.url(), &body)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(res.status(), 503);
+    assert!(res.headers().get("retry-after").is_some());
+    assert_eq!(
+        http.get(format!("{admin}/readyz"))
+            .send()
+            .await
+            .expect("readyz")
+            .status(),
+        503
+    );
+    assert_eq!(
+        http.get(format!("{admin}/healthz"))
+            .send()
+            .await
+            .expect("healthz")
+            .status(),
+        200
+    );
+
+    nats.restart().await;
+    let mut answer = 0;
+    for _ in 0..100 {
+        answer = signed(&http, &bridge.url(), &body)
+            .send()
+            .await
+            .expect("send")
+            .status()
+            .as_u16();
+        if answer == 200 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(answer, 200, "accepted once NATS is back");
+    let msgs = stored(&nats.url(), STREAM).await;
+    assert_eq!(msgs.len(), 1);
+    assert_eq!(msgs[0].subject, format!("esim.events.{ICCID}.delivered"));
+
+    let metrics = http
+        .get(format!("{admin}/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert!(metrics.contains("esim_bridge_webhooks_total"), "{metrics}");
+    assert!(
+        metrics.contains("esim_bridge_publish_duration_seconds"),
+        "{metrics}"
+    );
+    assert!(!metrics.contains(SECRET));
+    bridge.stop().await;
+    logs.assert_clean(&[]);
+}
+
+#[tokio::test]
+async fn standard_webhooks_scheme_verifies_its_own_headers() {
+    let nats = NatsServer::start().await;
+    let key = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    let bridge = Bridge::start(&nats.url(), |c| {
+        c.webhook.scheme = esim_bridge::config::Scheme::StandardWebhooks;
+        c.webhook.secrets = vec![esim_bridge::config::Secret::new(key)];
+    })
+    .await;
+    let http = reqwest::Client::new();
+    let body = esim_webhook("msg_1", "esim.delivered", 5, Some(ICCID));
+    let ts = now_secs();
+    let sig = esim_bridge::ingest::webhook::standard_signature(key, "msg_1", ts, body.as_bytes());
+    let send = |sig: String| {
+        http.post(bridge.url())
+            .header("content-type", "application/json")
+            .header("webhook-id", "msg_1")
+            .header("webhook-timestamp", ts.to_string())
+            .header("webhook-signature", sig)
+            .body(body.clone())
+            .send()
+    };
+    assert_eq!(
+        send("v1,bm90IGl0".into()).await.expect("send").status(),
+        401
+    );
+    assert_eq!(
+        send(format!("v1,bm90IGl0 {sig}"))
+            .await
+            .expect("send")
+            .status(),
+        200
+    );
+    assert_eq!(stored(&nats.url(), STREAM).await.len(), 1);
+    bridge.stop().await;
+}
