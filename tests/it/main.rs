@@ -1,3 +1,4 @@
+//! Integration tests: one binary, scenario files per area, a real nats-server per test.
 mod binary;
 mod bridge;
 mod fixture;
