@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use esim_bridge::ingest::webhook::octopus_signature;
+use esim_bridge::sim::octopus_signature;
 use tokio::sync::Semaphore;
 
 const SECRET: &str = "bench-secret";

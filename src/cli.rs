@@ -19,6 +19,14 @@ pub enum Command {
     Serve(ConfigArg),
     /// Validate the configuration and print it with secrets masked; exit 0 or 64.
     CheckConfig(ConfigArg),
+    /// Run the upstream provider simulator (API + signed webhook sender).
+    Simulate(crate::sim::SimulateArgs),
+    /// Replay history as NDJSON, into another subject, or as counts (--dry-run).
+    Replay(crate::replay::ReplayArgs),
+    /// Follow new events live, one JSON line each, until Ctrl-C.
+    Tail(crate::replay::TailArgs),
+    /// Show the events stream and the poller's state, read from NATS.
+    Status(crate::replay::StatusArgs),
 }
 
 /// `--config FILE`.

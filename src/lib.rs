@@ -14,6 +14,7 @@
 //!   expected-last-subject-sequence 0), so both adapters, retries and replicas are safe.
 //! - [`admin`] and [`telemetry`]: health, readiness, Prometheus metrics, logs.
 //! - [`app`]: wires the above for `serve`, under one shutdown token.
+//! - [`replay`]: operator tools over the stream (`replay`, `tail`, `status`), NATS only.
 #![forbid(unsafe_code)]
 
 pub mod admin;
@@ -23,4 +24,6 @@ pub mod config;
 pub mod event;
 pub mod ingest;
 pub mod publish;
+pub mod replay;
+pub mod sim;
 pub mod telemetry;

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::Parser as _;
 use esim_bridge::cli::{Cli, Command, ConfigArg};
 use esim_bridge::config::Config;
-use esim_bridge::{app, telemetry};
+use esim_bridge::{app, replay, telemetry};
 use tokio_util::sync::CancellationToken;
 
 /// sysexits.h EX_USAGE / EX_CONFIG-style code for a configuration the bridge refuses.
@@ -45,7 +45,46 @@ async fn dispatch(command: Command) -> ExitCode {
             }
             Err(code) => code,
         },
+        Command::Simulate(args) => simulate(args).await,
+        Command::Replay(args) => tool(replay::command::replay(args, on_signal())).await,
+        Command::Tail(args) => tool(replay::command::tail(args, on_signal())).await,
+        Command::Status(args) => tool(replay::command::status(args)).await,
     }
+}
+
+/// Runs an operator tool and turns its outcome into the exit code it decides.
+async fn tool(
+    run: impl std::future::Future<Output = Result<replay::command::Done, replay::command::CommandError>>,
+) -> ExitCode {
+    match run.await {
+        Ok(done) => ExitCode::from(done.exit_code()),
+        Err(e) => {
+            eprintln!("esim-bridge: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+async fn simulate(args: esim_bridge::sim::SimulateArgs) -> ExitCode {
+    telemetry::init_logs(&Default::default());
+    match esim_bridge::sim::run(args, on_signal()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("esim-bridge simulate: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// A token cancelled on SIGINT or SIGTERM.
+fn on_signal() -> CancellationToken {
+    let token = CancellationToken::new();
+    let signal = token.clone();
+    tokio::spawn(async move {
+        app::shutdown_signal().await;
+        signal.cancel();
+    });
+    token
 }
 
 fn load(arg: &ConfigArg) -> Result<Config, ExitCode> {

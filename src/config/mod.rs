@@ -88,6 +88,37 @@ impl Config {
         file: Option<&Path>,
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self, ConfigError> {
+        let mut config = Self::extract(file, env)?;
+        config.resolve_secret_files()?;
+        validate::validate(&config)?;
+        Ok(config)
+    }
+
+    /// Loads the same file and environment as [`Config::load`] for the operator tools
+    /// (`replay`, `tail`, `status`): only `nats.*` is validated and only its secret files are
+    /// read, so the tools never need the webhook or upstream secrets. Unknown keys stay errors.
+    pub fn load_for_tools(file: Option<&Path>) -> Result<Self, ConfigError> {
+        Self::load_for_tools_with_env(file, std::env::vars())
+    }
+
+    /// Like [`Config::load_for_tools`] with an explicit environment (for tests).
+    pub fn load_for_tools_with_env(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let mut config = Self::extract(file, env)?;
+        let n = &mut config.nats;
+        secret::resolve("nats.password", &mut n.password, &n.password_file)?;
+        secret::resolve("nats.token", &mut n.token, &n.token_file)?;
+        validate::nats(&config)?;
+        Ok(config)
+    }
+
+    /// Defaults < file < environment, deserialised but neither resolved nor validated.
+    fn extract(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
         let mut figment = Figment::from(Serialized::defaults(Config::default()));
         if let Some(path) = file {
             if !path.is_file() {
@@ -99,10 +130,7 @@ impl Config {
             figment = figment.merge(Toml::file_exact(path));
         }
         figment = merge_env(figment, env);
-        let mut config: Config = figment.extract().map_err(from_figment)?;
-        config.resolve_secret_files()?;
-        validate::validate(&config)?;
-        Ok(config)
+        figment.extract().map_err(from_figment)
     }
 
     fn resolve_secret_files(&mut self) -> Result<(), ConfigError> {

@@ -35,6 +35,9 @@ pub struct UpstreamConfig {
     /// Lease time-to-live: a standby takes over this long after the active poller dies.
     #[serde(with = "super::duration")]
     pub lease_ttl: Duration,
+    /// Reads in flight at once. Requests take up to `request_timeout`, so a few in parallel
+    /// keep the budget usable when the provider is slow; the budget still caps the rate.
+    pub concurrency: u32,
     pub cadence: CadenceConfig,
 }
 
@@ -53,6 +56,7 @@ impl Default for UpstreamConfig {
             connect_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(30),
             lease_ttl: Duration::from_secs(6),
+            concurrency: 4,
             cadence: CadenceConfig::default(),
         }
     }
@@ -86,6 +90,14 @@ pub struct CadenceConfig {
     /// Activation and expiry checks of installed eSIMs.
     #[serde(with = "super::duration")]
     pub lifecycle: Duration,
+    /// The one extra check of an active eSIM comes this long after its expected expiry
+    /// (first use + `validity_days`).
+    #[serde(with = "super::duration")]
+    pub after_expiry: Duration,
+    /// Orders delivered longer ago than this stop being tracked, whatever their state (an
+    /// eSIM never used, or never reported expired); keep it near `nats.max_age`.
+    #[serde(with = "super::duration")]
+    pub give_up_after: Duration,
 }
 
 impl Default for CadenceConfig {
@@ -99,6 +111,8 @@ impl Default for CadenceConfig {
             install_slow_until: Duration::from_secs(70 * 60),
             install_tail: Duration::from_secs(6 * 3600),
             lifecycle: Duration::from_secs(6 * 3600),
+            after_expiry: Duration::from_secs(60),
+            give_up_after: Duration::from_secs(90 * 86_400),
         }
     }
 }

@@ -26,7 +26,8 @@ fn positive(key: &str, d: Duration) -> Result<(), ConfigError> {
     Ok(())
 }
 
-fn nats(c: &Config) -> Result<(), ConfigError> {
+/// Checks `nats.*` only (what the operator tools need).
+pub(super) fn nats(c: &Config) -> Result<(), ConfigError> {
     let n = &c.nats;
     if n.url.split(',').all(|u| u.trim().is_empty()) {
         return bad("nats.url", "at least one server URL is required");
@@ -129,6 +130,9 @@ fn upstream(c: &Config) -> Result<(), ConfigError> {
     if !(1..=500).contains(&u.page_size) {
         return bad("upstream.page_size", "must be between 1 and 500");
     }
+    if !(1..=64).contains(&u.concurrency) {
+        return bad("upstream.concurrency", "must be between 1 and 64");
+    }
     let cad = &u.cadence;
     for (key, d) in [
         ("upstream.cadence.discovery", cad.discovery),
@@ -137,6 +141,10 @@ fn upstream(c: &Config) -> Result<(), ConfigError> {
         ("upstream.cadence.install_slow", cad.install_slow),
         ("upstream.cadence.install_tail", cad.install_tail),
         ("upstream.cadence.lifecycle", cad.lifecycle),
+        ("upstream.cadence.after_expiry", cad.after_expiry),
+        ("upstream.cadence.give_up_after", cad.give_up_after),
+        ("upstream.connect_timeout", u.connect_timeout),
+        ("upstream.request_timeout", u.request_timeout),
         ("upstream.lease_ttl", u.lease_ttl),
     ] {
         positive(key, d)?;

@@ -7,4 +7,5 @@
 //!
 //! Both hand [`crate::event::Event`]s to [`crate::publish::Publisher`]; neither knows the other.
 
+pub mod poller;
 pub mod webhook;

@@ -3,4 +3,7 @@ mod binary;
 mod bridge;
 mod fixture;
 mod fixture_selftest;
+mod replay;
+mod replay_republish;
+mod replay_support;
 mod webhook;

@@ -153,7 +153,7 @@ async fn bad_requests_get_their_documented_status_and_store_nothing() {
     );
     let text_plain = signed(&http, &url, &body).header("content-type", "text/plain");
     assert_eq!(send(text_plain).await, 415, "two content types");
-    let sig = esim_bridge::ingest::webhook::octopus_signature(SECRET, body.as_bytes());
+    let sig = esim_bridge::sim::octopus_signature(SECRET, body.as_bytes());
     let form = http
         .post(&url)
         .header("content-type", "application/x-www-form-urlencoded")

@@ -21,7 +21,7 @@ use crate::event::normalise::{self, Normalised};
 use crate::publish::{PublishError, Published, Publisher};
 use error::WebhookError;
 use extract::VerifiedWebhook;
-pub use verify::{octopus_signature, standard_signature, Verifier};
+pub use verify::{standard_signature, Verifier};
 
 /// What the webhook handler needs; cheap to clone.
 #[derive(Clone)]

@@ -143,13 +143,6 @@ impl Verifier {
     }
 }
 
-/// Signs like the provider does (used by tests, the simulator and the bench).
-pub fn octopus_signature(secret: &str, body: &[u8]) -> String {
-    let mut mac = HmacSha256::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
-    mac.update(body);
-    hex::encode(mac.finalize().into_bytes())
-}
-
 /// Signs like a Standard Webhooks sender (`v1,<base64>`), for tests.
 pub fn standard_signature(whsec: &str, id: &str, timestamp: u64, body: &[u8]) -> String {
     let key = B64

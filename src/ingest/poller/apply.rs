@@ -1,0 +1,198 @@
+//! Turning what a read (or a webhook) revealed about one order into published events and the
+//! next look at it.
+//!
+//! Always in this order: diff → publish and await every ack → write the order's KV state →
+//! update memory and reschedule. If the publish fails, nothing advances and the read is
+//! retried; if the KV write fails, the events are already safe and the next observation
+//! rewrites the state.
+
+use time::OffsetDateTime;
+use tokio::time::Instant;
+
+use super::budget;
+use super::cadence::Next;
+use super::clock;
+use super::engine::{Engine, Job};
+use super::metrics;
+use super::outlet::{Outlet, OutletError};
+use super::schedule::Class;
+use super::state::StoredOrder;
+use super::tracked::{unix_secs, Tracked};
+use crate::event::normalise::from_snapshots;
+use crate::event::{Event, OrderData};
+
+/// What became of a publish.
+pub(super) enum Publish {
+    /// Every event is in the stream.
+    Done,
+    /// NATS unavailable: try again later, state unchanged.
+    Retry,
+    /// Refused for good: the order cannot be published.
+    Never,
+}
+
+impl<O: Outlet> Engine<O> {
+    /// A detail read of a tracked order.
+    pub(super) async fn observe(&mut self, id: u64, order: OrderData, at: OffsetDateTime) {
+        let Some(&before) = self.orders.get(&id) else {
+            return;
+        };
+        metrics::unknown_enums(order.unknown_enums());
+        let events = match from_snapshots(Some(&before.previous(id)), &order, at) {
+            Ok(events) => events,
+            Err(e) => {
+                tracing::error!(order_id = id, error = %e, "order cannot become events; not tracked any more");
+                return self.untrack(id, true).await;
+            }
+        };
+        match self.publish(&events, at).await {
+            Publish::Done => {}
+            Publish::Retry => return self.retry(Job::Order(id), self.class_of(&before)),
+            Publish::Never => return self.untrack(id, true).await,
+        }
+        let mut after = before;
+        after.apply(&events, &order);
+        if after == before && self.pending.contains(&id) {
+            return; // Still PENDING: the list keeps watching it, nothing to store.
+        }
+        self.settle(id, after, order, at, true).await;
+    }
+
+    /// An order discovery has not seen before. False if its events could not be published
+    /// yet (the discovery pass is retried).
+    pub(super) async fn admit(&mut self, order: OrderData, at: OffsetDateTime) -> bool {
+        let id = order.id;
+        metrics::unknown_enums(order.unknown_enums());
+        let events = match from_snapshots(None, &order, at) {
+            Ok(events) => events,
+            Err(e) => {
+                tracing::error!(order_id = id, error = %e, "order cannot become events; skipped");
+                return true;
+            }
+        };
+        match self.publish(&events, at).await {
+            Publish::Done => {}
+            Publish::Retry => return false,
+            Publish::Never => return true,
+        }
+        let mut t = Tracked::new();
+        t.apply(&events, &order);
+        self.settle(id, t, order, at, false).await;
+        true
+    }
+
+    /// A webhook-sourced event (already in the stream) for a tracked order: e.g. an install
+    /// seen by webhook moves the order from install polling to lifecycle polling.
+    pub(super) async fn fold(&mut self, event: Event) {
+        let id = event.data.id;
+        let Some(&before) = self.orders.get(&id) else {
+            return;
+        };
+        let mut after = before;
+        after.step(event.event_type, unix_secs(&event.created_at));
+        after.learn(&event.data);
+        if after == before {
+            return;
+        }
+        tracing::debug!(order_id = id, event_type = %event.event_type, "webhook event folded into the poll state");
+        let now = self.clock.now();
+        self.settle(id, after, event.data, now, true).await;
+    }
+
+    /// Stores `t` and schedules its next look (or forgets it). `stored`: whether KV may hold
+    /// a previous state of this order.
+    async fn settle(
+        &mut self,
+        id: u64,
+        t: Tracked,
+        snapshot: OrderData,
+        now: OffsetDateTime,
+        stored: bool,
+    ) {
+        match self.settings.cadence.next(&t, now) {
+            Next::Stop => self.untrack(id, stored).await,
+            Next::List => {
+                self.save(id, &t, snapshot, None).await;
+                self.orders.insert(id, t);
+                self.pending.insert(id);
+                self.queue.remove(Job::Order(id));
+                self.ensure_pending_list();
+            }
+            Next::At(class, due) => {
+                self.save(id, &t, snapshot, Some(clock::unix_ms(due))).await;
+                self.orders.insert(id, t);
+                self.pending.remove(&id);
+                let due = self.clock.instant_at(due);
+                self.queue.schedule(Job::Order(id), class, due);
+            }
+        }
+    }
+
+    /// Stops tracking an order (terminal, gone, or unpublishable).
+    pub(super) async fn untrack(&mut self, id: u64, stored: bool) {
+        self.orders.remove(&id);
+        self.pending.remove(&id);
+        self.queue.remove(Job::Order(id));
+        self.failures.remove(&Job::Order(id));
+        if stored {
+            if let Err(e) = self.outlet.forget(id).await {
+                tracing::warn!(order_id = id, error = %e, "finished order's state not removed");
+            }
+        }
+    }
+
+    async fn save(&mut self, id: u64, t: &Tracked, snapshot: OrderData, due_ms: Option<i64>) {
+        let record = StoredOrder::new(t, snapshot, due_ms);
+        if let Err(e) = self.outlet.save(id, &record).await {
+            tracing::warn!(order_id = id, error = %e, "poll state not stored; it is rewritten on the next read");
+            self.pause_for_outlet();
+        }
+    }
+
+    /// Makes sure the pending list runs while anything is PENDING.
+    fn ensure_pending_list(&mut self) {
+        let job = Job::PendingList;
+        if self.pending.is_empty() || self.in_flight_jobs.contains(&job) {
+            return;
+        }
+        let due = Instant::now() + self.settings.cadence.config().pending;
+        self.queue.schedule_by(job, Class::Fulfilment, due);
+    }
+
+    /// Publishes and waits for the acks; records detection lag of events stored now.
+    pub(super) async fn publish(&mut self, events: &[Event], at: OffsetDateTime) -> Publish {
+        if events.is_empty() {
+            return Publish::Done;
+        }
+        match self.outlet.publish(events).await {
+            Ok(stored) => {
+                self.outlet_failures = 0;
+                self.outlet_resume_at = None;
+                for (event, fresh) in events.iter().zip(stored) {
+                    let created = unix_secs(&event.created_at)
+                        .and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok());
+                    let lag = created.and_then(|c| std::time::Duration::try_from(at - c).ok());
+                    if let (true, Some(lag)) = (fresh, lag) {
+                        metrics::detection_lag(event.event_type, lag);
+                    }
+                }
+                Publish::Done
+            }
+            Err(OutletError::Unavailable(e)) => {
+                tracing::warn!(error = %e, "events not acknowledged; the poller pauses and keeps its state");
+                self.pause_for_outlet();
+                Publish::Retry
+            }
+            Err(OutletError::Rejected(e)) => {
+                tracing::error!(error = %e, "events refused for good");
+                Publish::Never
+            }
+        }
+    }
+
+    fn pause_for_outlet(&mut self) {
+        self.outlet_failures += 1;
+        let wait = budget::backoff(self.outlet_failures);
+        self.outlet_resume_at = Some(Instant::now() + wait);
+    }
+}

@@ -1,0 +1,186 @@
+//! The provider session: log in once, refresh ahead of expiry, rotate the pair atomically.
+//!
+//! One tokio mutex guards the token pair and is held across the login/refresh call, so however
+//! many requests need a token at once, exactly one refresh (or login) happens and the rest get
+//! its result. Refresh tokens rotate (the old one is revoked by the provider), so a pair is
+//! replaced whole. A failed refresh falls back to a fresh login. `/auth/logout` revokes every
+//! token of the account and is never called.
+
+use std::time::Duration;
+
+use axum::http::Method;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+use tokio::sync::Mutex;
+use tokio::time::Instant;
+
+use super::clock::Clock;
+use super::error::ClientError;
+use super::metrics;
+use super::transport::{Call, Transport};
+use super::wire::{self, Grant};
+use crate::config::Secret;
+
+/// Refresh this long before the access token expires ...
+const REFRESH_AHEAD: Duration = Duration::from_secs(300);
+/// ... or this fraction of its lifetime before, if that is shorter (short test lifetimes).
+const REFRESH_AHEAD_FRACTION: f64 = 0.1;
+
+/// The account's login credentials.
+#[derive(Clone, Debug)]
+pub struct Credentials {
+    pub api_key: Secret,
+    pub api_secret: Secret,
+}
+
+/// The current token pair and its deadlines (tokio time).
+struct Tokens {
+    access: Secret,
+    refresh: Secret,
+    refresh_at: Instant,
+    access_until: Instant,
+    refresh_until: Instant,
+}
+
+/// The session; shared by every request of one client.
+pub struct Auth {
+    credentials: Credentials,
+    clock: Clock,
+    tokens: Mutex<Option<Tokens>>,
+}
+
+impl Auth {
+    pub fn new(credentials: Credentials, clock: Clock) -> Self {
+        Self {
+            credentials,
+            clock,
+            tokens: Mutex::new(None),
+        }
+    }
+
+    /// A valid access token: the current one, or a refreshed one when it is about to expire,
+    /// or a fresh login when there is none or the refresh is refused.
+    pub async fn bearer(&self, transport: &Transport) -> Result<Secret, ClientError> {
+        let mut tokens = self.tokens.lock().await;
+        let now = Instant::now();
+        if let Some(t) = tokens.as_ref().filter(|t| now < t.refresh_at) {
+            return Ok(t.access.clone());
+        }
+        if let Some(t) = tokens.as_ref().filter(|t| now < t.refresh_until) {
+            match self.refresh(transport, &t.refresh).await {
+                Ok(fresh) => {
+                    let access = fresh.access.clone();
+                    *tokens = Some(fresh);
+                    return Ok(access);
+                }
+                // The provider is busy or unreachable: keep using a still-valid token and try
+                // the refresh again on the next request.
+                Err(ClientError::RateLimited { .. } | ClientError::Transient(_))
+                    if now < t.access_until =>
+                {
+                    return Ok(t.access.clone());
+                }
+                Err(e @ (ClientError::RateLimited { .. } | ClientError::Transient(_))) => {
+                    return Err(e)
+                }
+                Err(e) => {
+                    tracing::info!(error = %e, "token refresh refused; logging in again");
+                }
+            }
+        }
+        let fresh = self.login(transport).await?;
+        let access = fresh.access.clone();
+        *tokens = Some(fresh);
+        Ok(access)
+    }
+
+    /// A request with `used` got 401: unless the pair was replaced meanwhile, the next
+    /// [`Auth::bearer`] refreshes first.
+    pub async fn reject(&self, used: &Secret) {
+        let mut tokens = self.tokens.lock().await;
+        if let Some(t) = tokens.as_mut().filter(|t| t.access == *used) {
+            let now = Instant::now();
+            t.refresh_at = now;
+            t.access_until = now;
+        }
+    }
+
+    async fn login(&self, transport: &Transport) -> Result<Tokens, ClientError> {
+        let body = serde_json::json!({
+            "username": self.credentials.api_key.expose(),
+            "password": self.credentials.api_secret.expose(),
+        });
+        self.call(transport, "login", "/auth/login", body).await
+    }
+
+    async fn refresh(
+        &self,
+        transport: &Transport,
+        refresh: &Secret,
+    ) -> Result<Tokens, ClientError> {
+        let body = serde_json::json!({ "refresh_token": refresh.expose() });
+        self.call(transport, "refresh", "/auth/refresh", body).await
+    }
+
+    async fn call(
+        &self,
+        transport: &Transport,
+        name: &'static str,
+        path: &str,
+        body: serde_json::Value,
+    ) -> Result<Tokens, ClientError> {
+        let call = Call {
+            method: Method::POST,
+            path,
+            bearer: None,
+            json: Some(body.to_string().into_bytes()),
+        };
+        let answer = match transport.send(call).await {
+            Ok(a) => a,
+            Err(e) => {
+                metrics::auth(name, e.outcome());
+                return Err(e);
+            }
+        };
+        let status = answer.status.as_u16();
+        let result = match status {
+            200..=299 => wire::grant(&answer.body).map(|g| self.tokens_from(g)),
+            401 => Err(ClientError::Unauthorized),
+            429 => Err(ClientError::RateLimited {
+                retry_after: wire::retry_after(&answer.headers, &answer.body),
+            }),
+            500..=599 => Err(ClientError::Transient(format!("{name} answered {status}"))),
+            _ => Err(ClientError::Fatal {
+                status,
+                code: wire::error_code(&answer.body),
+            }),
+        };
+        metrics::auth(
+            name,
+            result.as_ref().map_or_else(ClientError::outcome, |_| "ok"),
+        );
+        result
+    }
+
+    fn tokens_from(&self, g: Grant) -> Tokens {
+        let now = Instant::now();
+        let wall = self.clock.now();
+        let until = |at: Option<&str>, fallback: Duration| {
+            let at = at.and_then(|s| OffsetDateTime::parse(s, &Rfc3339).ok());
+            at.and_then(|at| Duration::try_from(at - wall).ok())
+                .filter(|d| !d.is_zero())
+                .unwrap_or(fallback)
+        };
+        let access_life = until(Some(&g.access_expires_at), Duration::from_secs(60));
+        let refresh_life = until(g.refresh_expires_at.as_deref(), access_life);
+        let ahead = REFRESH_AHEAD.min(access_life.mul_f64(REFRESH_AHEAD_FRACTION));
+        tracing::debug!(access_life = ?access_life, "provider session renewed");
+        Tokens {
+            access: g.access,
+            refresh: g.refresh,
+            refresh_at: now + access_life - ahead,
+            access_until: now + access_life,
+            refresh_until: now + refresh_life,
+        }
+    }
+}

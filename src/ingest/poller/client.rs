@@ -1,0 +1,189 @@
+//! The provider's orders API as the poller uses it: budgeted, authenticated reads.
+//!
+//! Every read needs a [`Slot`] from the [`Budget`]; the one retry after a 401 (with a
+//! refreshed token) takes another. Answers are classified into [`ClientError`] so the
+//! scheduler knows whether to pause everything (429), back off one request (5xx, network),
+//! or give up on it (other 4xx).
+
+use std::sync::Arc;
+
+use axum::http::Method;
+
+use super::auth::{Auth, Credentials};
+use super::budget::{Budget, Slot};
+use super::clock::Clock;
+use super::error::ClientError;
+use super::metrics;
+use super::transport::{Answer, Call, Transport};
+use super::wire;
+use crate::config::UpstreamConfig;
+use crate::event::OrderData;
+
+/// The orders API path.
+const ORDERS: &str = "/api/v1/esim/orders";
+
+/// One page of a newest-first order list.
+#[derive(Debug)]
+pub struct ListPage {
+    pub orders: Vec<OrderData>,
+    pub has_more: bool,
+}
+
+/// The budgeted, authenticated client; cheap to clone.
+#[derive(Clone)]
+pub struct UpstreamClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    transport: Transport,
+    auth: Auth,
+    budget: Budget,
+    per_page: u32,
+}
+
+impl UpstreamClient {
+    /// An HTTP client for `upstream.base_url` with the configured timeouts and credentials.
+    pub fn from_config(
+        cfg: &UpstreamConfig,
+        budget: Budget,
+        clock: Clock,
+    ) -> Result<Self, ClientError> {
+        let missing = |what: &str| ClientError::Malformed(format!("upstream.{what} is not set"));
+        let base_url = cfg.base_url.as_deref().ok_or_else(|| missing("base_url"))?;
+        let credentials = Credentials {
+            api_key: cfg.api_key.clone().ok_or_else(|| missing("api_key"))?,
+            api_secret: cfg
+                .api_secret
+                .clone()
+                .ok_or_else(|| missing("api_secret"))?,
+        };
+        let transport = Transport::http(base_url, cfg.connect_timeout, cfg.request_timeout)?;
+        Ok(Self::new(
+            transport,
+            credentials,
+            budget,
+            clock,
+            cfg.page_size,
+        ))
+    }
+
+    /// A client over any transport (the benchmark passes the simulator's router).
+    pub fn new(
+        transport: Transport,
+        credentials: Credentials,
+        budget: Budget,
+        clock: Clock,
+        per_page: u32,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                transport,
+                auth: Auth::new(credentials, clock),
+                budget,
+                per_page: per_page.max(1),
+            }),
+        }
+    }
+
+    /// The budget every read goes through.
+    pub fn budget(&self) -> &Budget {
+        &self.inner.budget
+    }
+
+    /// One page (1-based) of the newest-first list, optionally filtered by status.
+    pub async fn list(
+        &self,
+        slot: Slot,
+        status: Option<&str>,
+        page: u32,
+    ) -> Result<ListPage, ClientError> {
+        let per_page = self.inner.per_page;
+        let mut path = format!("{ORDERS}?page={page}&per_page={per_page}");
+        if let Some(status) = status {
+            path.push_str("&status=");
+            path.push_str(status);
+        }
+        let endpoint = if status.is_some() {
+            "list_pending"
+        } else {
+            "list"
+        };
+        let answer = self.get(slot, endpoint, &path).await?;
+        let (orders, skipped) = wire::orders(&answer.body)?;
+        for _ in 0..skipped {
+            metrics::unparsed_order();
+        }
+        let has_more = wire::has_more(&answer.headers, page, orders.len() + skipped, per_page);
+        Ok(ListPage { orders, has_more })
+    }
+
+    /// The detail of one order (refreshes install state at the provider).
+    pub async fn detail(&self, slot: Slot, id: u64) -> Result<OrderData, ClientError> {
+        let answer = self.get(slot, "detail", &format!("{ORDERS}/{id}")).await?;
+        let order = wire::order(&answer.body)?;
+        if order.id != id {
+            return Err(ClientError::Malformed(format!(
+                "asked for order {id}, got {}",
+                order.id
+            )));
+        }
+        Ok(order)
+    }
+
+    /// A GET with a bearer token; on 401, one retry with a refreshed token (and another slot).
+    async fn get(
+        &self,
+        slot: Slot,
+        endpoint: &'static str,
+        path: &str,
+    ) -> Result<Answer, ClientError> {
+        let inner = &*self.inner;
+        let mut slot = Some(slot);
+        let mut retried = false;
+        loop {
+            let _slot = match slot.take() {
+                Some(s) => s,
+                None => inner.budget.start().await,
+            };
+            let token = inner.auth.bearer(&inner.transport).await?;
+            let call = Call {
+                method: Method::GET,
+                path,
+                bearer: Some(token.expose()),
+                json: None,
+            };
+            let answer = match inner.transport.send(call).await {
+                Ok(a) => a,
+                Err(e) => {
+                    metrics::read(endpoint, "network");
+                    return Err(e);
+                }
+            };
+            let status = answer.status.as_u16();
+            let error = match status {
+                200..=299 => {
+                    metrics::read(endpoint, "ok");
+                    return Ok(answer);
+                }
+                401 if !retried => {
+                    metrics::read(endpoint, "unauthorized");
+                    inner.auth.reject(&token).await;
+                    retried = true;
+                    continue;
+                }
+                401 => ClientError::Unauthorized,
+                429 => ClientError::RateLimited {
+                    retry_after: wire::retry_after(&answer.headers, &answer.body),
+                },
+                500..=599 => ClientError::Transient(format!("{endpoint} answered {status}")),
+                _ => ClientError::Fatal {
+                    status,
+                    code: wire::error_code(&answer.body),
+                },
+            };
+            metrics::read(endpoint, error.outcome());
+            return Err(error);
+        }
+    }
+}

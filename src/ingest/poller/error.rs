@@ -1,0 +1,42 @@
+//! How a provider call failed, classified by what the caller should do about it.
+
+use std::time::Duration;
+
+/// Why a provider call failed.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum ClientError {
+    /// 429: every read waits `retry_after` (from `Retry-After`, or the message's
+    /// "Retry after N seconds").
+    #[error("rate limited by the provider; retry after {retry_after:?}")]
+    RateLimited { retry_after: Duration },
+    /// 5xx, timeout or network failure: retry this request with backoff.
+    #[error("transient provider failure: {0}")]
+    Transient(String),
+    /// 401 even after a fresh token, or the credentials were refused.
+    #[error("the provider refused our credentials")]
+    Unauthorized,
+    /// Any other 4xx (bad request, forbidden, not found): retrying will not fix it.
+    #[error("provider answered {status} {code}")]
+    Fatal { status: u16, code: String },
+    /// A 2xx whose body is not what the API documents.
+    #[error("unexpected provider response: {0}")]
+    Malformed(String),
+}
+
+impl ClientError {
+    /// The metric outcome label.
+    pub fn outcome(&self) -> &'static str {
+        match self {
+            Self::RateLimited { .. } => "throttled",
+            Self::Transient(_) => "server_error",
+            Self::Unauthorized => "unauthorized",
+            Self::Fatal { .. } => "client_error",
+            Self::Malformed(_) => "malformed",
+        }
+    }
+
+    /// True for a 404: the order does not exist (any more).
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Self::Fatal { status: 404, .. })
+    }
+}

@@ -1,0 +1,69 @@
+//! The poller's metrics, in one place so names and labels stay consistent.
+//!
+//! Labels are fixed vocabularies (endpoint, outcome, phase, event type): never an order id,
+//! an ICCID, a token or anything the provider sent.
+
+use std::time::Duration;
+
+use crate::event::EventType;
+
+use super::schedule::Class;
+
+/// One upstream read and how it ended (`endpoint`: `list`, `list_pending`, `detail`;
+/// `outcome`: `ok`, `unauthorized`, `throttled`, `server_error`, `network`, `client_error`).
+pub fn read(endpoint: &'static str, outcome: &'static str) {
+    metrics::counter!("esim_bridge_upstream_reads_total", "endpoint" => endpoint, "outcome" => outcome)
+        .increment(1);
+    if outcome == "throttled" {
+        metrics::counter!("esim_bridge_upstream_429_total").increment(1);
+    }
+}
+
+/// One login or refresh call (`call`: `login`, `refresh`).
+pub fn auth(call: &'static str, outcome: &'static str) {
+    metrics::counter!("esim_bridge_upstream_auth_total", "call" => call, "outcome" => outcome)
+        .increment(1);
+    if outcome == "throttled" {
+        metrics::counter!("esim_bridge_upstream_429_total").increment(1);
+    }
+}
+
+/// Reads started in the current rolling minute, and the limit.
+pub fn budget(used: usize, limit: usize) {
+    metrics::gauge!("esim_bridge_upstream_budget_used").set(used as f64);
+    metrics::gauge!("esim_bridge_upstream_budget_limit").set(limit as f64);
+}
+
+/// Tracked orders per phase (`pending`, `install_fast`, `install_slow`, `lifecycle`).
+pub fn tracked(phase: &'static str, n: usize) {
+    metrics::gauge!("esim_bridge_poller_tracked_orders", "phase" => phase).set(n as f64);
+}
+
+/// How overdue the oldest waiting item of a class is.
+pub fn stretch(class: Class, late: Duration) {
+    metrics::gauge!("esim_bridge_poller_stretch_seconds", "phase" => class.label())
+        .set(late.as_secs_f64());
+}
+
+/// Observed-at minus the event's `created_at`, for events this poller stored first.
+pub fn detection_lag(t: EventType, lag: Duration) {
+    metrics::histogram!("esim_bridge_detection_lag_seconds", "type" => t.token())
+        .record(lag.as_secs_f64());
+}
+
+/// 1 while this replica holds the lease and polls.
+pub fn leader(active: bool) {
+    metrics::gauge!("esim_bridge_poller_leader").set(if active { 1.0 } else { 0.0 });
+}
+
+/// A provider order that could not be parsed, or carried an unknown enum value.
+pub fn unparsed_order() {
+    metrics::counter!("esim_bridge_upstream_unparsed_orders_total").increment(1);
+}
+
+/// Unknown enum values seen in provider orders.
+pub fn unknown_enums(n: usize) {
+    if n > 0 {
+        metrics::counter!("esim_bridge_unknown_enum_values_total").increment(n as u64);
+    }
+}

@@ -1,0 +1,88 @@
+//! Where the engine's results go: events to JetStream, then state to KV, in that order.
+//!
+//! [`Outlet`] is the seam between the scheduling engine and NATS. [`NatsOutlet`] is the real
+//! one; the benchmark records events in memory instead, so the engine runs in virtual time
+//! with no socket between its tasks.
+
+use std::future::Future;
+
+use super::state::{StateError, StateStore, StoredOrder};
+use crate::event::Event;
+use crate::publish::{PublishError, Published, Publisher};
+
+/// Why an outlet call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum OutletError {
+    /// NATS is down or slow: pause, keep the state, try again later.
+    #[error("NATS unavailable: {0}")]
+    Unavailable(String),
+    /// Refused for good (invalid event, rejected by the server).
+    #[error("rejected: {0}")]
+    Rejected(String),
+}
+
+impl From<StateError> for OutletError {
+    fn from(e: StateError) -> Self {
+        Self::Unavailable(e.to_string())
+    }
+}
+
+/// The engine's side effects. Implementations must be idempotent per event and per key.
+pub trait Outlet: Send + Sync {
+    /// Publishes in order and waits for every ack; per event, `true` if it was stored now
+    /// (`false`: already in the stream, e.g. first seen by webhook).
+    fn publish(
+        &self,
+        events: &[Event],
+    ) -> impl Future<Output = Result<Vec<bool>, OutletError>> + Send;
+    /// Stores one tracked order's state.
+    fn save(
+        &self,
+        id: u64,
+        order: &StoredOrder,
+    ) -> impl Future<Output = Result<(), OutletError>> + Send;
+    /// Drops a finished order's state.
+    fn forget(&self, id: u64) -> impl Future<Output = Result<(), OutletError>> + Send;
+    /// Stores the discovery cursor.
+    fn save_cursor(&self, last_id: u64) -> impl Future<Output = Result<(), OutletError>> + Send;
+}
+
+/// JetStream events and KV state.
+#[derive(Clone)]
+pub struct NatsOutlet {
+    publisher: Publisher,
+    state: StateStore,
+}
+
+impl NatsOutlet {
+    pub fn new(publisher: Publisher, state: StateStore) -> Self {
+        Self { publisher, state }
+    }
+}
+
+impl Outlet for NatsOutlet {
+    async fn publish(&self, events: &[Event]) -> Result<Vec<bool>, OutletError> {
+        match self.publisher.publish_all(events).await {
+            Ok(outcomes) => Ok(outcomes
+                .into_iter()
+                .map(|o| matches!(o, Published::Stored { .. }))
+                .collect()),
+            Err(PublishError::Unavailable(e)) => Err(OutletError::Unavailable(e)),
+            Err(e @ (PublishError::Rejected(_) | PublishError::Event(_))) => {
+                Err(OutletError::Rejected(e.to_string()))
+            }
+        }
+    }
+
+    async fn save(&self, id: u64, order: &StoredOrder) -> Result<(), OutletError> {
+        Ok(self.state.save(id, order).await?)
+    }
+
+    async fn forget(&self, id: u64) -> Result<(), OutletError> {
+        Ok(self.state.forget(id).await?)
+    }
+
+    async fn save_cursor(&self, last_id: u64) -> Result<(), OutletError> {
+        Ok(self.state.save_cursor(last_id).await?)
+    }
+}

@@ -1,0 +1,240 @@
+//! The poller's durable state in a JetStream KV bucket (`nats.state_bucket`, history 1).
+//!
+//! Keys: `cursor` (the newest order id discovery has seen), `order.<id>` (one per tracked
+//! order: phase, furthest published step, dates, next due time and the last code-free
+//! snapshot), and `poller.lease` (see [`super::lease`]). The engine writes an order's key only
+//! after the events its observation implies are acknowledged, so a restart resumes exactly
+//! where the previous leader stopped, at worst re-emitting an event (stored once anyway).
+
+use std::time::Duration;
+
+use async_nats::jetstream::consumer::{push, DeliverPolicy, ReplayPolicy};
+use async_nats::jetstream::kv::{self, Operation};
+use async_nats::jetstream::stream::StorageType;
+use async_nats::jetstream::Context;
+use bytes::Bytes;
+use futures::StreamExt;
+use serde::{Deserialize, Serialize};
+
+use super::tracked::{Phase, Tracked};
+use crate::config::NatsConfig;
+use crate::event::{EventType, OrderData};
+
+const CURSOR_KEY: &str = "cursor";
+const ORDER_PREFIX: &str = "order.";
+/// How long the marker of a forgotten order stays before the server removes it.
+const MARKER_TTL: Duration = Duration::from_secs(60);
+/// Longest wait for the next stored entry while loading.
+const LOAD_STALL: Duration = Duration::from_secs(30);
+
+/// Why the state bucket could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error("state bucket {bucket}: {reason}")]
+    Bucket { bucket: String, reason: String },
+    #[error("state write failed: {0}")]
+    Write(String),
+    #[error("state read failed: {0}")]
+    Read(String),
+}
+
+/// One tracked order as stored under `order.<id>`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoredOrder {
+    pub phase: Phase,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latest: Option<EventType>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivered_at: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activated_at: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validity_days: Option<u16>,
+    /// Unix ms; absent for PENDING orders (the list watches them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_due_ms: Option<i64>,
+    /// The last snapshot, code-free by construction ([`OrderData`] is an allowlist).
+    pub snapshot: OrderData,
+}
+
+impl StoredOrder {
+    pub fn new(t: &Tracked, snapshot: OrderData, next_due_ms: Option<i64>) -> Self {
+        Self {
+            phase: t.phase,
+            latest: t.latest,
+            delivered_at: t.delivered_at,
+            activated_at: t.activated_at,
+            validity_days: t.validity_days,
+            next_due_ms,
+            snapshot,
+        }
+    }
+
+    pub fn tracked(&self) -> Tracked {
+        Tracked {
+            phase: self.phase,
+            latest: self.latest,
+            delivered_at: self.delivered_at,
+            activated_at: self.activated_at,
+            validity_days: self.validity_days,
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct Cursor {
+    last_id: u64,
+}
+
+/// The state bucket.
+#[derive(Clone)]
+pub struct StateStore {
+    kv: kv::Store,
+    client: async_nats::Client,
+}
+
+impl StateStore {
+    /// Opens the bucket, creating it (history 1) if missing.
+    pub async fn open(js: &Context, cfg: &NatsConfig) -> Result<Self, StateError> {
+        let bucket = cfg.state_bucket.clone();
+        let fail = |e: &dyn std::fmt::Display| StateError::Bucket {
+            bucket: bucket.clone(),
+            reason: e.to_string(),
+        };
+        let kv = match js.get_key_value(&bucket).await {
+            Ok(kv) => kv,
+            Err(_) => {
+                let config = kv::Config {
+                    bucket: bucket.clone(),
+                    description: "esim-bridge poller state and lease".into(),
+                    history: 1,
+                    num_replicas: cfg.replicas,
+                    storage: StorageType::File,
+                    // Lets forgotten orders' markers expire instead of piling up.
+                    limit_markers: Some(MARKER_TTL),
+                    ..Default::default()
+                };
+                match js.create_key_value(config).await {
+                    Ok(kv) => kv,
+                    // Another replica may have created it in between.
+                    Err(e) => js.get_key_value(&bucket).await.map_err(|_| fail(&e))?,
+                }
+            }
+        };
+        Ok(Self {
+            kv,
+            client: js.client(),
+        })
+    }
+
+    /// The bucket (the lease lives here too).
+    pub fn kv(&self) -> &kv::Store {
+        &self.kv
+    }
+
+    /// Stores one tracked order.
+    pub async fn save(&self, id: u64, order: &StoredOrder) -> Result<(), StateError> {
+        let value = serde_json::to_vec(order).map_err(|e| StateError::Write(e.to_string()))?;
+        self.kv
+            .put(format!("{ORDER_PREFIX}{id}"), Bytes::from(value))
+            .await
+            .map(drop)
+            .map_err(|e| StateError::Write(e.to_string()))
+    }
+
+    /// Removes an order that needs no more watching.
+    pub async fn forget(&self, id: u64) -> Result<(), StateError> {
+        let key = format!("{ORDER_PREFIX}{id}");
+        if self.kv.purge_with_ttl(&key, MARKER_TTL).await.is_ok() {
+            return Ok(());
+        }
+        // A bucket created without per-message TTLs: a plain purge leaves a permanent marker.
+        self.kv
+            .purge(&key)
+            .await
+            .map_err(|e| StateError::Write(e.to_string()))
+    }
+
+    /// The discovery cursor, if one was stored.
+    pub async fn cursor(&self) -> Result<Option<u64>, StateError> {
+        let value = self
+            .kv
+            .get(CURSOR_KEY)
+            .await
+            .map_err(|e| StateError::Read(e.to_string()))?;
+        Ok(value.and_then(|v| serde_json::from_slice::<Cursor>(&v).ok().map(|c| c.last_id)))
+    }
+
+    /// Stores the discovery cursor.
+    pub async fn save_cursor(&self, last_id: u64) -> Result<(), StateError> {
+        let value = serde_json::to_vec(&Cursor { last_id })
+            .map_err(|e| StateError::Write(e.to_string()))?;
+        self.kv
+            .put(CURSOR_KEY, Bytes::from(value))
+            .await
+            .map(drop)
+            .map_err(|e| StateError::Write(e.to_string()))
+    }
+
+    /// Streams every stored order to `each` (one ordered consumer, last value per key), so
+    /// 100,000 orders never sit in memory as snapshots. Returns how many were read.
+    pub async fn load(&self, mut each: impl FnMut(u64, StoredOrder)) -> Result<usize, StateError> {
+        let read = |e: &dyn std::fmt::Display| StateError::Read(e.to_string());
+        let prefix = format!("{}{ORDER_PREFIX}", self.kv.prefix);
+        let consumer = self
+            .kv
+            .stream
+            .create_consumer(push::OrderedConfig {
+                deliver_subject: self.client.new_inbox(),
+                filter_subject: format!("{prefix}>"),
+                deliver_policy: DeliverPolicy::LastPerSubject,
+                replay_policy: ReplayPolicy::Instant,
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| read(&e))?;
+        if consumer.cached_info().num_pending == 0 {
+            return Ok(0);
+        }
+        let mut messages = consumer.messages().await.map_err(|e| read(&e))?;
+        let mut count = 0;
+        loop {
+            let next = tokio::time::timeout(LOAD_STALL, messages.next()).await;
+            let message = match next {
+                Ok(Some(Ok(m))) => m,
+                Ok(Some(Err(e))) => return Err(read(&e)),
+                Ok(None) => return Err(read(&"state stream ended while loading")),
+                Err(_) => return Err(read(&"state load stalled")),
+            };
+            let info = message.info().map_err(|e| read(&e))?;
+            let pending = info.pending;
+            let deleted = message.headers.as_ref().is_some_and(|h| {
+                h.get("Nats-Marker-Reason").is_some()
+                    || h.get("KV-Operation").is_some_and(|op| op.as_str() != "PUT")
+            });
+            let id = message
+                .subject
+                .strip_prefix(prefix.as_str())
+                .and_then(|s| s.parse::<u64>().ok());
+            if let (false, Some(id)) = (deleted, id) {
+                match serde_json::from_slice::<StoredOrder>(&message.payload) {
+                    Ok(order) => {
+                        each(id, order);
+                        count += 1;
+                    }
+                    Err(e) => {
+                        tracing::warn!(order_id = id, error = %e, "unreadable poll state skipped")
+                    }
+                }
+            }
+            if pending == 0 {
+                return Ok(count);
+            }
+        }
+    }
+}
+
+/// Whether a KV entry is a live value (not a delete or purge marker).
+pub fn is_live(entry: &kv::Entry) -> bool {
+    entry.operation == Operation::Put
+}

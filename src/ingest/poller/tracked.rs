@@ -1,0 +1,202 @@
+//! What the poller remembers about one tracked order, in a few dozen bytes.
+//!
+//! The full snapshot lives in KV only. Diffs need just "which steps were already published":
+//! the chain `delivered < installed < activated < depleted` is linear and `failed`/`cancelled`
+//! are terminal, so the furthest published step ([`Tracked::latest`]) is enough, and
+//! [`Tracked::previous`] rebuilds a minimal snapshot implying exactly those steps for
+//! [`crate::event::normalise::from_snapshots`]. That keeps 100,000 tracked orders in a few MB.
+
+use serde::{Deserialize, Serialize};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use crate::event::order::{ActivationStatus, OrderStatus};
+use crate::event::{Event, EventType, OrderData};
+
+/// How an order is watched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// PENDING: covered by the one `status=PENDING` list call.
+    Pending,
+    /// DELIVERED, not installed: detail reads (the only call that refreshes install state).
+    Install,
+    /// Installed: detail reads for activation and expiry.
+    Lifecycle,
+}
+
+/// One tracked order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tracked {
+    pub phase: Phase,
+    /// The furthest step already published (and so acknowledged).
+    pub latest: Option<EventType>,
+    /// When the order was delivered (unix seconds), for the install cadences.
+    pub delivered_at: Option<i64>,
+    /// First use (unix seconds), for the expected expiry.
+    pub activated_at: Option<i64>,
+    /// The product's validity after first use.
+    pub validity_days: Option<u16>,
+}
+
+/// Position in the lifecycle; terminal steps rank highest.
+pub fn rank(t: EventType) -> u8 {
+    match t {
+        EventType::Delivered => 1,
+        EventType::Installed => 2,
+        EventType::Activated => 3,
+        EventType::Depleted => 4,
+        EventType::Failed | EventType::Cancelled => 5,
+    }
+}
+
+/// Parses an event or snapshot timestamp to unix seconds.
+pub fn unix_secs(rfc3339: &str) -> Option<i64> {
+    OffsetDateTime::parse(rfc3339, &Rfc3339)
+        .ok()
+        .map(OffsetDateTime::unix_timestamp)
+}
+
+impl Tracked {
+    /// An order nothing has been published for yet.
+    pub fn new() -> Self {
+        Self {
+            phase: Phase::Pending,
+            latest: None,
+            delivered_at: None,
+            activated_at: None,
+            validity_days: None,
+        }
+    }
+
+    /// True once a terminal step (depleted, failed, cancelled) is published: nothing is left
+    /// to watch.
+    pub fn is_done(&self) -> bool {
+        self.latest
+            .is_some_and(|t| rank(t) >= rank(EventType::Depleted))
+    }
+
+    /// A snapshot implying exactly the published steps (the "previous" side of a diff).
+    pub fn previous(&self, id: u64) -> OrderData {
+        let mut o = empty(id);
+        o.status = Some(OrderStatus::Pending);
+        match self.latest {
+            None => {}
+            Some(EventType::Failed) => o.status = Some(OrderStatus::Failed),
+            Some(EventType::Cancelled) => o.status = Some(OrderStatus::Cancelled),
+            Some(t) => {
+                o.status = Some(OrderStatus::Delivered);
+                if rank(t) >= rank(EventType::Installed) {
+                    o.is_installed = Some(true);
+                }
+                if t == EventType::Activated {
+                    o.activation_status = Some(ActivationStatus::Active);
+                }
+                if t == EventType::Depleted {
+                    o.activation_status = Some(ActivationStatus::Expired);
+                }
+            }
+        }
+        o
+    }
+
+    /// Folds in acknowledged events and what the latest snapshot says.
+    pub fn apply(&mut self, events: &[Event], snapshot: &OrderData) {
+        for e in events {
+            self.step(e.event_type, unix_secs(&e.created_at));
+        }
+        self.learn(snapshot);
+    }
+
+    /// Folds in one acknowledged step that happened at `at` (unix seconds, if known).
+    pub fn step(&mut self, t: EventType, at: Option<i64>) {
+        if self.latest.is_some_and(|l| rank(l) >= rank(t)) {
+            return;
+        }
+        self.latest = Some(t);
+        if t == EventType::Delivered {
+            self.delivered_at = self.delivered_at.or(at);
+        }
+        if t == EventType::Activated {
+            self.activated_at = self.activated_at.or(at);
+        }
+        self.phase = match t {
+            EventType::Delivered => Phase::Install,
+            _ => Phase::Lifecycle,
+        };
+    }
+
+    /// Takes what a snapshot dates better than the events do.
+    pub fn learn(&mut self, snapshot: &OrderData) {
+        if let Some(at) = snapshot.activated_at.as_deref().and_then(unix_secs) {
+            self.activated_at = Some(at);
+        }
+        if let Some(days) = snapshot.validity_days {
+            self.validity_days = Some(u16::try_from(days).unwrap_or(u16::MAX));
+        }
+    }
+}
+
+impl Default for Tracked {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn empty(id: u64) -> OrderData {
+    OrderData {
+        id,
+        client_reference: None,
+        status: None,
+        product_name: None,
+        country_code: None,
+        data_amount_gb: None,
+        validity_days: None,
+        amount: None,
+        currency: None,
+        iccid: None,
+        failure_code: None,
+        failure_reason: None,
+        is_user_fixable: None,
+        activation_status: None,
+        is_installed: None,
+        installed_at: None,
+        activated_at: None,
+        created_at: None,
+        inferred: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::normalise::steps;
+
+    #[test]
+    fn previous_implies_exactly_the_published_steps() {
+        assert!(steps(&Tracked::new().previous(1)).is_empty());
+        for t in EventType::ALL {
+            let tracked = Tracked {
+                latest: Some(t),
+                ..Tracked::new()
+            };
+            let expected: Vec<EventType> = t.predecessors().iter().copied().chain([t]).collect();
+            assert_eq!(steps(&tracked.previous(1)), expected, "{t}");
+        }
+    }
+
+    #[test]
+    fn steps_only_move_forward_and_set_the_phase() {
+        let mut t = Tracked::new();
+        t.step(EventType::Delivered, Some(100));
+        assert_eq!((t.phase, t.delivered_at), (Phase::Install, Some(100)));
+        t.step(EventType::Activated, Some(200));
+        t.step(EventType::Installed, Some(150));
+        assert_eq!(t.latest, Some(EventType::Activated));
+        assert_eq!((t.phase, t.activated_at), (Phase::Lifecycle, Some(200)));
+        assert!(!t.is_done());
+        t.step(EventType::Depleted, None);
+        assert!(t.is_done());
+        assert!(std::mem::size_of::<Tracked>() <= 48);
+    }
+}

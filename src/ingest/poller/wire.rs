@@ -1,0 +1,209 @@
+//! The provider's response bodies and headers, read tolerantly.
+//!
+//! Detail and list bodies come bare or wrapped in `{"data": ...}` (the docs disagree); both are
+//! accepted. Orders are kept as raw JSON until parsed into [`OrderData`], so amounts keep their
+//! exact decimal text, and everything `OrderData` does not allowlist (`activation_code`
+//! included) is dropped right there.
+
+use std::time::Duration;
+
+use axum::http::HeaderMap;
+use serde::de::IgnoredAny;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use super::error::ClientError;
+use crate::config::Secret;
+use crate::event::OrderData;
+
+/// Used when a 429 names no wait at all.
+const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(5);
+
+/// Tells a wrapped body from a bare object: a bare order has an `id`.
+#[derive(Deserialize)]
+struct Probe<'a> {
+    #[serde(borrow, default)]
+    data: Option<&'a RawValue>,
+    #[serde(default)]
+    id: Option<IgnoredAny>,
+}
+
+fn unwrap_envelope(raw: &RawValue) -> &RawValue {
+    if !raw.get().trim_start().starts_with('{') {
+        return raw;
+    }
+    match serde_json::from_str::<Probe>(raw.get()) {
+        Ok(Probe {
+            data: Some(inner),
+            id: None,
+        }) => inner,
+        _ => raw,
+    }
+}
+
+fn malformed(e: serde_json::Error) -> ClientError {
+    ClientError::Malformed(e.to_string())
+}
+
+/// A detail body (bare or wrapped) as an order snapshot.
+pub fn order(body: &[u8]) -> Result<OrderData, ClientError> {
+    let raw: &RawValue = serde_json::from_slice(body).map_err(malformed)?;
+    serde_json::from_str(unwrap_envelope(raw).get()).map_err(malformed)
+}
+
+/// A list body (bare array or `{"data": [...]}`): the orders that parse, and how many did not.
+pub fn orders(body: &[u8]) -> Result<(Vec<OrderData>, usize), ClientError> {
+    let raw: &RawValue = serde_json::from_slice(body).map_err(malformed)?;
+    let items: Vec<&RawValue> =
+        serde_json::from_str(unwrap_envelope(raw).get()).map_err(malformed)?;
+    let mut out = Vec::with_capacity(items.len());
+    let mut skipped = 0;
+    for item in items {
+        match serde_json::from_str::<OrderData>(item.get()) {
+            Ok(o) => out.push(o),
+            Err(_) => skipped += 1,
+        }
+    }
+    Ok((out, skipped))
+}
+
+/// Whether a list has pages after `page`: `X-Has-More`, else `X-Total-Pages`, else a full page.
+pub fn has_more(headers: &HeaderMap, page: u32, items: usize, per_page: u32) -> bool {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(v) = header("x-has-more") {
+        return v.trim().eq_ignore_ascii_case("true");
+    }
+    if let Some(total) = header("x-total-pages").and_then(|v| v.trim().parse::<u32>().ok()) {
+        return page < total;
+    }
+    items >= usize::try_from(per_page).unwrap_or(usize::MAX)
+}
+
+/// The provider's error code (`{"error": {"code": ...}}`), if the body has one.
+pub fn error_code(body: &[u8]) -> String {
+    #[derive(Deserialize)]
+    struct Body {
+        error: Inner,
+    }
+    #[derive(Deserialize)]
+    struct Inner {
+        #[serde(default)]
+        code: String,
+    }
+    serde_json::from_slice::<Body>(body)
+        .map(|b| b.error.code)
+        .unwrap_or_default()
+}
+
+/// How long a 429 asks to wait: `Retry-After` seconds, else "Retry after N seconds" in the
+/// error message, else a default.
+pub fn retry_after(headers: &HeaderMap, body: &[u8]) -> Duration {
+    let from_header = headers
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let secs = from_header.or_else(|| retry_after_in_message(&String::from_utf8_lossy(body)));
+    secs.map_or(DEFAULT_RETRY_AFTER, Duration::from_secs)
+}
+
+fn retry_after_in_message(text: &str) -> Option<u64> {
+    const NEEDLE: &str = "retry after ";
+    let lower = text.to_ascii_lowercase();
+    let start = lower.find(NEEDLE)? + NEEDLE.len();
+    let digits: String = lower[start..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
+}
+
+/// A login or refresh answer: the token pair and when the access token expires.
+pub struct Grant {
+    pub access: Secret,
+    pub refresh: Secret,
+    /// RFC 3339.
+    pub access_expires_at: String,
+    pub refresh_expires_at: Option<String>,
+}
+
+/// Parses `{"success": true, "data": {...}}` (or the bare pair).
+pub fn grant(body: &[u8]) -> Result<Grant, ClientError> {
+    #[derive(Deserialize)]
+    struct Pair {
+        access_token: Secret,
+        refresh_token: Secret,
+        access_expires_at: String,
+        #[serde(default)]
+        refresh_expires_at: Option<String>,
+    }
+    let raw: &RawValue = serde_json::from_slice(body).map_err(malformed)?;
+    // Neither token nor body text goes into the error: only serde's position message.
+    let pair: Pair = serde_json::from_str(unwrap_envelope(raw).get())
+        .map_err(|e| ClientError::Malformed(format!("token answer: line {}", e.line())))?;
+    Ok(Grant {
+        access: pair.access_token,
+        refresh: pair.refresh_token,
+        access_expires_at: pair.access_expires_at,
+        refresh_expires_at: pair.refresh_expires_at,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    const ORDER: &str = r#"{"id": 7, "status": "DELIVERED", "amount": 4.275,
+        "iccid": "8910300000123456789", "activation_code": "LPA:1$smdp.example$SECRET"}"#;
+
+    #[test]
+    fn detail_bodies_bare_or_wrapped_keep_exact_amounts_and_drop_codes() {
+        for body in [ORDER.to_owned(), format!(r#"{{"data": {ORDER}}}"#)] {
+            let o = order(body.as_bytes()).unwrap();
+            assert_eq!(o.id, 7);
+            assert_eq!(o.amount.as_ref().map(|a| a.as_str()), Some("4.275"));
+            assert!(!serde_json::to_string(&o).unwrap().contains("LPA:"));
+        }
+    }
+
+    #[test]
+    fn list_bodies_bare_or_wrapped_skip_unparseable_items() {
+        let items = format!(r#"[{ORDER}, {{"no_id": true}}]"#);
+        for body in [items.clone(), format!(r#"{{"data": {items}}}"#)] {
+            let (orders, skipped) = orders(body.as_bytes()).unwrap();
+            assert_eq!((orders.len(), skipped), (1, 1));
+        }
+        assert!(orders(b"{\"error\": 1}").is_err());
+    }
+
+    #[test]
+    fn pagination_and_retry_after_fall_back_sensibly() {
+        let mut h = HeaderMap::new();
+        assert!(has_more(&h, 1, 50, 50));
+        assert!(!has_more(&h, 1, 49, 50));
+        h.insert("x-total-pages", HeaderValue::from_static("3"));
+        assert!(has_more(&h, 2, 0, 50));
+        h.insert("x-has-more", HeaderValue::from_static("false"));
+        assert!(!has_more(&h, 2, 50, 50));
+
+        let body =
+            br#"{"error": {"code": "TOO_MANY_REQUESTS", "message": "Retry after 12 seconds"}}"#;
+        assert_eq!(
+            retry_after(&HeaderMap::new(), body),
+            Duration::from_secs(12)
+        );
+        assert_eq!(error_code(body), "TOO_MANY_REQUESTS");
+        h.insert("retry-after", HeaderValue::from_static("3"));
+        assert_eq!(retry_after(&h, body), Duration::from_secs(3));
+        assert_eq!(retry_after(&HeaderMap::new(), b"{}"), DEFAULT_RETRY_AFTER);
+    }
+
+    #[test]
+    fn grants_parse_from_the_login_envelope() {
+        let body = br#"{"success": true, "data": {"access_token": "a", "refresh_token": "r",
+            "access_expires_at": "2026-05-15T13:00:00Z", "client_id": "c"}}"#;
+        let g = grant(body).unwrap();
+        assert_eq!((g.access.expose(), g.refresh.expose()), ("a", "r"));
+        assert_eq!(g.access_expires_at, "2026-05-15T13:00:00Z");
+    }
+}

@@ -1,0 +1,211 @@
+//! The `replay`, `tail` and `status` commands as the binary runs them: arguments, then the
+//! tools' configuration ([`Config::load_for_tools`]: `nats.*` only), connect, run, report.
+//! Arguments are checked before anything else, so a usage error never touches NATS.
+//! [`CommandError::exit_code`] is the one place their exit codes are decided.
+
+use std::path::Path;
+use std::time::Instant;
+
+use time::OffsetDateTime;
+use tokio_util::sync::CancellationToken;
+
+use super::filter::Filter;
+use super::output::{self, OutputError};
+use super::parse::{self, ArgError};
+use super::progress::ProgressMode;
+use super::republish::Target;
+use super::run::{self, Plan, ReplayError, Sinks};
+use super::source::Start;
+use super::status::{self, StatusError};
+use super::summary::Summary;
+use super::tail::{self, TailError};
+use super::{ReplayArgs, StatusArgs, TailArgs};
+use crate::cli::ConfigArg;
+use crate::config::{Config, ConfigError, LogConfig};
+use crate::publish::{self, ConnectError};
+use crate::telemetry;
+
+/// sysexits.h EX_USAGE: bad arguments or configuration.
+const EXIT_USAGE: u8 = 64;
+/// What shells report for a command stopped by SIGINT.
+const EXIT_INTERRUPTED: u8 = 130;
+
+/// How a command ended when it did not fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Done {
+    Completed,
+    /// Stopped by Ctrl-C before the end (replay); output so far is complete and flushed.
+    Interrupted,
+}
+
+impl Done {
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Self::Completed => 0,
+            Self::Interrupted => EXIT_INTERRUPTED,
+        }
+    }
+}
+
+/// Why a command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    #[error(transparent)]
+    Usage(#[from] ArgError),
+    #[error("invalid configuration: {0}")]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
+    #[error(transparent)]
+    Output(#[from] OutputError),
+    #[error("replay failed: {0}")]
+    Replay(#[from] ReplayError),
+    #[error("tail failed: {0}")]
+    Tail(#[from] TailError),
+    #[error("status failed: {0}")]
+    Status(#[from] StatusError),
+}
+
+impl CommandError {
+    /// 64 for bad arguments or configuration, 1 for anything that went wrong at run time.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::Usage(_) | Self::Config(_) => EXIT_USAGE,
+            _ => 1,
+        }
+    }
+}
+
+/// `esim-bridge replay`.
+pub async fn replay(args: ReplayArgs, shutdown: CancellationToken) -> Result<Done, CommandError> {
+    let now = OffsetDateTime::now_utc();
+    let since = args
+        .since
+        .as_deref()
+        .map(|t| parse::instant("since", t, now));
+    let until = args
+        .until
+        .as_deref()
+        .map(|t| parse::instant("until", t, now));
+    let (since, until) = (since.transpose()?, until.transpose()?);
+    parse::window(since, until)?;
+    let filter = Filter::from_args(&args.filter)?;
+    let rate = args.rate.as_deref().map(parse::rate).transpose()?;
+    let config = load(&args.config)?;
+    let prefix = &config.nats.subject_prefix;
+    let target = args.to_subject.as_deref();
+    let target = target
+        .map(|s| Target::new(s, prefix, args.force))
+        .transpose()?;
+    let client = publish::connect(&config.nats, true).await?;
+    let output = match (&args.output, &target) {
+        _ if args.dry_run => None,
+        (Some(path), _) => Some(output::open(path).await?),
+        (None, None) => Some(output::open(Path::new("-")).await?),
+        (None, Some(_)) => None,
+    };
+    let plan = Plan {
+        filter,
+        start: since.map_or(Start::All, Start::Since),
+        until,
+        rate,
+        progress: ProgressMode::Auto,
+    };
+    let where_to = destination(&args, target.as_ref().map(|_| prefix.as_str()));
+    let sinks = Sinks {
+        output,
+        republish: target,
+        dry_run: args.dry_run,
+    };
+    let started = Instant::now();
+    let summary = run::replay(&client, &config.nats, plan, sinks, &shutdown).await?;
+    if args.dry_run {
+        print!("{summary}");
+    }
+    eprintln!("{}", report(&summary, args.dry_run, &where_to, started));
+    Ok(match summary.interrupted {
+        true => Done::Interrupted,
+        false => Done::Completed,
+    })
+}
+
+/// `esim-bridge tail`.
+pub async fn tail(args: TailArgs, shutdown: CancellationToken) -> Result<Done, CommandError> {
+    let now = OffsetDateTime::now_utc();
+    let since = args
+        .since
+        .as_deref()
+        .map(|t| parse::instant("since", t, now));
+    let start = since.transpose()?.map_or(Start::New, Start::Since);
+    let filter = Filter::from_args(&args.filter)?;
+    let config = load(&args.config)?;
+    let client = publish::connect(&config.nats, true).await?;
+    let stdout = Box::new(tokio::io::stdout());
+    tail::tail(&client, &config.nats, &filter, start, stdout, &shutdown).await?;
+    Ok(Done::Completed)
+}
+
+/// `esim-bridge status`.
+pub async fn status(args: StatusArgs) -> Result<Done, CommandError> {
+    let config = load(&args.config)?;
+    let client = publish::connect(&config.nats, true).await?;
+    let report = status::status(&client, &config.nats).await?;
+    match args.json {
+        // The report is plain data (strings, numbers, maps): serialising it cannot fail.
+        true => println!(
+            "{}",
+            serde_json::to_string_pretty(&report).unwrap_or_default()
+        ),
+        false => print!("{report}"),
+    }
+    Ok(Done::Completed)
+}
+
+/// The tools' configuration; logs go to stderr at `warn` unless `RUST_LOG` says otherwise,
+/// so stdout carries only the command's output.
+fn load(arg: &ConfigArg) -> Result<Config, ConfigError> {
+    let config = Config::load_for_tools(arg.config.as_deref())?;
+    telemetry::init_logs(&LogConfig {
+        format: config.log.format,
+        level: "warn".into(),
+    });
+    Ok(config)
+}
+
+fn destination(args: &ReplayArgs, republish_prefix: Option<&str>) -> String {
+    let mut to = Vec::new();
+    match &args.output {
+        Some(path) if path != Path::new("-") => to.push(path.display().to_string()),
+        Some(_) => to.push("stdout".into()),
+        None if republish_prefix.is_none() => to.push("stdout".into()),
+        None => {}
+    }
+    if let (Some(s), Some(_)) = (&args.to_subject, republish_prefix) {
+        to.push(format!("{}.events.>", s.trim().trim_end_matches('.')));
+    }
+    to.join(" and ")
+}
+
+/// The closing line on stderr.
+fn report(s: &Summary, dry_run: bool, to: &str, started: Instant) -> String {
+    let secs = started.elapsed().as_secs_f64();
+    let rate = s.scanned as f64 / secs.max(1e-3);
+    let mut line = match dry_run {
+        true => format!("replay (dry run): {} events match", s.matched),
+        false => format!("replay: {} events to {to}", s.matched),
+    };
+    line.push_str(&format!(
+        " (scanned {} in {secs:.1}s, {rate:.0} msg/s)",
+        s.scanned
+    ));
+    if s.redacted > 0 {
+        line.push_str(&format!("; {} redacted", s.redacted));
+    }
+    if s.already_present > 0 {
+        line.push_str(&format!("; {} already present", s.already_present));
+    }
+    if s.interrupted {
+        line.push_str("; interrupted");
+    }
+    line
+}

@@ -1,0 +1,37 @@
+//! Operator tools over the events stream: `replay`, `tail` and `status`.
+//!
+//! - [`run`] replays history (by time window, ICCID, type, order) as NDJSON to a file or
+//!   stdout, republishes it under another subject prefix ([`republish`]), or only counts it
+//!   (`--dry-run`). It reads one ephemeral ordered consumer ([`source`]) and streams, so memory
+//!   stays flat whatever the history size, and it ends at the stream's last message as of the
+//!   start.
+//! - [`tail`] follows new events live with the same filters.
+//! - [`status`] reports the stream and the poller's state bucket, from NATS alone.
+//!
+//! Every line written passes [`guard`]: one JSON document per line, and never an activation
+//! code. [`command`] is the CLI glue (arguments → config → connect → run → exit code); the
+//! rest is a library the tests and the bench drive directly.
+
+mod args;
+pub mod command;
+pub mod filter;
+pub mod guard;
+pub mod output;
+pub mod pace;
+pub mod parse;
+pub mod poller_state;
+pub mod progress;
+pub mod republish;
+pub mod run;
+pub mod source;
+pub mod status;
+pub mod summary;
+pub mod tail;
+
+pub use args::{FilterArgs, ReplayArgs, StatusArgs, TailArgs};
+pub use filter::Filter;
+pub use progress::ProgressMode;
+pub use republish::{Target, REPLAYED_FROM};
+pub use run::{replay, Plan, ReplayError, Sinks};
+pub use source::Start;
+pub use summary::Summary;
