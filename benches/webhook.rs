@@ -52,29 +52,43 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
-async fn send(http: &reqwest::Client, url: &str, i: usize) -> Duration {
+/// A request prepared ahead (body and signature), so the timed loop measures the bridge.
+#[derive(Clone)]
+struct Prepared {
+    id: String,
+    body: Bytes,
+    signature: String,
+}
+
+fn prepare(i: usize) -> Prepared {
     let b = body(i);
+    Prepared {
+        id: format!("evt_bench_{i}"),
+        signature: octopus_signature(SECRET, b.as_bytes()),
+        body: Bytes::from(b),
+    }
+}
+
+fn unix_now() -> String {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+    now.unwrap_or_default().as_secs().to_string()
+}
+
+async fn send(http: &reqwest::Client, url: &str, p: Prepared, ts: &str) -> Duration {
     let started = Instant::now();
     let res = http
         .post(url)
         .header("content-type", "application/json")
-        .header("x-event-id", format!("evt_bench_{i}"))
+        .header("x-event-id", p.id)
         .header("x-event-type", "esim.delivered")
-        .header(
-            "x-timestamp",
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap_or_default()
-                .as_secs()
-                .to_string(),
-        )
-        .header("x-signature", octopus_signature(SECRET, b.as_bytes()))
-        .body(b)
+        .header("x-timestamp", ts)
+        .header("x-signature", p.signature)
+        .body(p.body)
         .send()
         .await;
     assert!(
         matches!(res, Ok(ref r) if r.status() == 200),
-        "webhook {i} failed: {res:?}"
+        "webhook failed: {res:?}"
     );
     started.elapsed()
 }
@@ -85,19 +99,27 @@ async fn closed_loop(url: &str, start: usize, n: usize, c: usize) -> (f64, Vec<D
         .pool_max_idle_per_host(c)
         .build()
         .expect("client");
-    let next = Arc::new(std::sync::atomic::AtomicUsize::new(start));
+    let requests: Arc<Vec<Prepared>> = Arc::new((start..start + n).map(prepare).collect());
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let ts = unix_now();
     let started = Instant::now();
     let mut workers = Vec::new();
     for _ in 0..c {
-        let (http, url, next) = (http.clone(), url.to_owned(), next.clone());
+        let (http, url, next, requests, ts) = (
+            http.clone(),
+            url.to_owned(),
+            next.clone(),
+            requests.clone(),
+            ts.clone(),
+        );
         workers.push(tokio::spawn(async move {
             let mut lat = Vec::new();
             loop {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                if i >= start + n {
+                let Some(p) = requests.get(i) else {
                     return lat;
-                }
-                lat.push(send(&http, &url, i).await);
+                };
+                lat.push(send(&http, &url, p.clone(), &ts).await);
             }
         }));
     }
@@ -110,16 +132,41 @@ async fn closed_loop(url: &str, start: usize, n: usize, c: usize) -> (f64, Vec<D
     (rate, all)
 }
 
+/// The HTTP floor: `n` GETs of the bridge's `/healthz` with `c` workers (same process, same
+/// server stack, no verification and no publish), to show what HTTP alone costs here.
+async fn http_floor(url: &str, n: usize, c: usize) -> f64 {
+    let http = reqwest::Client::builder().pool_max_idle_per_host(c).build().expect("client");
+    let left = Arc::new(std::sync::atomic::AtomicIsize::new(n as isize));
+    let started = Instant::now();
+    let workers: Vec<_> = (0..c)
+        .map(|_| {
+            let (http, url, left) = (http.clone(), url.to_owned(), left.clone());
+            tokio::spawn(async move {
+                while left.fetch_sub(1, std::sync::atomic::Ordering::Relaxed) > 0 {
+                    let r = http.get(&url).send().await;
+                    assert!(matches!(r, Ok(ref r) if r.status() == 200), "healthz: {r:?}");
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.await.expect("worker");
+    }
+    n as f64 / started.elapsed().as_secs_f64()
+}
+
 /// Open loop at `rate` req/s for `secs`: latency as a sender at that rate sees it.
 async fn paced(url: &str, start: usize, rate: usize, secs: usize) -> Vec<Duration> {
     let http = reqwest::Client::new();
+    let requests: Vec<Prepared> = (start..start + rate * secs).map(prepare).collect();
+    let ts = unix_now();
     let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / rate as f64));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
     let mut handles = Vec::with_capacity(rate * secs);
-    for i in start..start + rate * secs {
+    for p in requests {
         tick.tick().await;
-        let (http, url) = (http.clone(), url.to_owned());
-        handles.push(tokio::spawn(async move { send(&http, &url, i).await }));
+        let (http, url, ts) = (http.clone(), url.to_owned(), ts.clone());
+        handles.push(tokio::spawn(async move { send(&http, &url, p, &ts).await }));
     }
     let mut lat = Vec::with_capacity(handles.len());
     for h in handles {
@@ -168,7 +215,7 @@ fn main() {
 
 async fn run() {
     let n = env_or("BENCH_N", 20_000);
-    let c = env_or("BENCH_C", 32);
+    let c = env_or("BENCH_C", 64);
     let rate = env_or("BENCH_RATE", 1000);
     let rate_secs = env_or("BENCH_RATE_SECS", 10);
     let nats = fixture::NatsServer::start().await;
@@ -177,12 +224,13 @@ async fn run() {
         .local_addr()
         .expect("addr")
         .port();
+    let admin_port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
     let mut bridge = std::process::Command::new(env!("CARGO_BIN_EXE_esim-bridge"))
         .arg("serve")
         .env("ESIM_BRIDGE_NATS__URL", nats.url())
         .env("ESIM_BRIDGE_WEBHOOK__SECRETS", SECRET)
         .env("ESIM_BRIDGE_WEBHOOK__LISTEN", format!("127.0.0.1:{port}"))
-        .env("ESIM_BRIDGE_ADMIN__LISTEN", "127.0.0.1:0")
+        .env("ESIM_BRIDGE_ADMIN__LISTEN", format!("127.0.0.1:{admin_port}"))
         .env("ESIM_BRIDGE_UPSTREAM__ENABLED", "false")
         .env("ESIM_BRIDGE_LOG__LEVEL", "warn")
         .spawn()
@@ -212,6 +260,7 @@ async fn run() {
     let _warmup = closed_loop(&url, 0, 500, c).await;
     let raw = raw_ceiling(&nats.url(), n, size, 256).await;
     let (rps, lat) = closed_loop(&url, 1_000, n, c).await;
+    let floor = http_floor(&format!("http://127.0.0.1:{admin_port}/healthz"), n, c).await;
     let rss_after = rss_kib(pid);
     let paced_lat = paced(&url, 1_000 + n, rate, rate_secs).await;
     let rss_sustained = rss_kib(pid);
@@ -231,6 +280,8 @@ async fn run() {
         percentile(&lat, 0.5),
         percentile(&lat, 0.99)
     );
+    println!("  HTTP floor (GET /healthz)   {floor:>9.0} req/s  (same process and client, no verify, no publish)");
+    println!("  ratio ingest / HTTP floor   {:>9.2}x", rps / floor);
     println!(
         "  ratio ingest / raw          {:>9.2}x  (target >= 0.5x)",
         rps / raw
