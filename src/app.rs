@@ -10,9 +10,11 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+use tracing::Instrument;
 
 use crate::admin::{self, AdminState};
 use crate::config::Config;
+use crate::ingest::poller;
 use crate::ingest::webhook::{self, WebhookState};
 use crate::publish::{self, ConnectError, Publisher, StreamError};
 
@@ -93,6 +95,16 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> Result<Runnin
     } else {
         None
     };
+
+    if config.upstream.enabled {
+        let (cfg, publisher, shutdown) = (config.clone(), publisher.clone(), shutdown.clone());
+        let poller = async move {
+            if let Err(e) = poller::run(&cfg, publisher, shutdown).await {
+                tracing::error!(error = %e, "poller stopped");
+            }
+        };
+        tasks.spawn(poller.instrument(tracing::info_span!("poller")));
+    }
 
     Ok(Running {
         webhook_addr,

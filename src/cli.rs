@@ -27,6 +27,10 @@ pub enum Command {
     Tail(crate::replay::TailArgs),
     /// Show the events stream and the poller's state, read from NATS.
     Status(crate::replay::StatusArgs),
+    /// One-command local demo: nats-server + simulator + bridge, events printed as they flow.
+    Demo(crate::demo::DemoArgs),
+    /// Probe a local HTTP endpoint (the admin `/readyz`); exit 0 on 2xx, 1 otherwise.
+    Healthcheck(crate::healthcheck::HealthcheckArgs),
 }
 
 /// `--config FILE`.

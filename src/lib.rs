@@ -15,13 +15,16 @@
 //! - [`admin`] and [`telemetry`]: health, readiness, Prometheus metrics, logs.
 //! - [`app`]: wires the above for `serve`, under one shutdown token.
 //! - [`replay`]: operator tools over the stream (`replay`, `tail`, `status`), NATS only.
+//! - [`demo`]: `esim-bridge demo`, a throw-away nats-server + [`sim`] + [`app`], printing events.
 #![forbid(unsafe_code)]
 
 pub mod admin;
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod event;
+pub mod healthcheck;
 pub mod ingest;
 pub mod publish;
 pub mod replay;

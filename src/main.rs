@@ -49,6 +49,8 @@ async fn dispatch(command: Command) -> ExitCode {
         Command::Replay(args) => tool(replay::command::replay(args, on_signal())).await,
         Command::Tail(args) => tool(replay::command::tail(args, on_signal())).await,
         Command::Status(args) => tool(replay::command::status(args)).await,
+        Command::Demo(args) => ExitCode::from(esim_bridge::demo::command(args, on_signal()).await),
+        Command::Healthcheck(args) => ExitCode::from(esim_bridge::healthcheck::run(&args)),
     }
 }
 

@@ -3,6 +3,7 @@
 //! Arguments are checked before anything else, so a usage error never touches NATS.
 //! [`CommandError::exit_code`] is the one place their exit codes are decided.
 
+use std::io::IsTerminal;
 use std::path::Path;
 use std::time::Instant;
 
@@ -104,12 +105,17 @@ pub async fn replay(args: ReplayArgs, shutdown: CancellationToken) -> Result<Don
         (None, None) => Some(output::open(Path::new("-")).await?),
         (None, Some(_)) => None,
     };
+    // A bar on the terminal that also shows the NDJSON would garble both.
+    let to_terminal = output.is_some() && writes_stdout(&args) && std::io::stdout().is_terminal();
     let plan = Plan {
         filter,
         start: since.map_or(Start::All, Start::Since),
         until,
         rate,
-        progress: ProgressMode::Auto,
+        progress: match to_terminal {
+            true => ProgressMode::Off,
+            false => ProgressMode::Auto,
+        },
     };
     let where_to = destination(&args, target.as_ref().map(|_| prefix.as_str()));
     let sinks = Sinks {
@@ -149,7 +155,7 @@ pub async fn tail(args: TailArgs, shutdown: CancellationToken) -> Result<Done, C
 pub async fn status(args: StatusArgs) -> Result<Done, CommandError> {
     let config = load(&args.config)?;
     let client = publish::connect(&config.nats, true).await?;
-    let report = status::status(&client, &config.nats).await?;
+    let report = status::status(&client, &config).await?;
     match args.json {
         // The report is plain data (strings, numbers, maps): serialising it cannot fail.
         true => println!(
@@ -170,6 +176,13 @@ fn load(arg: &ConfigArg) -> Result<Config, ConfigError> {
         level: "warn".into(),
     });
     Ok(config)
+}
+
+fn writes_stdout(args: &ReplayArgs) -> bool {
+    match &args.output {
+        Some(path) => path == Path::new("-"),
+        None => args.to_subject.is_none(),
+    }
 }
 
 fn destination(args: &ReplayArgs, republish_prefix: Option<&str>) -> String {

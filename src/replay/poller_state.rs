@@ -1,49 +1,68 @@
-//! The poller's state bucket (`nats.state_bucket`) as `status` shows it.
+//! The poller's state bucket (`nats.state_bucket`) as `status` shows it, read with the
+//! poller's own record types ([`crate::ingest::poller::state`]) and never written.
 //!
-//! Until the poller's own record types are shared, this reads the bucket generically: how many
-//! keys, grouped by their first dot-separated segment (one group per kind of record), and the
-//! leader lease (a key named `lease` or `leader`, or ending so): its holder as stored, and how
-//! long ago it was renewed. Values are scrubbed and shortened before they are shown.
+//! - the lease (`poller.lease`): who holds it, when it was last renewed, and whether it is
+//!   stale (older than `upstream.lease_ttl`: no live leader);
+//! - the discovery cursor (newest order id seen);
+//! - tracked orders by phase, streamed one at a time (flat memory for 100,000 orders);
+//! - lag: orders whose next read is overdue, and by how much at most;
+//! - budget demand: detail reads due within the next minute against `upstream.reads_per_minute`
+//!   (the live spend is the `esim_bridge_upstream_budget_used` gauge on `/metrics`).
 
 use std::collections::BTreeMap;
 use std::fmt;
 
 use async_nats::jetstream::Context;
-use futures::StreamExt;
 use serde::Serialize;
 use time::OffsetDateTime;
 
 use super::guard;
 use super::status::{is_not_found, StatusError};
+use crate::config::Config;
+use crate::ingest::poller::state::{self, StateStore, StoredOrder};
 
-/// Longest value shown for the lease.
-const MAX_SHOWN: usize = 200;
+/// The lease key (see `ingest::poller::lease`).
+const LEASE_KEY: &str = "poller.lease";
+/// Longest holder name shown.
+const MAX_SHOWN: usize = 120;
 
 /// What the bucket holds.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct PollerState {
     pub bucket: String,
-    /// Live keys (deleted and purged keys excluded).
-    pub keys: u64,
-    /// Keys by their first segment (`order.123` counts under `order`).
-    pub groups: BTreeMap<String, u64>,
+    /// `None` if no poller ever took the lease.
     pub lease: Option<Lease>,
+    /// The newest order id discovery has seen.
+    pub cursor: Option<u64>,
+    pub tracked: u64,
+    /// Tracked orders by phase (`pending`, `install`, `lifecycle`).
+    pub by_phase: BTreeMap<String, u64>,
+    /// Orders whose next read is past due.
+    pub overdue: u64,
+    /// How late the most overdue read is, in seconds.
+    pub max_overdue_seconds: u64,
+    /// Detail reads due within the next minute.
+    pub due_next_minute: u64,
+    /// The configured read budget per minute.
+    pub reads_per_minute: u32,
 }
 
-/// The leader lease record.
+/// The leader lease.
 #[derive(Debug, Clone, Serialize)]
 pub struct Lease {
-    pub key: String,
-    /// The stored value (the holder), scrubbed and shortened.
-    pub value: String,
-    /// Seconds since it was last written.
+    /// The replica holding it; `None` once released by a clean shutdown.
+    pub holder: Option<String>,
+    /// Seconds since it was last written (renewed).
     pub age_seconds: i64,
+    /// Older than `upstream.lease_ttl`: the holder is gone and a standby may take over.
+    pub stale: bool,
 }
 
-/// Reads the bucket; `None` if it does not exist.
-pub async fn read(js: &Context, bucket: &str) -> Result<Option<PollerState>, StatusError> {
+/// Reads the bucket; `None` if it does not exist (this never creates it).
+pub async fn read(js: &Context, config: &Config) -> Result<Option<PollerState>, StatusError> {
+    let bucket = &config.nats.state_bucket;
     let failed = |reason: String| StatusError::Bucket {
-        bucket: bucket.to_owned(),
+        bucket: bucket.clone(),
         reason,
     };
     match js.get_stream(format!("KV_{bucket}")).await {
@@ -51,68 +70,100 @@ pub async fn read(js: &Context, bucket: &str) -> Result<Option<PollerState>, Sta
         Err(e) if is_not_found(&e) => return Ok(None),
         Err(e) => return Err(failed(e.to_string())),
     }
-    let store = js
-        .get_key_value(bucket)
+    // The bucket exists, so `open` only opens it.
+    let store = StateStore::open(js, &config.nats)
         .await
         .map_err(|e| failed(e.to_string()))?;
-    let mut keys = store.keys().await.map_err(|e| failed(e.to_string()))?;
-    let mut state = PollerState {
-        bucket: bucket.to_owned(),
-        keys: 0,
-        groups: BTreeMap::new(),
-        lease: None,
+    let now_ms = (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
+    let mut out = PollerState {
+        bucket: bucket.clone(),
+        reads_per_minute: config.upstream.reads_per_minute,
+        ..PollerState::default()
     };
-    let mut lease_key = None;
-    while let Some(key) = keys.next().await {
-        let key = key.map_err(|e| failed(e.to_string()))?;
-        state.keys += 1;
-        let group = key.split('.').next().unwrap_or_default();
-        *state.groups.entry(group.to_owned()).or_default() += 1;
-        if lease_key.is_none() && is_lease(&key) {
-            lease_key = Some(key);
+    store
+        .load(|_, order| out.count(&order, now_ms))
+        .await
+        .map_err(|e| failed(e.to_string()))?;
+    out.cursor = store.cursor().await.map_err(|e| failed(e.to_string()))?;
+    let entry = store.kv().entry(LEASE_KEY).await;
+    let entry = entry.map_err(|e| failed(e.to_string()))?;
+    out.lease = entry.filter(state::is_live).map(|entry| {
+        let age = OffsetDateTime::now_utc() - entry.created;
+        Lease {
+            holder: holder(&entry.value),
+            age_seconds: age.whole_seconds(),
+            stale: age > config.upstream.lease_ttl,
+        }
+    });
+    Ok(Some(out))
+}
+
+impl PollerState {
+    fn count(&mut self, order: &StoredOrder, now_ms: i64) {
+        self.tracked += 1;
+        let phase = serde_json::to_value(order.phase).ok();
+        let phase = phase.as_ref().and_then(|v| v.as_str()).unwrap_or("unknown");
+        match self.by_phase.get_mut(phase) {
+            Some(n) => *n += 1,
+            None => {
+                self.by_phase.insert(phase.to_owned(), 1);
+            }
+        }
+        let Some(due) = order.next_due_ms else {
+            return;
+        };
+        if due <= now_ms {
+            self.overdue += 1;
+            let late = ((now_ms - due) / 1000) as u64;
+            self.max_overdue_seconds = self.max_overdue_seconds.max(late);
+        }
+        if due <= now_ms + 60_000 {
+            self.due_next_minute += 1;
         }
     }
-    if let Some(key) = lease_key {
-        let entry = store.entry(&key).await.map_err(|e| failed(e.to_string()))?;
-        state.lease = entry.map(|entry| Lease {
-            value: shown(&entry.value),
-            age_seconds: (OffsetDateTime::now_utc() - entry.created).whole_seconds(),
-            key,
-        });
-    }
-    Ok(Some(state))
 }
 
-fn is_lease(key: &str) -> bool {
-    let last = key
-        .rsplit(['.', '/'])
-        .next()
-        .unwrap_or(key)
-        .to_ascii_lowercase();
-    last.ends_with("lease") || last.ends_with("leader")
-}
-
-fn shown(value: &[u8]) -> String {
+/// The lease value's `holder`, scrubbed and shortened.
+fn holder(value: &[u8]) -> Option<String> {
     let line = guard::line(value);
-    let text = String::from_utf8_lossy(line.bytes());
-    match text.char_indices().nth(MAX_SHOWN) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text.into_owned(),
-    }
+    let v: serde_json::Value = serde_json::from_slice(line.bytes()).ok()?;
+    let name = v.get("holder")?.as_str()?;
+    Some(name.chars().take(MAX_SHOWN).collect())
 }
 
 impl fmt::Display for PollerState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "poller state {}", self.bucket)?;
         match &self.lease {
-            Some(l) => writeln!(f, "  lease: {} (written {}s ago)", l.value, l.age_seconds)?,
-            None => writeln!(f, "  lease: none")?,
+            Some(l) => {
+                let who = l.holder.as_deref().unwrap_or("(released)");
+                let stale = if l.stale {
+                    ", stale: no live leader"
+                } else {
+                    ""
+                };
+                writeln!(f, "  lease: {who} (renewed {}s ago{stale})", l.age_seconds)?;
+            }
+            None => writeln!(f, "  lease: never taken")?,
         }
-        writeln!(f, "  keys: {}", self.keys)?;
-        for (group, n) in &self.groups {
-            writeln!(f, "    {group}: {n}")?;
+        match self.cursor {
+            Some(id) => writeln!(f, "  discovery cursor: order {id}")?,
+            None => writeln!(f, "  discovery cursor: none")?,
         }
-        Ok(())
+        writeln!(f, "  tracked orders: {}", self.tracked)?;
+        for (phase, n) in &self.by_phase {
+            writeln!(f, "    {phase}: {n}")?;
+        }
+        writeln!(
+            f,
+            "  lag: {} overdue, oldest by {}s",
+            self.overdue, self.max_overdue_seconds
+        )?;
+        writeln!(
+            f,
+            "  budget: {} reads due in the next minute of {}/min (live use: /metrics)",
+            self.due_next_minute, self.reads_per_minute
+        )
     }
 }
 
@@ -120,17 +171,35 @@ impl fmt::Display for PollerState {
 mod tests {
     use super::*;
 
-    #[test]
-    fn lease_keys_are_recognised() {
-        for key in ["lease", "poller.lease", "leader", "poller/Leader"] {
-            assert!(is_lease(key), "{key}");
-        }
-        assert!(!is_lease("order.123"));
+    fn order(phase: &str, next_due_ms: Option<i64>) -> StoredOrder {
+        let v =
+            serde_json::json!({"phase": phase, "next_due_ms": next_due_ms, "snapshot": {"id": 1}});
+        serde_json::from_value(v).unwrap()
     }
 
     #[test]
-    fn shown_values_are_scrubbed_and_short() {
-        assert!(!shown(br#"{"x":"LPA:1$a.b$c"}"#).contains("LPA:"));
-        assert_eq!(shown(&[b'a'; 500]).chars().count(), MAX_SHOWN + 1);
+    fn orders_count_by_phase_and_lateness() {
+        let mut s = PollerState::default();
+        s.count(&order("pending", None), 100_000);
+        s.count(&order("install", Some(40_000)), 100_000);
+        s.count(&order("install", Some(130_000)), 100_000);
+        s.count(&order("lifecycle", Some(10_000_000)), 100_000);
+        assert_eq!(s.tracked, 4);
+        assert_eq!(s.by_phase["install"], 2);
+        assert_eq!(
+            (s.overdue, s.max_overdue_seconds, s.due_next_minute),
+            (1, 60, 2)
+        );
+    }
+
+    #[test]
+    fn lease_holders_are_read_and_scrubbed() {
+        assert_eq!(
+            holder(br#"{"holder":"host-1a2b"}"#).as_deref(),
+            Some("host-1a2b")
+        );
+        assert_eq!(holder(br#"{"holder":null}"#), None);
+        let shown = holder(br#"{"holder":"LPA:1$a.b$c"}"#).unwrap_or_default();
+        assert!(!shown.contains("LPA:"));
     }
 }

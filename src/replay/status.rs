@@ -11,7 +11,7 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use super::poller_state::{self, PollerState};
-use crate::config::NatsConfig;
+use crate::config::{Config, NatsConfig};
 
 /// Why the report could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -53,7 +53,8 @@ pub struct StreamStatus {
 }
 
 /// Reads the report.
-pub async fn status(client: &Client, nats: &NatsConfig) -> Result<StatusReport, StatusError> {
+pub async fn status(client: &Client, config: &Config) -> Result<StatusReport, StatusError> {
+    let nats = &config.nats;
     let js = jetstream::new(client.clone());
     let stream = match js.get_stream(&nats.stream).await {
         Ok(mut stream) => match stream.info().await {
@@ -63,7 +64,7 @@ pub async fn status(client: &Client, nats: &NatsConfig) -> Result<StatusReport, 
         Err(e) if is_not_found(&e) => None,
         Err(e) => return Err(stream_error(nats, e.to_string())),
     };
-    let poller = poller_state::read(&js, &nats.state_bucket).await?;
+    let poller = poller_state::read(&js, config).await?;
     Ok(StatusReport {
         stream,
         poller,

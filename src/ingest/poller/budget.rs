@@ -1,6 +1,11 @@
 //! The read budget: never more than `reads_per_minute` reads start in any rolling minute, and
 //! a 429 pauses every read until its `Retry-After` has elapsed.
 //!
+//! Within that hard cap, reads are paced at `reads_per_minute / 60` per second with a small
+//! burst allowance (a GCRA), instead of spending the whole minute's budget in one burst and
+//! then starving for a minute: under overload a newly due high-priority read waits at most
+//! about one pacing interval.
+//!
 //! Shared by the scheduler (which reserves a [`Slot`] before choosing what to read) and the
 //! client (which needs another slot for the one retry after a 401). Time is tokio time, so
 //! tests and the benchmark run it deterministically under `tokio::time::pause()`.
@@ -18,6 +23,9 @@ pub const WINDOW: Duration = Duration::from_secs(60);
 /// Each start occupies the budget a little longer than the window: the provider counts
 /// arrivals, and request latency can bunch arrivals closer together than their starts.
 const SLACK: Duration = Duration::from_secs(1);
+
+/// Reads that may start back to back after an idle spell (at most the limit).
+const BURST: u32 = 10;
 
 /// First backoff after a 5xx or network error; doubles per consecutive failure.
 const BACKOFF_START: Duration = Duration::from_millis(200);
@@ -39,6 +47,11 @@ struct Window {
     limit: usize,
     starts: VecDeque<Instant>,
     paused_until: Option<Instant>,
+    /// Pacing (GCRA): one read per `interval`, up to `tolerance` ahead of schedule.
+    interval: Duration,
+    tolerance: Duration,
+    /// The pacing schedule's next theoretical start.
+    tat: Option<Instant>,
 }
 
 impl Window {
@@ -63,19 +76,33 @@ impl Window {
         if let Some(until) = self.paused_until {
             at = at.max(until);
         }
+        if let Some(tat) = self.tat {
+            at = at.max(tat.checked_sub(self.tolerance).unwrap_or(tat));
+        }
         at
+    }
+
+    fn record(&mut self, now: Instant) {
+        self.starts.push_back(now);
+        let tat = self.tat.map_or(now, |t| t.max(now));
+        self.tat = Some(tat + self.interval);
     }
 }
 
 impl Budget {
     /// A budget of `reads_per_minute` (at least 1).
     pub fn new(reads_per_minute: u32) -> Self {
-        let limit = usize::try_from(reads_per_minute.max(1)).unwrap_or(usize::MAX);
+        let per_minute = reads_per_minute.max(1);
+        let limit = usize::try_from(per_minute).unwrap_or(usize::MAX);
+        let interval = WINDOW / per_minute;
         Self {
             inner: Arc::new(Mutex::new(Window {
                 limit,
                 starts: VecDeque::new(),
                 paused_until: None,
+                interval,
+                tolerance: interval * (BURST.min(per_minute) - 1),
+                tat: None,
             })),
         }
     }
@@ -108,7 +135,7 @@ impl Budget {
         if w.available_at(now) > now {
             return None;
         }
-        w.starts.push_back(now);
+        w.record(now);
         Some(Slot(()))
     }
 
@@ -168,6 +195,22 @@ mod tests {
             assert!(pair[3] - pair[0] >= WINDOW, "{pair:?}");
         }
         assert_eq!(budget.used(Instant::now()), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn reads_are_paced_after_a_short_burst() {
+        let budget = Budget::new(240);
+        let t0 = Instant::now();
+        let mut starts = Vec::new();
+        for _ in 0..(BURST + 8) {
+            budget.start().await;
+            starts.push(Instant::now() - t0);
+        }
+        let burst = usize::try_from(BURST).unwrap();
+        assert!(starts[..burst].iter().all(|s| s.is_zero()), "{starts:?}");
+        for pair in starts[burst..].windows(2) {
+            assert_eq!(pair[1] - pair[0], Duration::from_millis(250));
+        }
     }
 
     #[tokio::test(start_paused = true)]

@@ -8,40 +8,27 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::Duration;
 
-use time::OffsetDateTime;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
-use tracing::Instrument;
 
-use super::budget::{self, Slot};
 use super::cadence::{Cadence, Next};
-use super::client::{ListPage, UpstreamClient};
+use super::client::UpstreamClient;
 use super::clock::{self, Clock};
-use super::error::ClientError;
 use super::metrics;
 use super::outlet::Outlet;
+use super::reads::{Done, Job};
 use super::scan::{DiscoveryPass, PendingScan};
-use super::schedule::{Class, DueQueue, Ready};
+use super::schedule::{Class, DueQueue};
 use super::state::StoredOrder;
+use super::stats::Stats;
 use super::tracked::{Phase, Tracked};
 use crate::config::UpstreamConfig;
-use crate::event::{Event, OrderData};
+use crate::event::Event;
 
 /// How often gauges are refreshed.
 const REPORT_EVERY: Duration = Duration::from_secs(1);
-
-/// A unit of scheduled work.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Job {
-    /// The `status=PENDING` list (all its pages).
-    PendingList,
-    /// Newest-first list pages down to the cursor.
-    Discovery,
-    /// The detail of one order.
-    Order(u64),
-}
 
 /// The knobs the engine needs.
 #[derive(Debug, Clone)]
@@ -59,20 +46,6 @@ impl Settings {
             backfill: cfg.backfill,
         }
     }
-}
-
-/// A finished read.
-pub(super) struct Done {
-    job: Job,
-    class: Class,
-    due: Instant,
-    observed_at: OffsetDateTime,
-    result: Result<Fetched, ClientError>,
-}
-
-pub(super) enum Fetched {
-    Page(ListPage),
-    Order(OrderData),
 }
 
 /// The engine; owns every tracked order.
@@ -95,8 +68,9 @@ pub struct Engine<O> {
     pub(super) outlet_resume_at: Option<Instant>,
     /// Orders whose stored state is stale and must be removed.
     pub(super) stale: Vec<u64>,
-    in_flight: JoinSet<Done>,
+    pub(super) in_flight: JoinSet<Done>,
     pub(super) in_flight_jobs: HashSet<Job>,
+    pub(super) stats: Stats,
 }
 
 impl<O: Outlet> Engine<O> {
@@ -120,6 +94,7 @@ impl<O: Outlet> Engine<O> {
             stale: Vec::new(),
             in_flight: JoinSet::new(),
             in_flight_jobs: HashSet::new(),
+            stats: Stats::default(),
         }
     }
 
@@ -152,6 +127,11 @@ impl<O: Outlet> Engine<O> {
     /// Tracked orders.
     pub fn tracked(&self) -> usize {
         self.orders.len()
+    }
+
+    /// A live view of the engine's figures (for tests and the benchmark).
+    pub fn stats(&self) -> Stats {
+        self.stats.clone()
     }
 
     /// Runs until `shutdown`. `facts` carries webhook-sourced events to fold into the state.
@@ -207,125 +187,18 @@ impl<O: Outlet> Engine<O> {
         Some(at)
     }
 
-    /// Starts as many due reads as the budget and the concurrency limit allow.
-    fn start_ready(&mut self) {
-        let now = Instant::now();
-        if self.outlet_resume_at.is_some_and(|r| r > now) {
-            return;
-        }
-        while self.in_flight.len() < self.settings.concurrency {
-            let Some(ready) = self.queue.pop_ready(now) else {
-                return;
-            };
-            let Some(slot) = self.client.budget().try_start(now) else {
-                self.queue.schedule(ready.key, ready.class, ready.due);
-                return;
-            };
-            self.spawn_read(ready, slot);
-        }
-    }
-
-    fn spawn_read(&mut self, ready: Ready<Job>, slot: Slot) {
-        let Ready {
-            key: job,
-            class,
-            due,
-            ..
-        } = ready;
-        let client = self.client.clone();
-        let clock = self.clock;
-        let page = match job {
-            Job::PendingList => self.pending_scan.as_ref().map_or(1, |s| s.page),
-            Job::Discovery => self.discovery.as_ref().map_or(1, |p| p.page),
-            Job::Order(_) => 0,
-        };
-        self.in_flight_jobs.insert(job);
-        let span = tracing::debug_span!("upstream_read", ?job, class = class.label(), page);
-        let read = async move {
-            let result = match job {
-                Job::PendingList => client
-                    .list(slot, Some("PENDING"), page)
-                    .await
-                    .map(Fetched::Page),
-                Job::Discovery => client.list(slot, None, page).await.map(Fetched::Page),
-                Job::Order(id) => client.detail(slot, id).await.map(Fetched::Order),
-            };
-            Done {
-                job,
-                class,
-                due,
-                observed_at: clock.now(),
-                result,
-            }
-        };
-        self.in_flight.spawn(read.instrument(span));
-    }
-
-    async fn on_done(&mut self, done: Done) {
-        self.in_flight_jobs.remove(&done.job);
-        let fetched = match done.result {
-            Ok(f) => f,
-            Err(e) => return self.on_error(done.job, done.class, done.due, e).await,
-        };
-        self.failures.remove(&done.job);
-        let at = done.observed_at;
-        match (done.job, fetched) {
-            (Job::Order(id), Fetched::Order(order)) => self.observe(id, order, at).await,
-            (Job::PendingList, Fetched::Page(page)) => self.on_pending_page(page).await,
-            (Job::Discovery, Fetched::Page(page)) => self.on_discovery_page(page, at).await,
-            (job, _) => tracing::error!(?job, "read answered with the wrong shape; ignored"),
-        }
-    }
-
-    async fn on_error(&mut self, job: Job, class: Class, due: Instant, e: ClientError) {
-        if let Job::Order(id) = job {
-            if !self.orders.contains_key(&id) {
-                return;
-            }
-            if e.is_not_found() {
-                tracing::warn!(
-                    order_id = id,
-                    "order no longer exists at the provider; not tracked any more"
-                );
-                return self.untrack(id, true).await;
-            }
-        }
-        match e {
-            ClientError::RateLimited { retry_after } => {
-                tracing::warn!(?retry_after, "provider answered 429; pausing every read");
-                let until = Instant::now() + retry_after;
-                self.client.budget().pause_until(until);
-                self.queue.schedule(job, class, due);
-            }
-            e => {
-                let n = self.failures.get(&job).copied().unwrap_or(0) + 1;
-                if n == 5 {
-                    tracing::warn!(?job, error = %e, "upstream read keeps failing; backing off");
-                } else {
-                    tracing::debug!(?job, error = %e, attempt = n, "upstream read failed; backing off");
-                }
-                self.retry(job, class);
-            }
-        }
-    }
-
-    /// Reschedules a job after a failure, with its backoff.
-    pub(super) fn retry(&mut self, job: Job, class: Class) {
-        let n = self.failures.entry(job).or_insert(0);
-        *n += 1;
-        let due = Instant::now() + budget::backoff(*n);
-        self.queue.schedule(job, class, due);
-    }
-
     fn report(&self) {
         let now = Instant::now();
+        let stretch = self.queue.stretch(now);
+        self.stats
+            .update(self.orders.len(), self.pending.len(), stretch);
         let budget = self.client.budget();
         metrics::budget(budget.used(now), budget.limit());
         metrics::tracked("pending", self.pending.len());
         for class in [Class::InstallFast, Class::InstallSlow, Class::Lifecycle] {
             metrics::tracked(class.label(), self.queue.len(class));
         }
-        for (class, late) in Class::ALL.into_iter().zip(self.queue.stretch(now)) {
+        for (class, late) in Class::ALL.into_iter().zip(stretch) {
             metrics::stretch(class, late);
         }
     }

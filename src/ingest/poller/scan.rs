@@ -13,8 +13,9 @@ use time::OffsetDateTime;
 use tokio::time::Instant;
 
 use super::client::ListPage;
-use super::engine::{Engine, Job};
+use super::engine::Engine;
 use super::outlet::Outlet;
+use super::reads::Job;
 use super::schedule::Class;
 
 /// A pending scan in progress.

@@ -1,0 +1,123 @@
+//! The few lines printed before the first event: what runs where, how to follow the same stream
+//! with the operator tools, and the column headings.
+
+use std::fmt::Write as _;
+
+use super::printer::Style;
+
+/// Where everything listens, for the banner.
+#[derive(Debug, Clone)]
+pub struct Endpoints {
+    pub nats_url: String,
+    pub nats_version: String,
+    pub nats_pid: u32,
+    pub nats_monitor_url: String,
+    pub store_dir: String,
+    pub sim_url: String,
+    pub webhook_url: String,
+    pub admin_url: String,
+    pub speed: f64,
+    pub orders_per_hour: f64,
+    pub reads_per_minute: u32,
+}
+
+/// The banner text (several lines, ending with a newline).
+pub fn banner(e: &Endpoints, style: Style) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{} nats-server + provider simulator + bridge, all local. Ctrl-C stops everything.\n",
+        style.bold("esim-bridge demo:")
+    );
+    let row = |s: &mut String, name: &str, value: &str, note: &str| {
+        let _ = writeln!(s, "  {:<10} {}  {}", name, style.bold(value), style.dim(note));
+    };
+    row(
+        &mut s,
+        "nats",
+        &e.nats_url,
+        &format!(
+            "nats-server {} pid {}, monitoring {}, store {}",
+            e.nats_version, e.nats_pid, e.nats_monitor_url, e.store_dir
+        ),
+    );
+    row(
+        &mut s,
+        "simulator",
+        &e.sim_url,
+        &format!(
+            "clock {}x ({}); {} random orders per simulated hour; counters at /_sim/counters",
+            e.speed,
+            pace(e.speed),
+            e.orders_per_hour
+        ),
+    );
+    row(
+        &mut s,
+        "webhook",
+        &e.webhook_url,
+        "the simulator posts signed esim.* webhooks here (some duplicated, delayed, reordered)",
+    );
+    row(
+        &mut s,
+        "poller",
+        &format!("{}/api/v1/esim/orders", e.sim_url),
+        &format!(
+            "the bridge polls the simulator too, within {} reads/min",
+            e.reads_per_minute
+        ),
+    );
+    row(&mut s, "metrics", &e.admin_url, "also /healthz and /readyz");
+    let env = format!("ESIM_BRIDGE_NATS__URL={}", e.nats_url);
+    let _ = writeln!(
+        s,
+        "\n  Follow the same stream from another terminal while the demo runs:"
+    );
+    for tool in [
+        "esim-bridge tail",
+        "esim-bridge replay --type depleted --output -",
+        "esim-bridge status",
+    ] {
+        let _ = writeln!(s, "    {env} {tool}");
+    }
+    let _ = writeln!(
+        s,
+        "\n  Each line is one event as JetStream stored it (times are simulated, UTC):\n"
+    );
+    let heading = format!(
+        "{:>5}  {:<14}  {:<9}  {:<19}  {:<13}  {:<7}  {}",
+        "seq", "time", "type", "key (ICCID/order-N)", "order", "source", "product"
+    );
+    let _ = writeln!(s, "{}", style.dim(&heading));
+    s
+}
+
+/// "a simulated day per real minute" and the like.
+fn pace(speed: f64) -> String {
+    let per_minute = speed * 60.0;
+    let (amount, unit) = if per_minute >= 86_400.0 {
+        (per_minute / 86_400.0, "day")
+    } else if per_minute >= 3600.0 {
+        (per_minute / 3600.0, "hour")
+    } else {
+        (per_minute / 60.0, "minute")
+    };
+    if (amount - 1.0).abs() < 0.05 {
+        format!("a simulated {unit} per real minute")
+    } else {
+        format!("{amount:.1} simulated {unit}s per real minute")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pace_reads_naturally() {
+        assert_eq!(pace(1440.0), "a simulated day per real minute");
+        assert_eq!(pace(2880.0), "2.0 simulated days per real minute");
+        assert_eq!(pace(60.0), "a simulated hour per real minute");
+        assert_eq!(pace(1.0), "a simulated minute per real minute");
+    }
+}

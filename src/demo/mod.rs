@@ -1,0 +1,243 @@
+//! `esim-bridge demo`: the one-command local demo. Starts a throw-away `nats-server`, the
+//! provider simulator and the bridge (webhook listener + poller), prints every event as
+//! JetStream stores it, and on Ctrl-C or `--duration` stops everything and prints a summary.
+//!
+//! - [`nats_process`]: find, start, and always kill and clean up the demo's own `nats-server`.
+//! - [`setup`]: the bridge and simulator configurations and the showcase orders.
+//! - [`follow`] + [`printer`]: an ordered consumer over the stream, one compact line per event.
+//! - [`banner`] and [`summary`]: the text before the first event and after the last.
+//!
+//! Shutdown order: the simulator first (no new webhooks), then the bridge (in-flight requests
+//! finish), then the last stored events are printed, then `nats-server` is killed and its store
+//! removed (unless `--keep-store`).
+
+pub mod banner;
+pub mod follow;
+pub mod nats_process;
+pub mod printer;
+pub mod setup;
+pub mod summary;
+
+use std::time::{Duration, Instant};
+
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use self::banner::Endpoints;
+use self::follow::{FollowError, Follower};
+use self::nats_process::{NatsBinary, NatsError, NatsProcess};
+use self::printer::Style;
+use self::summary::Summary;
+use crate::app::{self, StartError};
+use crate::config::{LogConfig, LogFormat};
+use crate::sim::{self, SimError};
+use crate::telemetry;
+
+/// sysexits.h EX_USAGE, as for every other command.
+const EXIT_USAGE: u8 = 64;
+/// How long the simulator's in-flight webhooks may take to finish.
+const SIM_STOP_WAIT: Duration = Duration::from_secs(5);
+/// How long printing the last stored events may take after the bridge stopped.
+const DRAIN_WAIT: Duration = Duration::from_secs(3);
+
+/// `esim-bridge demo`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DemoArgs {
+    /// Stop by itself after this long (`40s`, `5m`); without it, run until Ctrl-C.
+    #[arg(long, value_name = "D", value_parser = humantime::parse_duration)]
+    pub duration: Option<Duration>,
+    /// Random orders per simulated hour (at the default speed an hour passes in 2.5 s).
+    #[arg(long, value_name = "N", default_value_t = 60.0)]
+    pub orders_per_hour: f64,
+    /// Simulated seconds per real second; 1440 makes a simulated day pass in a minute.
+    #[arg(long, value_name = "X", default_value_t = 1440.0)]
+    pub speed: f64,
+    /// Plain output even on a terminal (also when NO_COLOR is set).
+    #[arg(long)]
+    pub no_color: bool,
+    /// Keep nats-server's store directory afterwards (its path is printed).
+    #[arg(long)]
+    pub keep_store: bool,
+}
+
+/// Why the demo failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error("{0}")]
+    Usage(String),
+    #[error(transparent)]
+    Nats(#[from] NatsError),
+    #[error("cannot bind the simulator's port: {0}")]
+    Bind(std::io::Error),
+    #[error("the bridge did not start: {0}")]
+    Bridge(#[from] StartError),
+    #[error("the bridge started without its webhook listener")]
+    NoWebhook,
+    #[error("the simulator did not start: {0}")]
+    Sim(#[from] SimError),
+    #[error("cannot follow the events stream: {0}")]
+    Follow(#[from] FollowError),
+}
+
+impl DemoError {
+    /// 64 for bad flags, 1 for everything else.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::Usage(_) => EXIT_USAGE,
+            _ => 1,
+        }
+    }
+}
+
+/// Runs the demo as the binary does: quiet logs (warnings and errors, or `RUST_LOG`), errors
+/// on stderr; returns the exit code.
+pub async fn command(args: DemoArgs, shutdown: CancellationToken) -> u8 {
+    telemetry::init_logs(&LogConfig {
+        format: LogFormat::Text,
+        level: "warn".into(),
+    });
+    match run(args, shutdown).await {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("esim-bridge demo: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+/// Runs the demo until `shutdown` or `--duration`; `nats-server` is gone when this returns.
+pub async fn run(args: DemoArgs, shutdown: CancellationToken) -> Result<(), DemoError> {
+    validate(&args)?;
+    let style = Style::detect(args.no_color);
+    let bin = nats_process::find_binary().await?;
+    let nats = match NatsProcess::start(&bin, &shutdown).await {
+        Err(NatsError::Cancelled) => return Ok(()),
+        started => started?,
+    };
+    let outcome = run_with_nats(&args, &bin, &nats, style, &shutdown).await;
+    let dir = nats.dir().to_owned();
+    nats.stop(args.keep_store).await;
+    if args.keep_store {
+        println!(
+            "nats-server's store is kept in {0}; look at it again with:\n  \
+             nats-server -js -sd {0}/store -p 4222 &\n  \
+             esim-bridge replay --output -",
+            dir.display()
+        );
+    }
+    outcome
+}
+
+fn validate(args: &DemoArgs) -> Result<(), DemoError> {
+    if !(args.speed.is_finite() && args.speed > 0.0) {
+        return Err(DemoError::Usage("--speed must be a positive number".into()));
+    }
+    if !(args.orders_per_hour.is_finite() && args.orders_per_hour >= 0.0) {
+        return Err(DemoError::Usage("--orders-per-hour must be >= 0".into()));
+    }
+    Ok(())
+}
+
+/// Everything between starting and killing `nats-server`.
+async fn run_with_nats(
+    args: &DemoArgs,
+    bin: &NatsBinary,
+    nats: &NatsProcess,
+    style: Style,
+    shutdown: &CancellationToken,
+) -> Result<(), DemoError> {
+    let started = Instant::now();
+    // Bound before the bridge starts, so the poller's base URL is known; requests wait in the
+    // backlog until the simulator serves them a moment later.
+    let sim_listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(DemoError::Bind)?;
+    let sim_addr = sim_listener.local_addr().map_err(DemoError::Bind)?;
+    let config = setup::bridge_config(&nats.url(), sim_addr);
+    let (nats_cfg, reads_per_minute) = (config.nats.clone(), config.upstream.reads_per_minute);
+
+    let bridge_stop = CancellationToken::new();
+    let _stop_bridge_on_error = bridge_stop.clone().drop_guard();
+    let running = tokio::select! {
+        started = app::start(config, bridge_stop.clone()) => started?,
+        () = shutdown.cancelled() => return Ok(()),
+    };
+    let webhook_addr = running.webhook_addr.ok_or(DemoError::NoWebhook)?;
+    let js = running.publisher.jetstream().clone();
+    let mut follower =
+        Follower::open(&js, &nats_cfg.stream, &nats_cfg.subject_prefix, style).await?;
+    let endpoints = Endpoints {
+        nats_url: nats.url(),
+        nats_version: bin.version.clone(),
+        nats_pid: nats.pid(),
+        nats_monitor_url: nats.monitor_url(),
+        store_dir: nats.dir().join("store").display().to_string(),
+        sim_url: format!("http://{sim_addr}"),
+        webhook_url: format!("http://{webhook_addr}/webhooks/octopus"),
+        admin_url: format!("http://{}/metrics", running.admin_addr),
+        speed: args.speed,
+        orders_per_hour: args.orders_per_hour,
+        reads_per_minute,
+    };
+    follower.write(&banner::banner(&endpoints, style)).await?;
+
+    let sim_stop = CancellationToken::new();
+    let _stop_sim_on_error = sim_stop.clone().drop_guard();
+    let knobs = setup::Knobs {
+        orders_per_hour: args.orders_per_hour,
+        speed: args.speed,
+        seed: 1,
+    };
+    let sim_cfg = setup::sim_config(knobs, endpoints.webhook_url.clone());
+    let sim = sim::spawn(sim_cfg, sim_listener, sim_stop.clone()).await?;
+    setup::showcase(&sim);
+
+    let stop = until_stopped(shutdown, args.duration);
+    let followed = follower.run_until(stop).await;
+
+    sim_stop.cancel();
+    let _ = tokio::time::timeout(SIM_STOP_WAIT, sim.stopped()).await;
+    let sim_counters = sim.counters();
+    bridge_stop.cancel();
+    running.wait().await; // bounded by the bridge's shutdown grace
+    if let Err(e) = followed {
+        return match e {
+            FollowError::Stdout(_) => Ok(()), // the reader went away (`| head`): nothing to say
+            other => Err(other.into()),
+        };
+    }
+    if let Some(last) = last_sequence(&js, &nats_cfg.stream).await {
+        follower.drain(last, DRAIN_WAIT).await?;
+    }
+    let rendered = telemetry::metrics().render();
+    let summary = Summary {
+        ran_for: started.elapsed(),
+        tally: follower.tally().clone(),
+        duplicates_suppressed: summary::duplicates_from_metrics(&rendered)
+            .or_else(|| rendered.contains("esim_bridge_").then_some(0)),
+        sim: sim_counters,
+    };
+    follower.write(&format!("\n{}\n", summary.line(style))).await?;
+    Ok(())
+}
+
+/// Resolves on Ctrl-C/SIGTERM or when `duration` has passed.
+async fn until_stopped(shutdown: &CancellationToken, duration: Option<Duration>) {
+    let elapsed = async {
+        match duration {
+            Some(d) => tokio::time::sleep(d).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        () = shutdown.cancelled() => {}
+        () = elapsed => {}
+    }
+}
+
+/// The stream's last sequence now (what the printer must reach before the summary).
+async fn last_sequence(js: &async_nats::jetstream::Context, stream: &str) -> Option<u64> {
+    let mut stream = js.get_stream(stream).await.ok()?;
+    let info = stream.info().await.ok()?;
+    Some(info.state.last_sequence)
+}

@@ -1,0 +1,155 @@
+//! Reads: starting the most urgent due job when the budget admits it, and what a finished
+//! read leads to (its page or snapshot handled, or its failure turned into a pause or backoff).
+
+use time::OffsetDateTime;
+use tokio::time::Instant;
+use tracing::Instrument;
+
+use super::budget::{self, Slot};
+use super::client::ListPage;
+use super::engine::Engine;
+use super::error::ClientError;
+use super::outlet::Outlet;
+use super::schedule::{Class, Ready};
+use crate::event::OrderData;
+
+/// A unit of scheduled work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Job {
+    /// The `status=PENDING` list (all its pages).
+    PendingList,
+    /// Newest-first list pages down to the cursor.
+    Discovery,
+    /// The detail of one order.
+    Order(u64),
+}
+
+/// A finished read.
+pub(super) struct Done {
+    pub job: Job,
+    pub class: Class,
+    pub due: Instant,
+    pub observed_at: OffsetDateTime,
+    pub result: Result<Fetched, ClientError>,
+}
+
+pub(super) enum Fetched {
+    Page(ListPage),
+    Order(Box<OrderData>),
+}
+
+impl<O: Outlet> Engine<O> {
+    /// Starts as many due reads as the budget and the concurrency limit allow.
+    pub(super) fn start_ready(&mut self) {
+        let now = Instant::now();
+        if self.outlet_resume_at.is_some_and(|r| r > now) {
+            return;
+        }
+        while self.in_flight.len() < self.settings.concurrency {
+            let Some(ready) = self.queue.pop_ready(now) else {
+                return;
+            };
+            let Some(slot) = self.client.budget().try_start(now) else {
+                self.queue.schedule(ready.key, ready.class, ready.due);
+                return;
+            };
+            self.stats.served(ready.class, ready.late);
+            self.spawn_read(ready, slot);
+        }
+    }
+
+    fn spawn_read(&mut self, ready: Ready<Job>, slot: Slot) {
+        let Ready {
+            key: job,
+            class,
+            due,
+            ..
+        } = ready;
+        let client = self.client.clone();
+        let clock = self.clock;
+        let page = match job {
+            Job::PendingList => self.pending_scan.as_ref().map_or(1, |s| s.page),
+            Job::Discovery => self.discovery.as_ref().map_or(1, |p| p.page),
+            Job::Order(_) => 0,
+        };
+        self.in_flight_jobs.insert(job);
+        let span = tracing::debug_span!("upstream_read", ?job, class = class.label(), page);
+        let read = async move {
+            let result = match job {
+                Job::PendingList => client
+                    .list(slot, Some("PENDING"), page)
+                    .await
+                    .map(Fetched::Page),
+                Job::Discovery => client.list(slot, None, page).await.map(Fetched::Page),
+                Job::Order(id) => client
+                    .detail(slot, id)
+                    .await
+                    .map(|o| Fetched::Order(Box::new(o))),
+            };
+            Done {
+                job,
+                class,
+                due,
+                observed_at: clock.now(),
+                result,
+            }
+        };
+        self.in_flight.spawn(read.instrument(span));
+    }
+
+    pub(super) async fn on_done(&mut self, done: Done) {
+        self.in_flight_jobs.remove(&done.job);
+        let fetched = match done.result {
+            Ok(f) => f,
+            Err(e) => return self.on_error(done.job, done.class, done.due, e).await,
+        };
+        self.failures.remove(&done.job);
+        let at = done.observed_at;
+        match (done.job, fetched) {
+            (Job::Order(id), Fetched::Order(order)) => self.observe(id, *order, at).await,
+            (Job::PendingList, Fetched::Page(page)) => self.on_pending_page(page).await,
+            (Job::Discovery, Fetched::Page(page)) => self.on_discovery_page(page, at).await,
+            (job, _) => tracing::error!(?job, "read answered with the wrong shape; ignored"),
+        }
+    }
+
+    async fn on_error(&mut self, job: Job, class: Class, due: Instant, e: ClientError) {
+        if let Job::Order(id) = job {
+            if !self.orders.contains_key(&id) {
+                return;
+            }
+            if e.is_not_found() {
+                tracing::warn!(
+                    order_id = id,
+                    "order no longer exists at the provider; not tracked any more"
+                );
+                return self.untrack(id, true).await;
+            }
+        }
+        match e {
+            ClientError::RateLimited { retry_after } => {
+                tracing::warn!(?retry_after, "provider answered 429; pausing every read");
+                let until = Instant::now() + retry_after;
+                self.client.budget().pause_until(until);
+                self.queue.schedule(job, class, due);
+            }
+            e => {
+                let n = self.failures.get(&job).copied().unwrap_or(0) + 1;
+                if n == 5 {
+                    tracing::warn!(?job, error = %e, "upstream read keeps failing; backing off");
+                } else {
+                    tracing::debug!(?job, error = %e, attempt = n, "upstream read failed; backing off");
+                }
+                self.retry(job, class);
+            }
+        }
+    }
+
+    /// Reschedules a job after a failure, with its backoff.
+    pub(super) fn retry(&mut self, job: Job, class: Class) {
+        let n = self.failures.entry(job).or_insert(0);
+        *n += 1;
+        let due = Instant::now() + budget::backoff(*n);
+        self.queue.schedule(job, class, due);
+    }
+}
