@@ -1,9 +1,10 @@
 //! Replay throughput benchmark: `replay` (NDJSON to a discarding sink) next to a raw ordered
 //! consumer reading the same stream, on the same nats-server in the same run, and the ratio.
 //!
-//! `cargo bench --bench replay` (env: BENCH_N events, default 100000; BENCH_ROUNDS, default 3).
-//! Each round times, in turn: the raw read, replay to NDJSON, replay to a file, and a dry run;
-//! the best round of each is reported (the least disturbed by the rest of the machine).
+//! `cargo bench --bench replay` (env: BENCH_N events, default 100000; BENCH_ROUNDS, default 5).
+//! Each round times the raw read, replay to NDJSON (discarding sink), replay to a file and a
+//! dry run, in an order rotated per round; medians are reported, and the ratio to the raw read
+//! is the median of per-round ratios (so a busy machine slows both sides of each ratio).
 
 #[path = "../tests/it/fixture.rs"]
 mod fixture;
@@ -49,14 +50,63 @@ async fn raw_read(client: &async_nats::Client, cfg: &NatsConfig, n: u64) -> (Dur
 async fn replay_into(
     client: &async_nats::Client,
     cfg: &NatsConfig,
+    n: usize,
     sinks: Sinks,
-) -> (Duration, u64) {
+) -> Duration {
     let started = Instant::now();
     let shutdown = CancellationToken::new();
     let summary = replay::replay(client, cfg, Plan::everything(), sinks, &shutdown)
         .await
         .expect("replay");
-    (started.elapsed(), summary.matched)
+    assert_eq!(summary.matched, n as u64);
+    started.elapsed()
+}
+
+/// One timed read of the whole stream.
+#[derive(Clone, Copy)]
+enum Kind {
+    Raw,
+    Sink,
+    File,
+    DryRun,
+}
+
+const KINDS: [Kind; 4] = [Kind::Raw, Kind::Sink, Kind::File, Kind::DryRun];
+
+impl Kind {
+    fn label(self) -> &'static str {
+        match self {
+            Kind::Raw => "raw ordered consumer",
+            Kind::Sink => "replay -> NDJSON (sink)",
+            Kind::File => "replay -> NDJSON (file)",
+            Kind::DryRun => "replay --dry-run",
+        }
+    }
+}
+
+async fn time(
+    kind: Kind,
+    client: &async_nats::Client,
+    cfg: &NatsConfig,
+    n: usize,
+    file: &std::path::Path,
+) -> Duration {
+    let sinks = match kind {
+        Kind::Raw => return raw_read(client, cfg, n as u64).await.0,
+        Kind::Sink => Sinks {
+            output: Some(Box::new(tokio::io::sink())),
+            ..Sinks::default()
+        },
+        Kind::File => Sinks {
+            output: Some(replay::output::open(file).await.expect("file")),
+            ..Sinks::default()
+        },
+        Kind::DryRun => Sinks {
+            dry_run: true,
+            ..Sinks::default()
+        },
+    };
+    replay_into(client, cfg, n, sinks).await
 }
 
 fn per_second(n: u64, took: Duration) -> f64 {
@@ -66,7 +116,7 @@ fn per_second(n: u64, took: Duration) -> f64 {
 #[tokio::main]
 async fn main() {
     let n = env_or("BENCH_N", 100_000);
-    let rounds = env_or("BENCH_ROUNDS", 3);
+    let rounds = env_or("BENCH_ROUNDS", 5).max(1);
     let server = fixture::NatsServer::start().await;
     let cfg = replay_support::nats_config(&server.url());
     let publisher = replay_support::publisher(&cfg).await;
@@ -85,51 +135,36 @@ async fn main() {
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("replay.ndjson");
 
-    let mut best = [Duration::MAX; 4];
-    for round in 1..=rounds {
-        let (raw, _) = raw_read(client, &cfg, n as u64).await;
-        let sink = Sinks {
-            output: Some(Box::new(tokio::io::sink())),
-            ..Sinks::default()
-        };
-        let (ndjson, matched) = replay_into(client, &cfg, sink).await;
-        assert_eq!(matched, n as u64);
-        let out = replay::output::open(&file).await.expect("file");
-        let to_file = Sinks {
-            output: Some(out),
-            ..Sinks::default()
-        };
-        let (to_file, _) = replay_into(client, &cfg, to_file).await;
-        let dry = Sinks {
-            dry_run: true,
-            ..Sinks::default()
-        };
-        let (dry, _) = replay_into(client, &cfg, dry).await;
-        let took = [raw, ndjson, to_file, dry];
-        println!(
-            "round {round}: raw {:.0}/s, replay {:.0}/s, to file {:.0}/s, dry run {:.0}/s",
-            per_second(n as u64, raw),
-            per_second(n as u64, ndjson),
-            per_second(n as u64, to_file),
-            per_second(n as u64, dry)
-        );
-        for (b, t) in best.iter_mut().zip(took) {
-            *b = (*b).min(t);
+    let mut took: Vec<Vec<Duration>> = vec![Vec::new(); KINDS.len()];
+    for round in 0..rounds {
+        // Rotate the order each round so no kind always runs first (cold) or after another.
+        for k in (0..KINDS.len()).map(|i| (i + round) % KINDS.len()) {
+            took[k].push(time(KINDS[k], client, &cfg, n, &file).await);
         }
+        let rates: Vec<String> = took
+            .iter()
+            .map(|t| format!("{:.0}/s", per_second(n as u64, t[round])))
+            .collect();
+        println!("round {}: {}", round + 1, rates.join(", "));
     }
-    let [raw, ndjson, to_file, dry] = best.map(|t| per_second(n as u64, t));
-    println!("best of {rounds} rounds, {n} events:");
-    println!("  raw ordered consumer     {raw:>10.0} events/s");
-    println!(
-        "  replay -> NDJSON (sink)  {ndjson:>10.0} events/s  ratio {:.2}x",
-        ndjson / raw
-    );
-    println!(
-        "  replay -> NDJSON (file)  {to_file:>10.0} events/s  ratio {:.2}x",
-        to_file / raw
-    );
-    println!(
-        "  replay --dry-run         {dry:>10.0} events/s  ratio {:.2}x",
-        dry / raw
-    );
+    let raw = &took[0];
+    println!("median of {rounds} rounds, {n} events (ratio = median of per-round ratios to raw):");
+    for (kind, t) in KINDS.iter().zip(&took) {
+        let ratios: Vec<f64> = t
+            .iter()
+            .zip(raw)
+            .map(|(t, r)| r.as_secs_f64() / t.as_secs_f64())
+            .collect();
+        println!(
+            "  {:<24} {:>9.0} events/s  ratio {:.2}x",
+            kind.label(),
+            per_second(n as u64, median(t.clone())),
+            median(ratios)
+        );
+    }
+}
+
+fn median<T: PartialOrd + Copy>(mut v: Vec<T>) -> T {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+    v[v.len() / 2]
 }

@@ -135,7 +135,10 @@ async fn closed_loop(url: &str, start: usize, n: usize, c: usize) -> (f64, Vec<D
 /// The HTTP floor: `n` GETs of the bridge's `/healthz` with `c` workers (same process, same
 /// server stack, no verification and no publish), to show what HTTP alone costs here.
 async fn http_floor(url: &str, n: usize, c: usize) -> f64 {
-    let http = reqwest::Client::builder().pool_max_idle_per_host(c).build().expect("client");
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(c)
+        .build()
+        .expect("client");
     let left = Arc::new(std::sync::atomic::AtomicIsize::new(n as isize));
     let started = Instant::now();
     let workers: Vec<_> = (0..c)
@@ -144,7 +147,10 @@ async fn http_floor(url: &str, n: usize, c: usize) -> f64 {
             tokio::spawn(async move {
                 while left.fetch_sub(1, std::sync::atomic::Ordering::Relaxed) > 0 {
                     let r = http.get(&url).send().await;
-                    assert!(matches!(r, Ok(ref r) if r.status() == 200), "healthz: {r:?}");
+                    assert!(
+                        matches!(r, Ok(ref r) if r.status() == 200),
+                        "healthz: {r:?}"
+                    );
                 }
             })
         })
@@ -224,13 +230,20 @@ async fn run() {
         .local_addr()
         .expect("addr")
         .port();
-    let admin_port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
+    let admin_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("port")
+        .local_addr()
+        .expect("addr")
+        .port();
     let mut bridge = std::process::Command::new(env!("CARGO_BIN_EXE_esim-bridge"))
         .arg("serve")
         .env("ESIM_BRIDGE_NATS__URL", nats.url())
         .env("ESIM_BRIDGE_WEBHOOK__SECRETS", SECRET)
         .env("ESIM_BRIDGE_WEBHOOK__LISTEN", format!("127.0.0.1:{port}"))
-        .env("ESIM_BRIDGE_ADMIN__LISTEN", format!("127.0.0.1:{admin_port}"))
+        .env(
+            "ESIM_BRIDGE_ADMIN__LISTEN",
+            format!("127.0.0.1:{admin_port}"),
+        )
         .env("ESIM_BRIDGE_UPSTREAM__ENABLED", "false")
         .env("ESIM_BRIDGE_LOG__LEVEL", "warn")
         .spawn()

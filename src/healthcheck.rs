@@ -42,7 +42,8 @@ pub enum ProbeError {
 
 /// GETs `args.url`; `Ok(status)` for a 2xx.
 pub fn probe(args: &HealthcheckArgs) -> Result<u16, ProbeError> {
-    let (authority, path) = split_url(&args.url).ok_or_else(|| ProbeError::Url(args.url.clone()))?;
+    let (authority, path) =
+        split_url(&args.url).ok_or_else(|| ProbeError::Url(args.url.clone()))?;
     let io = |source| ProbeError::Io {
         addr: authority.to_owned(),
         source,
@@ -57,7 +58,10 @@ pub fn probe(args: &HealthcheckArgs) -> Result<u16, ProbeError> {
     stream.set_write_timeout(Some(args.timeout)).map_err(io)?;
     write!(stream, "GET {path} HTTP/1.0\r\nHost: {authority}\r\n\r\n").map_err(io)?;
     let mut answer = Vec::new();
-    stream.take(64 * 1024).read_to_end(&mut answer).map_err(io)?;
+    stream
+        .take(64 * 1024)
+        .read_to_end(&mut answer)
+        .map_err(io)?;
     let answer = String::from_utf8_lossy(&answer);
     let status: u16 = answer
         .split_whitespace()

@@ -11,12 +11,12 @@ pub struct Endpoints {
     pub nats_url: String,
     pub nats_version: String,
     pub nats_pid: u32,
-    pub nats_monitor_url: String,
     pub store_dir: String,
     pub sim_url: String,
     pub webhook_url: String,
     pub admin_url: String,
     pub speed: f64,
+    /// Random orders per real hour.
     pub orders_per_hour: f64,
     pub reads_per_minute: u32,
 }
@@ -30,15 +30,21 @@ pub fn banner(e: &Endpoints, style: Style) -> String {
         style.bold("esim-bridge demo:")
     );
     let row = |s: &mut String, name: &str, value: &str, note: &str| {
-        let _ = writeln!(s, "  {:<10} {}  {}", name, style.bold(value), style.dim(note));
+        let _ = writeln!(
+            s,
+            "  {:<10} {}  {}",
+            name,
+            style.bold(value),
+            style.dim(note)
+        );
     };
     row(
         &mut s,
         "nats",
         &e.nats_url,
         &format!(
-            "nats-server {} pid {}, monitoring {}, store {}",
-            e.nats_version, e.nats_pid, e.nats_monitor_url, e.store_dir
+            "nats-server {}, pid {}, store {}",
+            e.nats_version, e.nats_pid, e.store_dir
         ),
     );
     row(
@@ -46,28 +52,33 @@ pub fn banner(e: &Endpoints, style: Style) -> String {
         "simulator",
         &e.sim_url,
         &format!(
-            "clock {}x ({}); {} random orders per simulated hour; counters at /_sim/counters",
+            "clock {}x: {}; {}",
             e.speed,
             pace(e.speed),
-            e.orders_per_hour
+            arrivals(e.orders_per_hour)
         ),
     );
     row(
         &mut s,
         "webhook",
         &e.webhook_url,
-        "the simulator posts signed esim.* webhooks here (some duplicated, delayed, reordered)",
+        "signed esim.* webhooks from the simulator, a few duplicated, late or reordered",
     );
     row(
         &mut s,
         "poller",
         &format!("{}/api/v1/esim/orders", e.sim_url),
         &format!(
-            "the bridge polls the simulator too, within {} reads/min",
+            "the bridge also polls the simulator, within {} reads/min",
             e.reads_per_minute
         ),
     );
-    row(&mut s, "metrics", &e.admin_url, "also /healthz and /readyz");
+    row(
+        &mut s,
+        "metrics",
+        &e.admin_url,
+        "bridge metrics; also /healthz, /readyz",
+    );
     let env = format!("ESIM_BRIDGE_NATS__URL={}", e.nats_url);
     let _ = writeln!(
         s,
@@ -82,14 +93,27 @@ pub fn banner(e: &Endpoints, style: Style) -> String {
     }
     let _ = writeln!(
         s,
-        "\n  Each line is one event as JetStream stored it (times are simulated, UTC):\n"
+        "\n  Each line is one event as JetStream stored it (time in UTC):\n"
     );
     let heading = format!(
-        "{:>5}  {:<14}  {:<9}  {:<19}  {:<13}  {:<7}  {}",
-        "seq", "time", "type", "key (ICCID/order-N)", "order", "source", "product"
+        "{:>5}  {:<8}  {:<9}  {:<19}  {:<13}  {:<7}  {}",
+        "seq", "stored", "type", "key (ICCID/order-N)", "order", "source", "product"
     );
     let _ = writeln!(s, "{}", style.dim(&heading));
     s
+}
+
+/// "a random order every ~3 s" for orders per real hour.
+fn arrivals(orders_per_hour: f64) -> String {
+    if orders_per_hour <= 0.0 {
+        return "no random orders".into();
+    }
+    let gap = 3600.0 / orders_per_hour;
+    if gap < 1.0 {
+        format!("~{:.0} random orders per second", 1.0 / gap)
+    } else {
+        format!("a random order every ~{gap:.0} s")
+    }
 }
 
 /// "a simulated day per real minute" and the like.
@@ -119,5 +143,8 @@ mod tests {
         assert_eq!(pace(2880.0), "2.0 simulated days per real minute");
         assert_eq!(pace(60.0), "a simulated hour per real minute");
         assert_eq!(pace(1.0), "a simulated minute per real minute");
+        assert_eq!(arrivals(1200.0), "a random order every ~3 s");
+        assert_eq!(arrivals(36_000.0), "~10 random orders per second");
+        assert_eq!(arrivals(0.0), "no random orders");
     }
 }

@@ -10,11 +10,12 @@ use std::future::Future;
 use std::time::Duration;
 
 use async_nats::jetstream::Context;
+use time::OffsetDateTime;
 use tokio::io::{AsyncWriteExt, Stdout};
 
 use super::printer::{self, Style};
 use crate::event::{Event, EventType, Source};
-use crate::replay::source::{self, History, Options, SourceError, Start};
+use crate::replay::source::{self, Delivered, History, Options, SourceError, Start};
 
 /// Pause after a read error before reading again (the ordered consumer recreates itself).
 const RETRY_AFTER: Duration = Duration::from_millis(500);
@@ -104,10 +105,7 @@ impl Follower {
                 next = self.history.next() => next,
             };
             match next {
-                Ok(Some(delivered)) => {
-                    self.print(delivered.sequence, &delivered.message.payload)
-                        .await?;
-                }
+                Ok(Some(delivered)) => self.print(&delivered).await?,
                 Ok(None) => return Ok(()), // a follow read never ends; defensive
                 Err(e) => {
                     tracing::warn!(error = %e, "demo: reading the stream failed; retrying");
@@ -133,21 +131,27 @@ impl Follower {
                 next = self.history.next() => next,
             };
             match next {
-                Ok(Some(d)) => self.print(d.sequence, &d.message.payload).await?,
+                Ok(Some(delivered)) => self.print(&delivered).await?,
                 Ok(None) | Err(_) => return Ok(()),
             }
         }
         Ok(())
     }
 
-    async fn print(&mut self, sequence: u64, payload: &[u8]) -> Result<(), FollowError> {
+    async fn print(&mut self, delivered: &Delivered) -> Result<(), FollowError> {
+        let sequence = delivered.sequence;
         self.tally.last_sequence = self.tally.last_sequence.max(sequence);
-        let Ok(event) = serde_json::from_slice::<Event>(payload) else {
+        let message = &delivered.message;
+        let Ok(event) = serde_json::from_slice::<Event>(&message.payload) else {
             self.tally.unreadable += 1;
             return Ok(());
         };
         self.tally.count(&event);
-        let mut line = printer::event_line(sequence, &event, self.style);
+        // `History` only yields messages whose metadata parsed; now is a fine stand-in anyway.
+        let stored_at = message
+            .info()
+            .map_or_else(|_| OffsetDateTime::now_utc(), |info| info.published);
+        let mut line = printer::event_line(sequence, stored_at, &event, self.style);
         line.push('\n');
         self.out.write_all(line.as_bytes()).await?;
         self.out.flush().await?;

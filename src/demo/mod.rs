@@ -3,7 +3,8 @@
 //! JetStream stores it, and on Ctrl-C or `--duration` stops everything and prints a summary.
 //!
 //! - [`nats_process`]: find, start, and always kill and clean up the demo's own `nats-server`.
-//! - [`setup`]: the bridge and simulator configurations and the showcase orders.
+//! - [`setup`]: the bridge and simulator configurations and the showcase orders; [`stack`]
+//!   starts and stops them in-process, in order.
 //! - [`follow`] + [`printer`]: an ordered consumer over the stream, one compact line per event.
 //! - [`banner`] and [`summary`]: the text before the first event and after the last.
 //!
@@ -16,27 +17,26 @@ pub mod follow;
 pub mod nats_process;
 pub mod printer;
 pub mod setup;
+pub mod stack;
 pub mod summary;
 
 use std::time::{Duration, Instant};
 
-use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use self::banner::Endpoints;
 use self::follow::{FollowError, Follower};
 use self::nats_process::{NatsBinary, NatsError, NatsProcess};
 use self::printer::Style;
+use self::stack::Stack;
 use self::summary::Summary;
-use crate::app::{self, StartError};
+use crate::app::StartError;
 use crate::config::{LogConfig, LogFormat};
-use crate::sim::{self, SimError};
+use crate::sim::SimError;
 use crate::telemetry;
 
 /// sysexits.h EX_USAGE, as for every other command.
 const EXIT_USAGE: u8 = 64;
-/// How long the simulator's in-flight webhooks may take to finish.
-const SIM_STOP_WAIT: Duration = Duration::from_secs(5);
 /// How long printing the last stored events may take after the bridge stopped.
 const DRAIN_WAIT: Duration = Duration::from_secs(3);
 
@@ -46,8 +46,8 @@ pub struct DemoArgs {
     /// Stop by itself after this long (`40s`, `5m`); without it, run until Ctrl-C.
     #[arg(long, value_name = "D", value_parser = humantime::parse_duration)]
     pub duration: Option<Duration>,
-    /// Random orders per simulated hour (at the default speed an hour passes in 2.5 s).
-    #[arg(long, value_name = "N", default_value_t = 60.0)]
+    /// Random orders per real hour (the simulator gets N / X per simulated hour).
+    #[arg(long, value_name = "N", default_value_t = 1800.0)]
     pub orders_per_hour: f64,
     /// Simulated seconds per real second; 1440 makes a simulated day pass in a minute.
     #[arg(long, value_name = "X", default_value_t = 1440.0)]
@@ -98,6 +98,12 @@ pub async fn command(args: DemoArgs, shutdown: CancellationToken) -> u8 {
     });
     match run(args, shutdown).await {
         Ok(()) => 0,
+        // The reader of stdout went away (`demo | head`): everything is stopped, nothing to say.
+        Err(DemoError::Follow(FollowError::Stdout(e)))
+            if e.kind() == std::io::ErrorKind::BrokenPipe =>
+        {
+            0
+        }
         Err(e) => {
             eprintln!("esim-bridge demo: {e}");
             e.exit_code()
@@ -108,6 +114,9 @@ pub async fn command(args: DemoArgs, shutdown: CancellationToken) -> u8 {
 /// Runs the demo until `shutdown` or `--duration`; `nats-server` is gone when this returns.
 pub async fn run(args: DemoArgs, shutdown: CancellationToken) -> Result<(), DemoError> {
     validate(&args)?;
+    if let Some(warning) = setup::proxy_warning(|name| std::env::var(name).ok()) {
+        eprintln!("{warning}");
+    }
     let style = Style::detect(args.no_color);
     let bin = nats_process::find_binary().await?;
     let nats = match NatsProcess::start(&bin, &shutdown).await {
@@ -147,66 +156,29 @@ async fn run_with_nats(
     shutdown: &CancellationToken,
 ) -> Result<(), DemoError> {
     let started = Instant::now();
-    // Bound before the bridge starts, so the poller's base URL is known; requests wait in the
-    // backlog until the simulator serves them a moment later.
-    let sim_listener = TcpListener::bind("127.0.0.1:0")
-        .await
-        .map_err(DemoError::Bind)?;
-    let sim_addr = sim_listener.local_addr().map_err(DemoError::Bind)?;
-    let config = setup::bridge_config(&nats.url(), sim_addr);
-    let (nats_cfg, reads_per_minute) = (config.nats.clone(), config.upstream.reads_per_minute);
-
-    let bridge_stop = CancellationToken::new();
-    let _stop_bridge_on_error = bridge_stop.clone().drop_guard();
-    let running = tokio::select! {
-        started = app::start(config, bridge_stop.clone()) => started?,
+    let nats_url = nats.url();
+    let mut stack = tokio::select! {
+        stack = Stack::start_bridge(&nats_url) => stack?,
         () = shutdown.cancelled() => return Ok(()),
     };
-    let webhook_addr = running.webhook_addr.ok_or(DemoError::NoWebhook)?;
-    let js = running.publisher.jetstream().clone();
-    let mut follower =
-        Follower::open(&js, &nats_cfg.stream, &nats_cfg.subject_prefix, style).await?;
-    let endpoints = Endpoints {
-        nats_url: nats.url(),
-        nats_version: bin.version.clone(),
-        nats_pid: nats.pid(),
-        nats_monitor_url: nats.monitor_url(),
-        store_dir: nats.dir().join("store").display().to_string(),
-        sim_url: format!("http://{sim_addr}"),
-        webhook_url: format!("http://{webhook_addr}/webhooks/octopus"),
-        admin_url: format!("http://{}/metrics", running.admin_addr),
-        speed: args.speed,
-        orders_per_hour: args.orders_per_hour,
-        reads_per_minute,
-    };
-    follower.write(&banner::banner(&endpoints, style)).await?;
+    let (js, stream) = (stack.jetstream().clone(), stack.nats.stream.clone());
+    let mut follower = Follower::open(&js, &stream, &stack.nats.subject_prefix, style).await?;
+    follower
+        .write(&banner::banner(&endpoints(args, bin, nats, &stack), style))
+        .await?;
+    stack
+        .start_sim(setup::Knobs {
+            sim_orders_per_hour: args.orders_per_hour / args.speed,
+            speed: args.speed,
+        })
+        .await?;
 
-    let sim_stop = CancellationToken::new();
-    let _stop_sim_on_error = sim_stop.clone().drop_guard();
-    let knobs = setup::Knobs {
-        orders_per_hour: args.orders_per_hour,
-        speed: args.speed,
-        seed: 1,
-    };
-    let sim_cfg = setup::sim_config(knobs, endpoints.webhook_url.clone());
-    let sim = sim::spawn(sim_cfg, sim_listener, sim_stop.clone()).await?;
-    setup::showcase(&sim);
-
-    let stop = until_stopped(shutdown, args.duration);
-    let followed = follower.run_until(stop).await;
-
-    sim_stop.cancel();
-    let _ = tokio::time::timeout(SIM_STOP_WAIT, sim.stopped()).await;
-    let sim_counters = sim.counters();
-    bridge_stop.cancel();
-    running.wait().await; // bounded by the bridge's shutdown grace
-    if let Err(e) = followed {
-        return match e {
-            FollowError::Stdout(_) => Ok(()), // the reader went away (`| head`): nothing to say
-            other => Err(other.into()),
-        };
-    }
-    if let Some(last) = last_sequence(&js, &nats_cfg.stream).await {
+    let followed = follower
+        .run_until(until_stopped(shutdown, args.duration))
+        .await;
+    let sim_counters = stack.stop().await;
+    followed?;
+    if let Some(last) = last_sequence(&js, &stream).await {
         follower.drain(last, DRAIN_WAIT).await?;
     }
     let rendered = telemetry::metrics().render();
@@ -217,8 +189,24 @@ async fn run_with_nats(
             .or_else(|| rendered.contains("esim_bridge_").then_some(0)),
         sim: sim_counters,
     };
-    follower.write(&format!("\n{}\n", summary.line(style))).await?;
+    let line = format!("\n{}\n", summary.line(style));
+    follower.write(&line).await?;
     Ok(())
+}
+
+fn endpoints(args: &DemoArgs, bin: &NatsBinary, nats: &NatsProcess, stack: &Stack) -> Endpoints {
+    Endpoints {
+        nats_url: nats.url(),
+        nats_version: bin.version.clone(),
+        nats_pid: nats.pid(),
+        store_dir: nats.dir().join("store").display().to_string(),
+        sim_url: format!("http://{}", stack.sim_addr),
+        webhook_url: stack.webhook_url(),
+        admin_url: format!("http://{}/metrics", stack.admin_addr),
+        speed: args.speed,
+        orders_per_hour: args.orders_per_hour,
+        reads_per_minute: stack.reads_per_minute,
+    }
 }
 
 /// Resolves on Ctrl-C/SIGTERM or when `duration` has passed.

@@ -77,7 +77,8 @@ pub async fn find_binary() -> Result<NatsBinary, NatsError> {
         .output()
         .await
         .map_err(|e| unusable(format!("`--version` failed: {e}")))?;
-    let text = String::from_utf8_lossy(&out.stdout).trim().to_owned(); // "nats-server: v2.15.1"
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let text = stdout.lines().next().unwrap_or_default().trim().to_owned(); // "nats-server: v2.15.1"
     let digits = text.trim_start_matches(|c: char| !c.is_ascii_digit());
     let version: Vec<u32> = digits.split('.').map_while(|p| p.parse().ok()).collect();
     if version.len() < 2 || version[..] < MIN_VERSION[..] {
@@ -215,6 +216,7 @@ impl NatsProcess {
     /// Polls the monitoring port's `/healthz` (which includes JetStream) until it answers 200.
     async fn wait_ready(&mut self, shutdown: &CancellationToken) -> Result<(), NotReady> {
         let http = reqwest::Client::builder()
+            .no_proxy() // a loopback probe; an `HTTP_PROXY` in the environment must not see it
             .timeout(Duration::from_secs(1))
             .build()
             .map_err(|e| Probe(e.to_string()))?;
@@ -244,11 +246,6 @@ impl NatsProcess {
         format!("nats://127.0.0.1:{}", self.port)
     }
 
-    /// `http://127.0.0.1:<monitor port>` (`/varz`, `/jsz`, `/healthz`).
-    pub fn monitor_url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.monitor_port)
-    }
-
     pub fn pid(&self) -> u32 {
         self.pid
     }
@@ -267,7 +264,8 @@ impl NatsProcess {
     } // `self.dir` drops here, after the process is gone.
 
     fn log_tail(&self) -> String {
-        let log = std::fs::read_to_string(self.dir.path.join("nats-server.log")).unwrap_or_default();
+        let log =
+            std::fs::read_to_string(self.dir.path.join("nats-server.log")).unwrap_or_default();
         let lines: Vec<&str> = log.lines().collect();
         lines[lines.len().saturating_sub(10)..].join("\n")
     }

@@ -2,20 +2,25 @@
 //! plain otherwise.
 //!
 //! ```text
-//!    7  05-16 09:12:44  activated  8910846311203750041  order 9300003  webhook  Japan eSIM
-//!    8  05-16 09:12:44  installed  8910846311203750041  order 9300003  poll     Japan eSIM  inferred
-//!    9  05-16 09:15:02  failed     order-9300004        order 9300004  webhook  Global eSIM  OUT_OF_STOCK
+//!    7  09:12:44  installed  8910846311203750041  order 9300003  webhook  Japan eSIM  inferred
+//!    8  09:12:44  activated  8910846311203750041  order 9300003  poll     Japan eSIM
+//!    9  09:12:45  failed     order-9300004        order 9300004  webhook  Global eSIM  OUT_OF_STOCK
 //! ```
 //!
-//! Columns: stream sequence, when the transition happened (simulated time, UTC), type, subject
-//! key (ICCID, or `order-<id>` before an ICCID exists), order id, which adapter stored it first,
-//! product, and the inferred marker or failure code. Only these fields are read from the event,
+//! Columns: stream sequence, when JetStream stored it (UTC), type, subject key (ICCID, or
+//! `order-<id>` before an ICCID exists), order id, which adapter stored it first, product, and
+//! the inferred marker or failure code.
+//!
+//! The time shown is the real one the event was stored at, not the payload's `created_at`:
+//! the simulator's clock runs many times faster than the bridge's, so webhook-sourced events
+//! carry simulated times while a poll that cannot tell when a PENDING order resolved stamps its
+//! own (real) observation time; side by side those would look out of order. `replay` and
+//! `tail` show the payloads themselves. Only these fields are read from the event,
 //! and the finished line is scrubbed of anything LPA-like once more, so an activation code can
 //! never be printed (none is ever stored either).
 
 use std::io::IsTerminal;
 
-use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 use time::OffsetDateTime;
 
@@ -72,8 +77,8 @@ impl Style {
     }
 }
 
-/// The line for the event stored at stream sequence `sequence` (no trailing newline).
-pub fn event_line(sequence: u64, event: &Event, style: Style) -> String {
+/// The line for `event`, stored at stream sequence `sequence` at `stored_at` (no newline).
+pub fn event_line(sequence: u64, stored_at: OffsetDateTime, event: &Event, style: Style) -> String {
     let d = &event.data;
     let key = event
         .key()
@@ -82,7 +87,7 @@ pub fn event_line(sequence: u64, event: &Event, style: Style) -> String {
     let mut line = format!(
         "{:>5}  {}  {}  {}  {}  {}  {}",
         sequence,
-        style.dim(&short_time(&event.created_at)),
+        style.dim(&clock_time(stored_at)),
         style.of_type(t, &format!("{:<9}", t.token())),
         style.bold(&format!("{key:<KEY_WIDTH$}")),
         format_args!("order {:<7}", d.id),
@@ -102,22 +107,26 @@ pub fn event_line(sequence: u64, event: &Event, style: Style) -> String {
     redact::scrub_str(&line).into_owned()
 }
 
-/// `2026-05-16T09:12:44Z` → `05-16 09:12:44`; anything unparseable is shown as received.
-fn short_time(created_at: &str) -> String {
-    let short = format_description!("[month]-[day] [hour]:[minute]:[second]");
-    OffsetDateTime::parse(created_at, &Rfc3339)
-        .ok()
-        .and_then(|t| t.format(&short).ok())
-        .unwrap_or_else(|| created_at.to_owned())
+/// `09:12:44` (UTC).
+fn clock_time(t: OffsetDateTime) -> String {
+    let hms = format_description!("[hour]:[minute]:[second]");
+    t.to_offset(time::UtcOffset::UTC)
+        .format(&hms)
+        .unwrap_or_else(|_| t.to_string())
 }
 
 #[cfg(test)]
 mod tests {
+    use time::macros::datetime;
+
     use super::*;
     use crate::event::Source;
 
+    const AT: OffsetDateTime = datetime!(2026-05-16 11:15:02 +02:00);
+
     fn event(t: EventType, iccid: Option<&str>, extra: serde_json::Value) -> Event {
-        let mut data = serde_json::json!({"id": 9300004, "iccid": iccid, "product_name": "Global eSIM"});
+        let mut data =
+            serde_json::json!({"id": 9300004, "iccid": iccid, "product_name": "Global eSIM"});
         if let (Some(d), Some(x)) = (data.as_object_mut(), extra.as_object()) {
             d.extend(x.clone());
         }
@@ -134,8 +143,8 @@ mod tests {
             serde_json::json!({"failure_code": "OUT_OF_STOCK"}),
         );
         assert_eq!(
-            event_line(9, &failed, plain),
-            "    9  05-16 09:15:02  failed     order-9300004        order 9300004  webhook  \
+            event_line(9, AT, &failed, plain),
+            "    9  09:15:02  failed     order-9300004        order 9300004  webhook  \
              Global eSIM  OUT_OF_STOCK"
         );
         let inferred = event(
@@ -143,8 +152,11 @@ mod tests {
             Some("8910846311203750041"),
             serde_json::json!({"inferred": true}),
         );
-        let line = event_line(10, &inferred, plain);
-        assert!(line.contains("installed  8910846311203750041  order 9300004"), "{line}");
+        let line = event_line(10, AT, &inferred, plain);
+        assert!(
+            line.contains("installed  8910846311203750041  order 9300004"),
+            "{line}"
+        );
         assert!(line.ends_with("Global eSIM  inferred"), "{line}");
         assert!(!line.contains('\x1b'));
     }
@@ -152,15 +164,19 @@ mod tests {
     #[test]
     fn colour_wraps_the_type_and_never_the_plain_text_of_a_code() {
         let colour = Style { color: true };
-        let e = event(EventType::Delivered, Some("8910846311203750041"), serde_json::json!({}));
-        let line = event_line(1, &e, colour);
+        let e = event(
+            EventType::Delivered,
+            Some("8910846311203750041"),
+            serde_json::json!({}),
+        );
+        let line = event_line(1, AT, &e, colour);
         assert!(line.contains("\x1b[32mdelivered"), "{line:?}");
         let sneaky = event(
             EventType::Delivered,
             Some("8910846311203750041"),
             serde_json::json!({"product_name": "LPA:1$smdp.example$MATCH-1"}),
         );
-        let line = event_line(2, &sneaky, Style { color: false });
+        let line = event_line(2, AT, &sneaky, Style { color: false });
         assert!(!line.to_lowercase().contains("lpa:"), "{line}");
     }
 }

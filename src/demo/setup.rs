@@ -27,12 +27,17 @@ const API_SECRET: &str = "demo-secret";
 /// The webhook signing secret shared by the simulator's sender and the bridge.
 const WEBHOOK_SECRET: &str = "demo-webhook-secret";
 
+/// Seed of the simulator's random choices. Every run shows the same orders (only the timing of
+/// webhooks and polls differs); this seed's first random orders arrive within the first second
+/// and keep coming at about the average rate, where some seeds start with a lull.
+const SEED: u64 = 5;
+
 /// What the user chose (validated by the caller).
 #[derive(Debug, Clone, Copy)]
 pub struct Knobs {
-    pub orders_per_hour: f64,
+    /// Random orders per *simulated* hour (the demo's flag is per real hour).
+    pub sim_orders_per_hour: f64,
     pub speed: f64,
-    pub seed: u64,
 }
 
 /// The bridge: webhook and admin on free loopback ports, the poller against `sim_addr`.
@@ -70,9 +75,9 @@ pub fn sim_config(knobs: Knobs, webhook_url: String) -> SimConfig {
         api_secret: sim::Secret::new(API_SECRET),
         reads_per_minute: 600,
         speed: knobs.speed,
-        seed: knobs.seed,
+        seed: SEED,
         workload: WorkloadConfig {
-            orders_per_hour: knobs.orders_per_hour,
+            orders_per_hour: knobs.sim_orders_per_hour,
             seed: None,
         },
         webhook: WebhookConfig {
@@ -120,7 +125,7 @@ pub fn showcase(sim: &SimHandle) {
         ScriptedOrder {
             product_id: Some("kor-0.5gb-3d".into()),
             plan: OrderPlan {
-                expire_after: Some(minutes(5 * 60)),
+                expire_after: Some(minutes(3 * 60)),
                 ..OrderPlan::delivered(Some(minutes(3)), Some(minutes(20)))
             },
             ..ScriptedOrder::default()
@@ -130,5 +135,52 @@ pub fn showcase(sim: &SimHandle) {
         if let Err(e) = sim.create_order(order) {
             tracing::warn!(error = %e, "demo: showcase order refused");
         }
+    }
+}
+
+/// A warning when a proxy from the environment would capture the demo's loopback HTTP (the
+/// poller's and the webhook sender's clients honour `HTTP_PROXY`/`ALL_PROXY` and `NO_PROXY`).
+pub fn proxy_warning(var: impl Fn(&str) -> Option<String>) -> Option<String> {
+    let set = |name: &str| var(name).filter(|v| !v.trim().is_empty());
+    let proxy = ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"]
+        .into_iter()
+        .find(|name| set(name).is_some())?;
+    let exempt = ["NO_PROXY", "no_proxy"]
+        .into_iter()
+        .filter_map(set)
+        .any(|list| {
+            list.split(',')
+                .any(|h| matches!(h.trim(), "*" | "127.0.0.1"))
+        });
+    (!exempt).then(|| {
+        format!(
+            "esim-bridge demo: {proxy} is set, so the poller's and the simulator's requests to \
+             127.0.0.1 would go through the proxy; run it as `NO_PROXY=127.0.0.1 esim-bridge demo`"
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_proxy_without_a_loopback_exemption_gets_a_warning() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        assert_eq!(proxy_warning(env(&[])), None);
+        let warned = proxy_warning(env(&[("http_proxy", "http://proxy:3128")]));
+        assert!(warned.is_some_and(|w| w.contains("NO_PROXY=127.0.0.1")));
+        let exempt = &[
+            ("HTTP_PROXY", "http://p:1"),
+            ("NO_PROXY", "localhost, 127.0.0.1"),
+        ];
+        assert_eq!(proxy_warning(env(exempt)), None);
     }
 }

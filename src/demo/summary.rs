@@ -111,6 +111,9 @@ mod tests {
         };
         let line = s.line(Style { color: false });
         assert!(line.starts_with("demo stopped after 1m15s: 9 events (delivered 5, installed 4, activated 0, depleted 0, failed 0, cancelled 0)"), "{line}");
-        assert!(line.contains("by webhook 7, by poll 2") && line.contains("3 duplicates suppressed"), "{line}");
+        assert!(
+            line.contains("by webhook 7, by poll 2") && line.contains("3 duplicates suppressed"),
+            "{line}"
+        );
     }
 }

@@ -56,8 +56,10 @@ pub async fn connect(cfg: &NatsConfig, wait_for_server: bool) -> Result<Client, 
     if let (Some(cert), Some(key)) = (&tls.cert_file, &tls.key_file) {
         opts = opts.add_client_certificate(cert.clone(), key.clone());
     }
+    // One address per server: async-nats parses a single string as one URL, so a joined
+    // "a,b,c" would be rejected as an invalid port.
     let urls: Vec<&str> = cfg.url.split(',').map(str::trim).collect();
-    opts.connect(urls.join(","))
+    opts.connect(urls.as_slice())
         .await
         .map_err(|source| ConnectError::Connect {
             url: cfg.url.clone(),

@@ -220,5 +220,8 @@ fn report(s: &Summary, dry_run: bool, to: &str, started: Instant) -> String {
     if s.interrupted {
         line.push_str("; interrupted");
     }
+    if s.output_closed {
+        line.push_str("; the output was closed early");
+    }
     line
 }

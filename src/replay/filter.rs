@@ -8,6 +8,7 @@
 
 use std::collections::BTreeSet;
 
+use async_nats::header::HeaderName;
 use async_nats::HeaderMap;
 
 use super::parse::{self, ArgError};
@@ -91,11 +92,6 @@ impl Filter {
         subjects
     }
 
-    /// True when a message also needs the client-side order check.
-    pub fn checks_orders(&self) -> bool {
-        !self.orders.is_empty()
-    }
-
     /// The client-side part: does this message belong to one of the selected orders?
     pub fn accepts(&self, headers: Option<&HeaderMap>, payload: &[u8]) -> bool {
         if self.orders.is_empty() {
@@ -107,7 +103,8 @@ impl Filter {
 
 /// The order id from the header, else from the payload's `data.id`.
 fn order_id(headers: Option<&HeaderMap>, payload: &[u8]) -> Option<u64> {
-    if let Some(value) = headers.and_then(|h| h.get(ORDER_HEADER)) {
+    let name = HeaderName::from_static(ORDER_HEADER);
+    if let Some(value) = headers.and_then(|h| h.get(name)) {
         return value.as_str().trim().parse().ok();
     }
     #[derive(serde::Deserialize)]

@@ -11,7 +11,7 @@ const LINE_EVERY: Duration = Duration::from_secs(5);
 /// How often the bar's text is refreshed (it redraws itself at most ~20 times a second).
 const BAR_EVERY: Duration = Duration::from_millis(100);
 const BAR_TEMPLATE: &str =
-    "{prefix} [{elapsed_precise}] {wide_bar} {human_pos}/{human_len} scanned, {msg} ({per_sec}, ETA {eta})";
+    "{prefix} [{elapsed_precise}] {wide_bar} {human_pos}/{human_len} scanned, {msg}, ETA {eta}";
 
 /// Which kind of progress to show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,7 +72,8 @@ impl Progress {
         match &self.kind {
             Kind::Bar(bar) => {
                 bar.set_position(scanned);
-                bar.set_message(format!("{matched} matched"));
+                let rate = scanned as f64 / (now - self.started).as_secs_f64().max(1e-3);
+                bar.set_message(format!("{matched} matched, {rate:.0} msg/s"));
                 self.next = now + BAR_EVERY;
             }
             Kind::Lines => {

@@ -70,13 +70,12 @@ pub async fn replay(
 ) -> Result<Summary, ReplayError> {
     let mut js = jetstream::new(client.clone());
     js.set_timeout(nats.ack_timeout);
-    let headers_only = sinks.dry_run && !plan.filter.checks_orders();
     let opts = Options {
         stream: &nats.stream,
         subjects: plan.filter.subjects(&nats.subject_prefix),
         start: plan.start,
         bound: Some(plan.until),
-        headers_only,
+        headers_only: false,
     };
     let history = source::open(&js, opts).await?;
     let progress = Progress::start("replay", history.pending_at_start(), plan.progress);
@@ -141,7 +140,10 @@ impl Run {
                 }
                 match self.emit(&delivered).await {
                     Ok(true) => {}
-                    Ok(false) => break Ok(()),
+                    Ok(false) => {
+                        self.summary.output_closed = true;
+                        break Ok(());
+                    }
                     Err(e) => break Err(e),
                 }
             }
@@ -178,7 +180,7 @@ impl Run {
         if let Some(writer) = &mut self.writer {
             match writer.finish().await {
                 Ok(redacted) => self.summary.redacted = redacted,
-                Err(e) if output::is_closed(&e) => {}
+                Err(e) if output::is_closed(&e) => self.summary.output_closed = true,
                 Err(e) => return Err(e.into()),
             }
         }

@@ -100,7 +100,10 @@ fn stream_status(info: &jetstream::stream::Info) -> StreamStatus {
         subjects_count: s.subjects_count,
         consumers: s.consumer_count,
         replicas: info.config.num_replicas,
-        max_age: humantime::format_duration(info.config.max_age).to_string(),
+        max_age: match info.config.max_age.is_zero() {
+            true => "unlimited".into(),
+            false => humantime::format_duration(info.config.max_age).to_string(),
+        },
     }
 }
 

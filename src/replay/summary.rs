@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use async_nats::header::HeaderName;
 use async_nats::HeaderMap;
 use serde::Serialize;
 
@@ -28,13 +29,17 @@ pub struct Summary {
     pub already_present: u64,
     /// Stopped by Ctrl-C before the end.
     pub interrupted: bool,
+    /// Stopped because the reader of the output went away (`| head`).
+    pub output_closed: bool,
 }
 
 impl Summary {
     /// Counts one matched event.
     pub fn count(&mut self, headers: Option<&HeaderMap>, subject: &str) {
         self.matched += 1;
-        let from_header = headers.and_then(|h| h.get(TYPE_HEADER)).map(|v| v.as_str());
+        // A static name: no allocation per lookup.
+        let name = HeaderName::from_static(TYPE_HEADER);
+        let from_header = headers.and_then(|h| h.get(name)).map(|v| v.as_str());
         let from_subject = || {
             let token = subject.rsplit('.').next().unwrap_or_default();
             EventType::parse_loose(token).map_or("unknown", EventType::as_str)

@@ -1,14 +1,23 @@
 //! Integration tests: one binary, scenario files per area, a real nats-server per test.
 mod binary;
 mod bridge;
+mod cluster;
+mod cluster_accounts;
+mod cluster_load;
+mod cluster_sync_bench;
+mod container;
+mod container_docker;
+mod container_stack;
+mod demo;
 mod fixture;
 mod fixture_selftest;
+mod partition;
+mod poller;
+mod poller_faults;
+mod poller_lease;
+mod poller_support;
 mod replay;
 mod replay_cli;
 mod replay_republish;
 mod replay_support;
 mod webhook;
-mod poller;
-mod poller_faults;
-mod poller_lease;
-mod poller_support;

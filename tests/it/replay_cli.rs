@@ -245,7 +245,10 @@ async fn tail_follows_new_events_until_interrupted() {
 fn the_tools_need_only_the_nats_section() {
     use esim_bridge::config::Config;
     let env = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     };
     let url = ("ESIM_BRIDGE_NATS__URL", "nats://nats.example:4222");
     let missing = ("ESIM_BRIDGE_UPSTREAM__API_KEY_FILE", "/nonexistent/key");

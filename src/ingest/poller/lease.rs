@@ -87,8 +87,11 @@ impl Lease {
                 Err(e) => Err(e.to_string()),
             };
         };
-        let released =
-            serde_json::from_slice::<Value>(&entry.value).map_or(true, |v| v.holder.is_none());
+        let holder = serde_json::from_slice::<Value>(&entry.value)
+            .ok()
+            .and_then(|v| v.holder);
+        // Released, or ours from an earlier term of this process (ids are per process).
+        let released = holder.as_deref().is_none_or(|h| h == self.holder);
         let now = Instant::now();
         let expired = match *seen {
             Some((revision, since)) if revision == entry.revision => now - since >= self.ttl,

@@ -164,10 +164,7 @@ async fn a_429_pauses_every_read_and_no_event_is_lost() {
     });
     let quick = OrderPlan {
         pending_for: Duration::from_secs(20),
-        ..OrderPlan::delivered(
-            Some(Duration::from_secs(40)),
-            Some(Duration::from_secs(60)),
-        )
+        ..OrderPlan::delivered(Some(Duration::from_secs(40)), Some(Duration::from_secs(60)))
     };
     let first = run.sim.create_order(order(quick.clone())).unwrap();
     tokio::time::sleep(Duration::from_secs(30)).await;
@@ -190,8 +187,13 @@ async fn a_429_pauses_every_read_and_no_event_is_lost() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_first_start_backfills_every_page_then_follows_the_cursor() {
-    let sim_cfg = SimConfig::default();
+async fn a_first_start_backfills_every_page_of_wrapped_lists_then_follows_the_cursor() {
+    // Wrapped bodies and null lifecycle fields: the other shapes the docs allow.
+    let sim_cfg = SimConfig {
+        envelope: sim::Envelope::Wrapped,
+        null_lifecycle_until_delivered: true,
+        ..SimConfig::default()
+    };
     let run = Run::start(sim_cfg, 240, |c| c.page_size = 100);
     for _ in 0..250 {
         run.sim.create_order(order(never_installs())).unwrap();

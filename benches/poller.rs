@@ -1,0 +1,201 @@
+//! Poller benchmark: the budgeted scheduler against the provider docs' naive per-order loops,
+//! over a simulated day in virtual time, plus the poller's memory with 100,000 tracked orders
+//! and the time a restart needs to resume them from KV.
+//!
+//! `cargo bench --bench poller`. Env: `POLLER_BENCH_HOURS` (arrivals, default 24),
+//! `POLLER_BENCH_DRAIN` (hours polled after the last arrival, default 6),
+//! `POLLER_BENCH_RATES` (orders/h, default `600,2000`), `POLLER_BENCH_TRACKED` (default 100000).
+//!
+//! Virtual time: the simulator runs in-process (its router called directly, no socket), with
+//! 150–400 ms per answer and a 240 reads/min provider limit; the scheduler spends a 240/min
+//! budget. Latency = first detection minus the simulator's ground-truth transition time.
+
+#[path = "../tests/it/fixture.rs"]
+mod fixture;
+#[path = "poller/day.rs"]
+mod poller_day;
+#[path = "poller/memory.rs"]
+mod poller_memory;
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use esim_bridge::event::EventType;
+use esim_bridge::ingest::poller::schedule::Class;
+use poller_day::{DayResult, Watcher};
+
+const LIMIT: u32 = 240;
+
+fn env_f64(key: &str, default: f64) -> f64 {
+    std::env::var(key)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    Some(sorted[((sorted.len() as f64 - 1.0) * p).round() as usize])
+}
+
+fn fmt_secs(s: Option<f64>) -> String {
+    match s {
+        None => "-".into(),
+        Some(s) if s >= 3600.0 => format!("{:.1}h", s / 3600.0),
+        Some(s) if s >= 120.0 => format!("{:.1}m", s / 60.0),
+        Some(s) => format!("{s:.1}s"),
+    }
+}
+
+fn summary(r: &DayResult, t: EventType) -> (Option<f64>, Option<f64>, usize, usize) {
+    let mut v = r.latencies.get(&t).cloned().unwrap_or_default();
+    v.sort_by(f64::total_cmp);
+    let missed = r.missed.get(&t).copied().unwrap_or(0);
+    (percentile(&v, 0.5), percentile(&v, 0.99), v.len(), missed)
+}
+
+fn virtual_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .start_paused(true)
+        .build()
+        .expect("runtime")
+}
+
+fn report(per_hour: f64, ours: &DayResult, naive: &DayResult) {
+    println!(
+        "\n## {per_hour:.0} orders/h: {} orders in {:.1} h ({} reads/min limit)",
+        ours.orders,
+        ours.window_minutes / 60.0,
+        LIMIT
+    );
+    println!(
+        "{:<10} | {:>8} {:>8} {:>7} {:>7} | {:>8} {:>8} {:>7} {:>7} | {:>7} {:>7}",
+        "event",
+        "p50",
+        "p99",
+        "seen",
+        "missed",
+        "naive50",
+        "naive99",
+        "seen",
+        "missed",
+        "x p50",
+        "x p99"
+    );
+    for t in EventType::ALL {
+        let (a50, a99, an, am) = summary(ours, t);
+        let (b50, b99, bn, bm) = summary(naive, t);
+        let ratio = |b: Option<f64>, a: Option<f64>| match (b, a) {
+            (Some(b), Some(a)) if a > 0.0 => format!("{:.2}", b / a),
+            _ => "-".into(),
+        };
+        println!(
+            "{:<10} | {:>8} {:>8} {:>7} {:>7} | {:>8} {:>8} {:>7} {:>7} | {:>7} {:>7}",
+            t.token(),
+            fmt_secs(a50),
+            fmt_secs(a99),
+            an,
+            am,
+            fmt_secs(b50),
+            fmt_secs(b99),
+            bn,
+            bm,
+            ratio(b50, a50),
+            ratio(b99, a99)
+        );
+    }
+    let rpm = |r: &DayResult| r.reads_in_window as f64 / r.window_minutes;
+    println!(
+        "reads/min (arrival window): scheduler {:.1}, naive {:.1} (naive/scheduler {:.2}); \
+         max in any 60 s: {} vs {}; 429s: {} vs {}",
+        rpm(ours),
+        rpm(naive),
+        rpm(naive) / rpm(ours).max(f64::MIN_POSITIVE),
+        ours.max_reads_any_minute,
+        naive.max_reads_any_minute,
+        ours.throttled,
+        naive.throttled
+    );
+    if let Some(f) = &ours.figures {
+        let mut line = String::from("scheduler lateness by class (mean / max):");
+        for c in Class::ALL {
+            let i = c as usize;
+            let mean = f.total_late[i].as_secs_f64() / f.served[i].max(1) as f64;
+            let max = f.max_late[i].as_secs_f64();
+            line.push_str(&format!(
+                " {} {} / {};",
+                c.label(),
+                fmt_secs(Some(mean)),
+                fmt_secs(Some(max))
+            ));
+        }
+        println!("{line} tracked at end: {}", f.tracked);
+    }
+}
+
+fn main() {
+    let hours = env_f64("POLLER_BENCH_HOURS", 24.0);
+    let drain = env_f64("POLLER_BENCH_DRAIN", 6.0);
+    let tracked = env_f64("POLLER_BENCH_TRACKED", 100_000.0) as usize;
+    let rates: Vec<f64> = std::env::var("POLLER_BENCH_RATES")
+        .unwrap_or_else(|_| "600,2000".into())
+        .split(',')
+        .filter_map(|r| r.trim().parse().ok())
+        .collect();
+    println!("# poller benchmark: {hours} h of arrivals + {drain} h drain, virtual time");
+    if hours < 24.0 {
+        println!("(scaled down from a full day: POLLER_BENCH_HOURS={hours})");
+    }
+    let mut results: HashMap<u64, (DayResult, DayResult)> = HashMap::new();
+    for &per_hour in &rates {
+        let wall = Instant::now();
+        let ours = virtual_runtime().block_on(poller_day::run(
+            Watcher::Scheduler,
+            per_hour,
+            hours,
+            drain,
+            LIMIT,
+        ));
+        let ours_wall = wall.elapsed();
+        let wall = Instant::now();
+        let naive = virtual_runtime().block_on(poller_day::run(
+            Watcher::Naive,
+            per_hour,
+            hours,
+            drain,
+            LIMIT,
+        ));
+        report(per_hour, &ours, &naive);
+        println!(
+            "wall time: scheduler {:.1}s, naive {:.1}s",
+            ours_wall.as_secs_f64(),
+            wall.elapsed().as_secs_f64()
+        );
+        results.insert(per_hour as u64, (ours, naive));
+    }
+
+    if tracked > 0 {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let m = rt.block_on(poller_memory::run(tracked));
+        println!("\n## {} tracked orders", m.orders);
+        println!(
+            "KV: populated in {:.1}s, {:.1} MB stored; restart resume (load + rebuild schedule): {:.2}s",
+            m.populate.as_secs_f64(),
+            m.kv_bytes as f64 / 1e6,
+            m.resume.as_secs_f64()
+        );
+        println!(
+            "resident memory: {:.1} MB before resume, {:.1} MB after (+{:.1} MB, {:.0} bytes/order)",
+            m.rss_before_kib as f64 / 1024.0,
+            m.rss_after_kib as f64 / 1024.0,
+            m.rss_after_kib.saturating_sub(m.rss_before_kib) as f64 / 1024.0,
+            m.rss_after_kib.saturating_sub(m.rss_before_kib) as f64 * 1024.0 / m.orders as f64
+        );
+    }
+}

@@ -1,0 +1,312 @@
+//! One simulated day (or `POLLER_BENCH_HOURS`) of order traffic in virtual time, watched by
+//! this crate's scheduler and, on an identical simulator, by the provider docs' naive
+//! per-order loops; both under the same provider read limit.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use esim_bridge::config::{Secret, UpstreamConfig};
+use esim_bridge::event::order::{ActivationStatus, OrderStatus};
+use esim_bridge::event::{Event, EventType};
+use esim_bridge::ingest::poller::auth::Credentials;
+use esim_bridge::ingest::poller::stats::Figures;
+use esim_bridge::ingest::poller::transport::Transport;
+use esim_bridge::ingest::poller::{
+    budget, Budget, ClientError, Clock, Engine, Outlet, OutletError, Settings, StoredOrder,
+    UpstreamClient,
+};
+use esim_bridge::sim::workload::Generator;
+use esim_bridge::sim::{self, FaultConfig, OrderTruth, ScriptedOrder, SimConfig, SimState};
+use time::OffsetDateTime;
+use tokio_util::sync::CancellationToken;
+
+/// What one run produced.
+pub struct DayResult {
+    /// Per event type: detection latencies (seconds) of transitions inside the window.
+    pub latencies: HashMap<EventType, Vec<f64>>,
+    /// Per event type: transitions inside the window never detected.
+    pub missed: HashMap<EventType, usize>,
+    pub reads_in_window: u64,
+    pub window_minutes: f64,
+    pub max_reads_any_minute: u64,
+    pub throttled: u64,
+    pub orders: usize,
+    pub figures: Option<Figures>,
+}
+
+/// First detection time of each (order, type), in sim time.
+#[derive(Clone)]
+struct Recorder {
+    seen: Arc<Mutex<HashMap<(u64, EventType), OffsetDateTime>>>,
+    sim: SimState,
+}
+
+impl Recorder {
+    fn new(sim: SimState) -> Self {
+        Self {
+            seen: Arc::default(),
+            sim,
+        }
+    }
+
+    fn saw(&self, id: u64, t: EventType) -> bool {
+        let now = self.sim.clock().now();
+        let mut seen = self.seen.lock().unwrap();
+        let fresh = !seen.contains_key(&(id, t));
+        seen.entry((id, t)).or_insert(now);
+        fresh
+    }
+}
+
+impl Outlet for Recorder {
+    async fn publish(&self, events: &[Event]) -> Result<Vec<bool>, OutletError> {
+        Ok(events
+            .iter()
+            .map(|e| self.saw(e.data.id, e.event_type))
+            .collect())
+    }
+    async fn save(&self, _: u64, _: &StoredOrder) -> Result<(), OutletError> {
+        Ok(())
+    }
+    async fn forget(&self, _: u64) -> Result<(), OutletError> {
+        Ok(())
+    }
+    async fn save_cursor(&self, _: u64) -> Result<(), OutletError> {
+        Ok(())
+    }
+}
+
+/// The bench's provider: the given read limit, 150–400 ms per answer.
+fn sim_config(limit: u32) -> SimConfig {
+    SimConfig {
+        reads_per_minute: limit,
+        faults: FaultConfig {
+            latency: Duration::from_millis(150),
+            latency_jitter: Duration::from_millis(250),
+            ..FaultConfig::default()
+        },
+        ..SimConfig::default()
+    }
+}
+
+fn client(sim: &SimState, budget: Budget) -> UpstreamClient {
+    let transport = Transport::InProcess {
+        router: sim::router(sim.clone()),
+        timeout: Duration::from_secs(30),
+    };
+    let credentials = Credentials {
+        api_key: Secret::new("demo-key"),
+        api_secret: Secret::new("demo-secret"),
+    };
+    let clock = Clock::starting_at(sim.clock().now());
+    UpstreamClient::new(transport, credentials, budget, clock, 100)
+}
+
+/// Which watcher runs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Watcher {
+    Scheduler,
+    Naive,
+}
+
+/// Runs `hours` of arrivals at `per_hour`, then `drain` more hours without arrivals.
+pub async fn run(watcher: Watcher, per_hour: f64, hours: f64, drain: f64, limit: u32) -> DayResult {
+    let sim = SimState::new(sim_config(limit)).expect("sim config");
+    let recorder = Recorder::new(sim.clone());
+    let stop = CancellationToken::new();
+    let mut figures = None;
+    let naive_client = client(&sim, Budget::new(u32::MAX));
+    let stats = match watcher {
+        Watcher::Scheduler => {
+            let cfg = UpstreamConfig {
+                reads_per_minute: limit,
+                ..UpstreamConfig::default()
+            };
+            let client = client(&sim, Budget::new(cfg.reads_per_minute));
+            let clock = Clock::starting_at(sim.clock().now());
+            let engine = Engine::new(client, recorder.clone(), clock, Settings::from_config(&cfg));
+            let stats = engine.stats();
+            // No webhooks in this benchmark: the facts channel starts closed.
+            let (_, facts_rx) = tokio::sync::mpsc::channel(1);
+            tokio::spawn(engine.run(facts_rx, stop.clone()));
+            Some(stats)
+        }
+        Watcher::Naive => None,
+    };
+    let window = Duration::from_secs_f64(hours * 3600.0);
+    let start = tokio::time::Instant::now();
+    let mut generator = Generator::new(42, per_hour);
+    let mut truths = Vec::new();
+    let mut next = start;
+    loop {
+        let arrival = generator.next_arrival();
+        next += arrival.after;
+        if next - start >= window {
+            break;
+        }
+        tokio::time::sleep_until(next).await;
+        let order = ScriptedOrder {
+            product_id: Some(arrival.product.id.to_owned()),
+            plan: arrival.plan,
+            ..ScriptedOrder::default()
+        };
+        let truth = sim.create_order(order).expect("order");
+        if watcher == Watcher::Naive {
+            let (c, r, s) = (naive_client.clone(), recorder.clone(), stop.clone());
+            tokio::spawn(naive_order(c, truth.clone(), r, s));
+        }
+        truths.push(truth);
+    }
+    tokio::time::sleep_until(start + window).await;
+    let at_window_end = sim.counters();
+    tokio::time::sleep(Duration::from_secs_f64(drain * 3600.0)).await;
+    if let Some(stats) = &stats {
+        figures = Some(stats.figures());
+    }
+    stop.cancel();
+    let end = sim.clock().now();
+    let window_end = end - Duration::from_secs_f64(drain * 3600.0);
+    let (latencies, missed) = latencies(&sim, &truths, &recorder, window_end, watcher);
+    let counters = sim.counters();
+    DayResult {
+        latencies,
+        missed,
+        reads_in_window: at_window_end.reads_served,
+        window_minutes: hours * 60.0,
+        max_reads_any_minute: counters.max_reads_in_window,
+        throttled: counters.throttled,
+        orders: truths.len(),
+        figures,
+    }
+}
+
+type Latencies = (HashMap<EventType, Vec<f64>>, HashMap<EventType, usize>);
+
+/// Latency of every transition that happened before `window_end` (sim ground truth).
+fn latencies(
+    sim: &SimState,
+    truths: &[OrderTruth],
+    recorder: &Recorder,
+    window_end: OffsetDateTime,
+    watcher: Watcher,
+) -> Latencies {
+    let seen = recorder.seen.lock().unwrap();
+    let mut lat: HashMap<EventType, Vec<f64>> = HashMap::new();
+    let mut missed: HashMap<EventType, usize> = HashMap::new();
+    for t in truths {
+        let Some(t) = sim.truth(t.id) else { continue };
+        let terminal = match t.final_status {
+            sim::OrderStatus::Delivered => EventType::Delivered,
+            sim::OrderStatus::Failed => EventType::Failed,
+            sim::OrderStatus::Cancelled => EventType::Cancelled,
+            sim::OrderStatus::Pending => continue,
+        };
+        let mut steps = vec![(terminal, Some(t.resolved_at))];
+        if terminal == EventType::Delivered {
+            steps.push((EventType::Installed, t.installed_at));
+            steps.push((EventType::Activated, t.activated_at));
+            steps.push((EventType::Depleted, t.expires_at));
+        }
+        for (ty, at) in steps {
+            let Some(at) = at.filter(|at| *at <= window_end) else {
+                continue;
+            };
+            // The naive loops never look for activation or expiry.
+            let watched = watcher == Watcher::Scheduler
+                || !matches!(ty, EventType::Activated | EventType::Depleted);
+            match seen.get(&(t.id, ty)) {
+                Some(found) => lat
+                    .entry(ty)
+                    .or_default()
+                    .push((*found - at).as_seconds_f64().max(0.0)),
+                None if watched => *missed.entry(ty).or_default() += 1,
+                None => {}
+            }
+        }
+    }
+    (lat, missed)
+}
+
+/// The docs' loops for one order: fulfilment every 5 s for a minute then every 30 s; install
+/// every 30 s for 10 minutes. The creator knows synchronous outcomes from the create answer.
+async fn naive_order(
+    client: UpstreamClient,
+    truth: OrderTruth,
+    rec: Recorder,
+    stop: CancellationToken,
+) {
+    let id = truth.id;
+    let created = tokio::time::Instant::now();
+    let mut status = match truth.stored_status {
+        sim::OrderStatus::Pending => None,
+        sim::OrderStatus::Delivered => Some(OrderStatus::Delivered),
+        sim::OrderStatus::Failed => Some(OrderStatus::Failed),
+        sim::OrderStatus::Cancelled => Some(OrderStatus::Cancelled),
+    };
+    while status.is_none() {
+        let every = if created.elapsed() < Duration::from_secs(60) {
+            5
+        } else {
+            30
+        };
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tokio::time::sleep(Duration::from_secs(every)) => {}
+        }
+        let Some(order) = read(&client, id, &stop).await else {
+            return;
+        };
+        status = order.status.filter(|s| *s != OrderStatus::Pending);
+    }
+    let event = match status {
+        Some(OrderStatus::Failed) => EventType::Failed,
+        Some(OrderStatus::Cancelled) => EventType::Cancelled,
+        _ => EventType::Delivered,
+    };
+    rec.saw(id, event);
+    if event != EventType::Delivered {
+        return;
+    }
+    let delivered = tokio::time::Instant::now();
+    while delivered.elapsed() < Duration::from_secs(600) {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tokio::time::sleep(Duration::from_secs(30)) => {}
+        }
+        let Some(order) = read(&client, id, &stop).await else {
+            return;
+        };
+        if order.is_installed == Some(true) {
+            rec.saw(id, EventType::Installed);
+            if order.activation_status == Some(ActivationStatus::Active) {
+                rec.saw(id, EventType::Activated);
+            }
+            return;
+        }
+    }
+}
+
+/// One detail read, retried after a 429's Retry-After or a 5xx backoff (per request).
+async fn read(
+    client: &UpstreamClient,
+    id: u64,
+    stop: &CancellationToken,
+) -> Option<esim_bridge::event::OrderData> {
+    let mut failures = 0;
+    loop {
+        let slot = client.budget().start().await;
+        let wait = match client.detail(slot, id).await {
+            Ok(order) => return Some(order),
+            Err(ClientError::RateLimited { retry_after }) => retry_after,
+            Err(_) => {
+                failures += 1;
+                budget::backoff(failures)
+            }
+        };
+        tokio::select! {
+            _ = stop.cancelled() => return None,
+            _ = tokio::time::sleep(wait) => {}
+        }
+    }
+}
