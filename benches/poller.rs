@@ -17,7 +17,6 @@ mod poller_day;
 #[path = "poller/memory.rs"]
 mod poller_memory;
 
-use std::collections::HashMap;
 use std::time::Instant;
 
 use esim_bridge::event::EventType;
@@ -64,12 +63,18 @@ fn virtual_runtime() -> tokio::runtime::Runtime {
         .expect("runtime")
 }
 
+fn ratio(naive: Option<f64>, ours: Option<f64>) -> String {
+    match (naive, ours) {
+        (Some(b), Some(a)) if a > 0.0 => format!("{:.2}", b / a),
+        _ => "-".into(),
+    }
+}
+
 fn report(per_hour: f64, ours: &DayResult, naive: &DayResult) {
     println!(
-        "\n## {per_hour:.0} orders/h: {} orders in {:.1} h ({} reads/min limit)",
+        "\n## {per_hour:.0} orders/h: {} orders in {:.1} h ({LIMIT} reads/min limit)",
         ours.orders,
         ours.window_minutes / 60.0,
-        LIMIT
     );
     println!(
         "{:<10} | {:>8} {:>8} {:>7} {:>7} | {:>8} {:>8} {:>7} {:>7} | {:>7} {:>7}",
@@ -88,10 +93,6 @@ fn report(per_hour: f64, ours: &DayResult, naive: &DayResult) {
     for t in EventType::ALL {
         let (a50, a99, an, am) = summary(ours, t);
         let (b50, b99, bn, bm) = summary(naive, t);
-        let ratio = |b: Option<f64>, a: Option<f64>| match (b, a) {
-            (Some(b), Some(a)) if a > 0.0 => format!("{:.2}", b / a),
-            _ => "-".into(),
-        };
         println!(
             "{:<10} | {:>8} {:>8} {:>7} {:>7} | {:>8} {:>8} {:>7} {:>7} | {:>7} {:>7}",
             t.token(),
@@ -149,32 +150,24 @@ fn main() {
     if hours < 24.0 {
         println!("(scaled down from a full day: POLLER_BENCH_HOURS={hours})");
     }
-    let mut results: HashMap<u64, (DayResult, DayResult)> = HashMap::new();
+    println!(
+        "naive = the docs' per-order loops run by the ordering client (it learns synchronous \
+         outcomes from the create answer, and never looks for activation or expiry)"
+    );
     for &per_hour in &rates {
         let wall = Instant::now();
-        let ours = virtual_runtime().block_on(poller_day::run(
-            Watcher::Scheduler,
-            per_hour,
-            hours,
-            drain,
-            LIMIT,
-        ));
+        let run = poller_day::run(Watcher::Scheduler, per_hour, hours, drain, LIMIT);
+        let ours = virtual_runtime().block_on(run);
         let ours_wall = wall.elapsed();
         let wall = Instant::now();
-        let naive = virtual_runtime().block_on(poller_day::run(
-            Watcher::Naive,
-            per_hour,
-            hours,
-            drain,
-            LIMIT,
-        ));
+        let run = poller_day::run(Watcher::Naive, per_hour, hours, drain, LIMIT);
+        let naive = virtual_runtime().block_on(run);
         report(per_hour, &ours, &naive);
         println!(
             "wall time: scheduler {:.1}s, naive {:.1}s",
             ours_wall.as_secs_f64(),
             wall.elapsed().as_secs_f64()
         );
-        results.insert(per_hour as u64, (ours, naive));
     }
 
     if tracked > 0 {
@@ -191,11 +184,12 @@ fn main() {
             m.resume.as_secs_f64()
         );
         println!(
-            "resident memory: {:.1} MB before resume, {:.1} MB after (+{:.1} MB, {:.0} bytes/order)",
+            "poller heap held for them: {:.1} MB ({:.0} bytes/order); process RSS {:.1} -> {:.1} MB \
+             (includes load buffers the allocator keeps)",
+            m.heap_delta as f64 / 1e6,
+            m.heap_delta as f64 / m.orders as f64,
             m.rss_before_kib as f64 / 1024.0,
             m.rss_after_kib as f64 / 1024.0,
-            m.rss_after_kib.saturating_sub(m.rss_before_kib) as f64 / 1024.0,
-            m.rss_after_kib.saturating_sub(m.rss_before_kib) as f64 * 1024.0 / m.orders as f64
         );
     }
 }

@@ -9,7 +9,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
 
-use crate::publish::{is_connected, Publisher};
+use crate::publish::{is_connected, is_stream_not_found as is_not_found, Publisher};
 
 /// What readiness is checked against.
 #[derive(Clone)]
@@ -34,7 +34,11 @@ async fn readyz(State(state): State<AdminState>) -> impl IntoResponse {
     let lookup = state.publisher.jetstream().get_stream(&state.stream);
     match tokio::time::timeout(Duration::from_secs(2), lookup).await {
         Ok(Ok(_)) => (StatusCode::OK, "ready"),
-        Ok(Err(_)) => (StatusCode::SERVICE_UNAVAILABLE, "stream: not found"),
+        Ok(Err(e)) if is_not_found(&e) => (StatusCode::SERVICE_UNAVAILABLE, "stream: not found"),
+        Ok(Err(_)) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "nats: stream lookup failed",
+        ),
         Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "nats: no answer"),
     }
 }

@@ -1,11 +1,14 @@
 //! The poller's footprint with 100,000 tracked orders, and how long a restart needs to resume
 //! them from the KV bucket (a real nats-server; real time).
 
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use esim_bridge::config::{NatsConfig, Secret, UpstreamConfig};
-use esim_bridge::event::OrderData;
+use esim_bridge::event::{EventType, OrderData};
 use esim_bridge::ingest::poller::auth::Credentials;
+use esim_bridge::ingest::poller::clock;
 use esim_bridge::ingest::poller::tracked::{Phase, Tracked};
 use esim_bridge::ingest::poller::transport::Transport;
 use esim_bridge::ingest::poller::{
@@ -16,6 +19,43 @@ use futures::StreamExt;
 
 use crate::fixture::NatsServer;
 
+/// The system allocator, counting live heap bytes: RSS alone would also count the transient
+/// buffers of the load (NATS messages, JSON) that the allocator keeps after they are freed.
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: forwards every call unchanged to `System`, only adding bookkeeping.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: same contract as the caller's.
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            LIVE.fetch_add(layout.size(), Ordering::Relaxed);
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(ptr, layout) };
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: same contract as the caller's.
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            LIVE.fetch_add(new_size, Ordering::Relaxed);
+            LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
 /// What was measured.
 pub struct MemoryResult {
     pub orders: usize,
@@ -23,6 +63,8 @@ pub struct MemoryResult {
     pub resume: Duration,
     pub rss_before_kib: u64,
     pub rss_after_kib: u64,
+    /// Live heap bytes held after the resume minus before it.
+    pub heap_delta: usize,
     pub kv_bytes: u64,
 }
 
@@ -35,9 +77,15 @@ fn rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
-/// A realistic stored order: delivered, installed for two thirds of them.
-fn record(i: u64) -> StoredOrder {
+/// A realistic stored order, delivered an hour ago (activated for two thirds of them).
+fn record(i: u64, now: time::OffsetDateTime) -> StoredOrder {
     let id = 9_300_001 + i;
+    let delivered = now - time::Duration::hours(1);
+    let activated = now - time::Duration::minutes(20);
+    let ts = |t: time::OffsetDateTime| {
+        t.format(&time::format_description::well_known::Rfc3339)
+            .expect("format")
+    };
     let installed = i % 3 != 0;
     let snapshot: OrderData = serde_json::from_value(serde_json::json!({
         "id": id, "client_reference": format!("WL42-{i:06}"), "status": "DELIVERED",
@@ -46,21 +94,15 @@ fn record(i: u64) -> StoredOrder {
         "iccid": format!("8910{:015}", id),
         "activation_status": if installed { "ACTIVE" } else { "NOT_INSTALLED" },
         "is_installed": installed,
-        "installed_at": installed.then_some("2026-05-15T14:35:00Z"),
-        "activated_at": installed.then_some("2026-05-15T15:10:00Z"),
-        "created_at": "2026-05-15T14:30:32Z",
+        "installed_at": installed.then(|| ts(activated)),
+        "activated_at": installed.then(|| ts(activated)),
+        "created_at": ts(delivered),
     }))
     .expect("snapshot");
     let mut t = Tracked::new();
-    t.step(
-        esim_bridge::event::EventType::Delivered,
-        Some(1_778_855_432),
-    );
+    t.step(EventType::Delivered, Some(delivered.unix_timestamp()));
     if installed {
-        t.step(
-            esim_bridge::event::EventType::Activated,
-            Some(1_778_859_000),
-        );
+        t.step(EventType::Activated, Some(activated.unix_timestamp()));
     }
     t.learn(&snapshot);
     debug_assert_eq!(
@@ -71,8 +113,7 @@ fn record(i: u64) -> StoredOrder {
             Phase::Install
         }
     );
-    let due = esim_bridge::ingest::poller::clock::unix_ms(time::OffsetDateTime::now_utc())
-        + i64::try_from(i % 21_600).unwrap_or(0) * 1000;
+    let due = clock::unix_ms(now) + i64::try_from(i % 21_600).unwrap_or(0) * 1000;
     StoredOrder::new(&t, snapshot, Some(due))
 }
 
@@ -90,26 +131,20 @@ pub async fn run(orders: usize) -> MemoryResult {
         .expect("bucket");
 
     let started = Instant::now();
+    let now = time::OffsetDateTime::now_utc();
     let saves = futures::stream::iter(0..orders as u64).map(|i| {
         let state = state.clone();
-        async move { state.save(9_300_001 + i, &record(i)).await }
+        async move { state.save(9_300_001 + i, &record(i, now)).await }
     });
     let mut saves = saves.buffer_unordered(256);
     while let Some(r) = saves.next().await {
         r.expect("save");
     }
     let populate = started.elapsed();
-    if let Ok(Some(v)) = state.kv().get("order.9300001").await {
-        eprintln!("DEBUG {}", String::from_utf8_lossy(&v));
-        eprintln!("DEBUG parse {:?}", serde_json::from_slice::<StoredOrder>(&v).map(|_| ()));
-    }
-    eprintln!("DEBUG stream {:?}", state.kv().status().await.map(|s| s.info.state.messages));
-    let kv_bytes = state
-        .kv()
-        .status()
-        .await
-        .map(|s| s.info.state.bytes)
-        .unwrap_or(0);
+    let kv_bytes = match publisher.jetstream().get_stream("KV_bench_state").await {
+        Ok(mut stream) => stream.info().await.map(|i| i.state.bytes).unwrap_or(0),
+        Err(_) => 0,
+    };
 
     // A restart: a fresh engine resumes every stored order.
     let cfg = UpstreamConfig::default();
@@ -127,6 +162,7 @@ pub async fn run(orders: usize) -> MemoryResult {
     let upstream = UpstreamClient::new(transport, credentials, Budget::new(240), clock, 100);
     let outlet = NatsOutlet::new(publisher.clone(), state.clone());
     let rss_before_kib = rss_kib();
+    let heap_before = LIVE.load(Ordering::Relaxed);
     let started = Instant::now();
     let mut engine = Engine::new(upstream, outlet, clock, Settings::from_config(&cfg));
     engine.set_cursor(state.cursor().await.expect("cursor"));
@@ -136,6 +172,9 @@ pub async fn run(orders: usize) -> MemoryResult {
         .expect("load");
     let resume = started.elapsed();
     let rss_after_kib = rss_kib();
+    // Let the client drain what the load left in flight, then count what stays.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let heap_delta = LIVE.load(Ordering::Relaxed).saturating_sub(heap_before);
     assert_eq!(loaded, orders);
     assert_eq!(engine.tracked(), orders);
     drop(engine);
@@ -145,6 +184,7 @@ pub async fn run(orders: usize) -> MemoryResult {
         resume,
         rss_before_kib,
         rss_after_kib,
+        heap_delta,
         kv_bytes,
     }
 }

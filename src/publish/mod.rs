@@ -20,7 +20,8 @@ use bytes::Bytes;
 
 pub use connect::{connect, is_connected, ConnectError};
 pub use stream::{
-    covers, desired as desired_stream, ensure as ensure_stream, events_subject, StreamError,
+    covers, desired as desired_stream, ensure as ensure_stream, events_subject,
+    is_not_found as is_stream_not_found, StreamError,
 };
 
 use crate::config::NatsConfig;

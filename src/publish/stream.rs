@@ -89,7 +89,8 @@ pub async fn ensure(js: &Context, cfg: &NatsConfig) -> Result<(), StreamError> {
     Err(unavailable(&"stream could be neither found nor created"))
 }
 
-fn is_not_found(e: &async_nats::jetstream::context::GetStreamError) -> bool {
+/// True if a stream lookup failed because the stream does not exist (not because NATS is away).
+pub fn is_not_found(e: &async_nats::jetstream::context::GetStreamError) -> bool {
     use async_nats::jetstream::context::GetStreamErrorKind;
     matches!(e.kind(), GetStreamErrorKind::JetStream(err)
         if err.error_code() == async_nats::jetstream::ErrorCode::STREAM_NOT_FOUND)

@@ -38,7 +38,10 @@ pub fn gate(test: &str) -> Option<()> {
         Ok(()) => Some(()),
         Err(why) if required() => panic!("{test}: ESIM_CONTAINER_TESTS=required, but {why}"),
         Err(why) => {
-            eprintln!("SKIPPED: {test}: {why} (build the images with deploy/build-images.sh)");
+            // Straight to the process's stderr: libtest captures `eprintln!` of passing tests,
+            // and a skip must be visible in a plain `cargo test` run.
+            let line = format!("SKIPPED: {test}: {why}\n");
+            let _ = std::io::stderr().write_all(line.as_bytes());
             None
         }
     }
@@ -60,7 +63,7 @@ fn prepare() -> Result<(), String> {
             "{{.Id}}",
             &format!("{name}:{tag}"),
         ])
-        .map_err(|_| format!("image {name}:{tag} is not built"))?;
+        .map_err(|_| format!("image {name}:{tag} is not built (deploy/build-images.sh)"))?;
     }
     if std::env::var_os("DOCKER_HOST").is_none() {
         let max = parse_version(&version).ok_or(format!("odd API version {version:?}"))?;
@@ -109,10 +112,26 @@ fn parse_version(text: &str) -> Option<(u32, u32)> {
     Some((major.parse().ok()?, minor.parse().ok()?))
 }
 
-/// Binds a Unix socket in a temp dir (kept for the process's life) and serves it on a thread.
+/// Where the shims of test processes live: `<tmp>/esim-docker-shim-<pid>/docker.sock`.
+const SHIM_PREFIX: &str = "esim-docker-shim-";
+
+/// Binds a Unix socket in a per-process dir (it lives as long as the process; the dirs of
+/// processes that are gone are removed here) and serves it on a thread.
 fn start_shim(upstream: PathBuf, max: (u32, u32)) -> std::io::Result<PathBuf> {
-    let dir = tempfile::TempDir::with_prefix("docker-shim-")?.keep();
+    let tmp = std::env::temp_dir();
+    for entry in std::fs::read_dir(&tmp)?.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let pid = name
+            .strip_prefix(SHIM_PREFIX)
+            .and_then(|p| p.parse::<u32>().ok());
+        if pid.is_some_and(|pid| !Path::new(&format!("/proc/{pid}")).exists()) {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+    let dir = tmp.join(format!("{SHIM_PREFIX}{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
     let path = dir.join("docker.sock");
+    let _ = std::fs::remove_file(&path);
     let listener = UnixListener::bind(&path)?;
     std::thread::Builder::new()
         .name("docker-api-shim".into())
