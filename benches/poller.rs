@@ -16,6 +16,8 @@ mod fixture;
 mod poller_day;
 #[path = "poller/memory.rs"]
 mod poller_memory;
+#[path = "poller/naive.rs"]
+mod poller_naive;
 
 use std::time::Instant;
 
@@ -65,6 +67,7 @@ fn virtual_runtime() -> tokio::runtime::Runtime {
 
 fn ratio(naive: Option<f64>, ours: Option<f64>) -> String {
     match (naive, ours) {
+        (Some(b), Some(a)) if a > 0.0 && b / a < 0.1 => format!("{:.4}", b / a),
         (Some(b), Some(a)) if a > 0.0 => format!("{:.2}", b / a),
         _ => "-".into(),
     }

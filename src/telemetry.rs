@@ -27,12 +27,25 @@ const LATENCY_BUCKETS: [f64; 12] = [
     0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0,
 ];
 
+/// Detection lag buckets (seconds): from a webhook's instant to a poller's 6 h lifecycle cadence.
+const LAG_BUCKETS: [f64; 11] = [
+    1.0, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 3600.0, 21600.0, 86400.0, 604800.0,
+];
+
 /// The process-wide Prometheus recorder, installed on first use.
 pub fn metrics() -> &'static PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     HANDLE.get_or_init(|| {
+        // An exact name wins over the suffix match. Bucket lists are non-empty constants, so
+        // neither call fails; should one, the default (summary) rendering is used instead.
         let builder = PrometheusBuilder::new()
-            .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), &LATENCY_BUCKETS)
+            .set_buckets_for_metric(
+                Matcher::Full("esim_bridge_detection_lag_seconds".into()),
+                &LAG_BUCKETS,
+            )
+            .and_then(|b| {
+                b.set_buckets_for_metric(Matcher::Suffix("_seconds".into()), &LATENCY_BUCKETS)
+            })
             .unwrap_or_else(|_| PrometheusBuilder::new());
         let recorder = builder.build_recorder();
         let handle = recorder.handle();

@@ -7,14 +7,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use esim_bridge::config::{Secret, UpstreamConfig};
-use esim_bridge::event::order::{ActivationStatus, OrderStatus};
 use esim_bridge::event::{Event, EventType};
 use esim_bridge::ingest::poller::auth::Credentials;
 use esim_bridge::ingest::poller::stats::Figures;
 use esim_bridge::ingest::poller::transport::Transport;
 use esim_bridge::ingest::poller::{
-    budget, Budget, ClientError, Clock, Engine, Outlet, OutletError, Settings, StoredOrder,
-    UpstreamClient,
+    Budget, Clock, Engine, Outlet, OutletError, Settings, StoredOrder, UpstreamClient,
 };
 use esim_bridge::sim::workload::Generator;
 use esim_bridge::sim::{self, FaultConfig, OrderTruth, ScriptedOrder, SimConfig, SimState};
@@ -37,7 +35,7 @@ pub struct DayResult {
 
 /// First detection time of each (order, type), in sim time.
 #[derive(Clone)]
-struct Recorder {
+pub struct Recorder {
     seen: Arc<Mutex<HashMap<(u64, EventType), OffsetDateTime>>>,
     sim: SimState,
 }
@@ -50,7 +48,8 @@ impl Recorder {
         }
     }
 
-    fn saw(&self, id: u64, t: EventType) -> bool {
+    /// Records a detection; true if it is the first for this (order, type).
+    pub fn saw(&self, id: u64, t: EventType) -> bool {
         let now = self.sim.clock().now();
         let mut seen = self.seen.lock().unwrap();
         let fresh = !seen.contains_key(&(id, t));
@@ -154,7 +153,7 @@ pub async fn run(watcher: Watcher, per_hour: f64, hours: f64, drain: f64, limit:
         let truth = sim.create_order(order).expect("order");
         if watcher == Watcher::Naive {
             let (c, r, s) = (naive_client.clone(), recorder.clone(), stop.clone());
-            tokio::spawn(naive_order(c, truth.clone(), r, s));
+            tokio::spawn(crate::poller_naive::naive_order(c, truth.clone(), r, s));
         }
         truths.push(truth);
     }
@@ -226,87 +225,4 @@ fn latencies(
         }
     }
     (lat, missed)
-}
-
-/// The docs' loops for one order: fulfilment every 5 s for a minute then every 30 s; install
-/// every 30 s for 10 minutes. The creator knows synchronous outcomes from the create answer.
-async fn naive_order(
-    client: UpstreamClient,
-    truth: OrderTruth,
-    rec: Recorder,
-    stop: CancellationToken,
-) {
-    let id = truth.id;
-    let created = tokio::time::Instant::now();
-    let mut status = match truth.stored_status {
-        sim::OrderStatus::Pending => None,
-        sim::OrderStatus::Delivered => Some(OrderStatus::Delivered),
-        sim::OrderStatus::Failed => Some(OrderStatus::Failed),
-        sim::OrderStatus::Cancelled => Some(OrderStatus::Cancelled),
-    };
-    while status.is_none() {
-        let every = if created.elapsed() < Duration::from_secs(60) {
-            5
-        } else {
-            30
-        };
-        tokio::select! {
-            _ = stop.cancelled() => return,
-            _ = tokio::time::sleep(Duration::from_secs(every)) => {}
-        }
-        let Some(order) = read(&client, id, &stop).await else {
-            return;
-        };
-        status = order.status.filter(|s| *s != OrderStatus::Pending);
-    }
-    let event = match status {
-        Some(OrderStatus::Failed) => EventType::Failed,
-        Some(OrderStatus::Cancelled) => EventType::Cancelled,
-        _ => EventType::Delivered,
-    };
-    rec.saw(id, event);
-    if event != EventType::Delivered {
-        return;
-    }
-    let delivered = tokio::time::Instant::now();
-    while delivered.elapsed() < Duration::from_secs(600) {
-        tokio::select! {
-            _ = stop.cancelled() => return,
-            _ = tokio::time::sleep(Duration::from_secs(30)) => {}
-        }
-        let Some(order) = read(&client, id, &stop).await else {
-            return;
-        };
-        if order.is_installed == Some(true) {
-            rec.saw(id, EventType::Installed);
-            if order.activation_status == Some(ActivationStatus::Active) {
-                rec.saw(id, EventType::Activated);
-            }
-            return;
-        }
-    }
-}
-
-/// One detail read, retried after a 429's Retry-After or a 5xx backoff (per request).
-async fn read(
-    client: &UpstreamClient,
-    id: u64,
-    stop: &CancellationToken,
-) -> Option<esim_bridge::event::OrderData> {
-    let mut failures = 0;
-    loop {
-        let slot = client.budget().start().await;
-        let wait = match client.detail(slot, id).await {
-            Ok(order) => return Some(order),
-            Err(ClientError::RateLimited { retry_after }) => retry_after,
-            Err(_) => {
-                failures += 1;
-                budget::backoff(failures)
-            }
-        };
-        tokio::select! {
-            _ = stop.cancelled() => return None,
-            _ = tokio::time::sleep(wait) => {}
-        }
-    }
 }
