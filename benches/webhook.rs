@@ -45,6 +45,19 @@ fn rss_kib(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
+/// CPU time (user + system) a process has used so far.
+fn cpu_time(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are the 12th and 13th there.
+    let rest = stat.rsplit(')').next().unwrap_or("");
+    let fields: Vec<u64> = rest
+        .split_whitespace()
+        .filter_map(|f| f.parse().ok())
+        .collect();
+    let ticks = fields.get(10).copied().unwrap_or(0) + fields.get(11).copied().unwrap_or(0);
+    Duration::from_millis(ticks * 10) // USER_HZ is 100 on Linux
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
@@ -272,7 +285,10 @@ async fn run() {
     };
     let _warmup = closed_loop(&url, 0, 500, c).await;
     let raw = raw_ceiling(&nats.url(), n, size, 256).await;
+    let (bridge_cpu, nats_cpu) = (cpu_time(pid), cpu_time(nats.pid()));
     let (rps, lat) = closed_loop(&url, 1_000, n, c).await;
+    let bridge_us = (cpu_time(pid) - bridge_cpu).as_micros() as f64 / n as f64;
+    let nats_us = (cpu_time(nats.pid()) - nats_cpu).as_micros() as f64 / n as f64;
     let floor = http_floor(&format!("http://127.0.0.1:{admin_port}/healthz"), n, c).await;
     let rss_after = rss_kib(pid);
     let paced_lat = paced(&url, 1_000 + n, rate, rate_secs).await;
@@ -293,6 +309,7 @@ async fn run() {
         percentile(&lat, 0.5),
         percentile(&lat, 0.99)
     );
+    println!("  CPU per webhook             bridge {bridge_us:.0} µs, nats-server {nats_us:.0} µs (the load generator uses the rest of the 2 cores)");
     println!("  HTTP floor (GET /healthz)   {floor:>9.0} req/s  (same process and client, no verify, no publish)");
     println!("  ratio ingest / HTTP floor   {:>9.2}x", rps / floor);
     println!(

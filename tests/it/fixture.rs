@@ -118,6 +118,12 @@ impl NatsServer {
         self.dir.path().join("nats-server.log")
     }
 
+    /// The server's process id (0 while stopped), e.g. to read its CPU time.
+    pub fn pid(&self) -> u32 {
+        let child = self.node.child.lock().unwrap_or_else(|e| e.into_inner());
+        child.as_ref().map_or(0, Child::id)
+    }
+
     /// Whether the process is alive (not stopped and not exited on its own).
     pub fn is_running(&self) -> bool {
         self.node.is_running()
