@@ -10,7 +10,7 @@
 //! 150–400 ms per answer and a 240 reads/min provider limit; the scheduler spends a 240/min
 //! budget. Latency = first detection minus the simulator's ground-truth transition time.
 
-#[path = "../tests/it/fixture.rs"]
+#[path = "../tests/it/fixture/mod.rs"]
 mod fixture;
 #[path = "poller/day.rs"]
 mod poller_day;

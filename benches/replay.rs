@@ -6,7 +6,7 @@
 //! dry run, in an order rotated per round; medians are reported, and the ratio to the raw read
 //! is the median of per-round ratios (so a busy machine slows both sides of each ratio).
 
-#[path = "../tests/it/fixture.rs"]
+#[path = "../tests/it/fixture/mod.rs"]
 mod fixture;
 #[allow(dead_code)] // Shared with the tests; the bench uses a few helpers.
 #[path = "../tests/it/replay_support.rs"]
