@@ -204,3 +204,38 @@ impl Write for LogWriter {
         Ok(())
     }
 }
+
+/// The usual scenario: logs captured, a fresh nats-server, a bridge on it, an HTTP client.
+/// [`Scenario::finish`] stops the bridge and scans everything it logged.
+pub struct Scenario {
+    pub logs: Logs,
+    _guard: tracing::subscriber::DefaultGuard,
+    pub nats: crate::fixture::NatsServer,
+    pub bridge: Bridge,
+    pub http: reqwest::Client,
+}
+
+impl Scenario {
+    pub async fn start(tweak: impl FnOnce(&mut Config)) -> Scenario {
+        let (logs, guard) = Logs::capture();
+        let nats = crate::fixture::NatsServer::start().await;
+        let bridge = Bridge::start(&nats.url(), tweak).await;
+        Scenario {
+            logs,
+            _guard: guard,
+            nats,
+            bridge,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// Everything the events stream holds.
+    pub async fn stored(&self) -> Vec<Stored> {
+        stored(&self.nats.url(), "ESIM_EVENTS").await
+    }
+
+    pub async fn finish(self) {
+        self.bridge.stop().await;
+        self.logs.assert_clean(&[]);
+    }
+}

@@ -1,6 +1,6 @@
 //! Scenarios of the signed webhook path against a real nats-server and real HTTP.
 
-use crate::bridge::{esim_webhook, now_secs, signed, signed_at, stored, Bridge, Logs, SECRET};
+use crate::bridge::{esim_webhook, now_secs, signed, signed_at, stored, Bridge, Scenario, SECRET};
 use crate::fixture::NatsServer;
 
 const ICCID: &str = "8910300000123456789";
@@ -13,9 +13,8 @@ fn schema() -> jsonschema::Validator {
 
 #[tokio::test]
 async fn a_signed_delivery_is_stored_once_code_free_and_schema_valid() {
-    let (logs, _guard) = Logs::capture();
-    let nats = NatsServer::start().await;
-    let bridge = Bridge::start(&nats.url(), |_| {}).await;
+    let s = Scenario::start(|_| {}).await;
+    let (nats, bridge, http) = (&s.nats, &s.bridge, &s.http);
     let body = serde_json::json!({
         "id": "evt_esim_abc123", "type": "esim.delivered", "created_at": "2026-05-15T14:30:32Z",
         "data": {
@@ -27,8 +26,7 @@ async fn a_signed_delivery_is_stored_once_code_free_and_schema_valid() {
         }
     })
     .to_string();
-    let http = reqwest::Client::new();
-    let res = signed(&http, &bridge.url(), &body)
+    let res = signed(http, &bridge.url(), &body)
         .send()
         .await
         .expect("send");
@@ -59,19 +57,16 @@ async fn a_signed_delivery_is_stored_once_code_free_and_schema_valid() {
     );
     assert!(!everything.contains("SMUGGLED") && !everything.contains(SECRET));
 
-    bridge.stop().await;
-    logs.assert_clean(&[]);
+    s.finish().await;
 }
 
 #[tokio::test]
 async fn redelivery_and_a_second_event_id_for_the_same_transition_store_one_message() {
-    let (logs, _guard) = Logs::capture();
-    let nats = NatsServer::start().await;
-    let bridge = Bridge::start(&nats.url(), |_| {}).await;
-    let http = reqwest::Client::new();
+    let s = Scenario::start(|_| {}).await;
+    let (nats, bridge, http) = (&s.nats, &s.bridge, &s.http);
     let body = esim_webhook("evt_1", "esim.installed", 7, Some(ICCID));
     for _ in 0..3 {
-        let res = signed(&http, &bridge.url(), &body)
+        let res = signed(http, &bridge.url(), &body)
             .send()
             .await
             .expect("send");
@@ -79,7 +74,7 @@ async fn redelivery_and_a_second_event_id_for_the_same_transition_store_one_mess
     }
     let other_id = esim_webhook("evt_2", "esim.installed", 7, Some(ICCID));
     assert_eq!(
-        signed(&http, &bridge.url(), &other_id)
+        signed(http, &bridge.url(), &other_id)
             .send()
             .await
             .expect("send")
@@ -100,22 +95,19 @@ async fn redelivery_and_a_second_event_id_for_the_same_transition_store_one_mess
             format!("esim.events.{ICCID}.installed")
         ]
     );
-    bridge.stop().await;
-    logs.assert_clean(&[]);
+    s.finish().await;
 }
 
 #[tokio::test]
 async fn bad_requests_get_their_documented_status_and_store_nothing() {
-    let (logs, _guard) = Logs::capture();
-    let nats = NatsServer::start().await;
-    let bridge = Bridge::start(&nats.url(), |c| c.webhook.max_body_bytes = 4096).await;
-    let http = reqwest::Client::new();
+    let s = Scenario::start(|c| c.webhook.max_body_bytes = 4096).await;
+    let (nats, bridge, http) = (&s.nats, &s.bridge, &s.http);
     let url = bridge.url();
     let body = esim_webhook("evt_x", "esim.delivered", 1, Some(ICCID));
     let status = |r: reqwest::Response| r.status().as_u16();
     let send = |rb: reqwest::RequestBuilder| async move { status(rb.send().await.expect("send")) };
 
-    let wrong_secret = signed_at(&http, &url, &body, "not-the-secret", now_secs());
+    let wrong_secret = signed_at(http, &url, &body, "not-the-secret", now_secs());
     assert_eq!(send(wrong_secret).await, 401, "wrong signature");
     let unsigned = http
         .post(&url)
@@ -129,29 +121,29 @@ async fn bad_requests_get_their_documented_status_and_store_nothing() {
         "missing signature (the token header is not a signature)"
     );
     assert_eq!(
-        send(signed_at(&http, &url, &body, SECRET, now_secs() - 301)).await,
+        send(signed_at(http, &url, &body, SECRET, now_secs() - 301)).await,
         401,
         "stale"
     );
     assert_eq!(
-        send(signed_at(&http, &url, &body, SECRET, now_secs() + 120)).await,
+        send(signed_at(http, &url, &body, SECRET, now_secs() + 120)).await,
         401,
         "future"
     );
     let big = format!("{{\"pad\":\"{}\"}}", "x".repeat(5000));
-    assert_eq!(send(signed(&http, &url, &big)).await, 413, "oversized");
+    assert_eq!(send(signed(http, &url, &big)).await, 413, "oversized");
     assert_eq!(
-        send(signed(&http, &url, "{not json")).await,
+        send(signed(http, &url, "{not json")).await,
         400,
         "broken JSON, valid signature"
     );
     let missing_fields = r#"{"id":"evt_1","type":"esim.delivered"}"#;
     assert_eq!(
-        send(signed(&http, &url, missing_fields)).await,
+        send(signed(http, &url, missing_fields)).await,
         400,
         "required fields missing"
     );
-    let text_plain = signed(&http, &url, &body).header("content-type", "text/plain");
+    let text_plain = signed(http, &url, &body).header("content-type", "text/plain");
     assert_eq!(send(text_plain).await, 415, "two content types");
     let sig = esim_bridge::sim::octopus_signature(SECRET, body.as_bytes());
     let form = http
@@ -161,25 +153,25 @@ async fn bad_requests_get_their_documented_status_and_store_nothing() {
         .header("x-signature", sig)
         .body(body.clone());
     assert_eq!(send(form).await, 415, "content type");
-    let mismatch = signed(&http, &url, &body).header("x-event-id", "evt_other");
+    let mismatch = signed(http, &url, &body).header("x-event-id", "evt_other");
     assert_eq!(send(mismatch).await, 400, "header/body id mismatch");
-    let type_mismatch = signed(&http, &url, &body).header("x-event-type", "esim.failed");
+    let type_mismatch = signed(http, &url, &body).header("x-event-type", "esim.failed");
     assert_eq!(send(type_mismatch).await, 400, "header/body type mismatch");
     let bad_iccid = esim_webhook("evt_y", "esim.delivered", 1, Some("89.>"));
     assert_eq!(
-        send(signed(&http, &url, &bad_iccid)).await,
+        send(signed(http, &url, &bad_iccid)).await,
         400,
         "ICCID that is not a subject token"
     );
     let voucher = r#"{"id":"evt_v","type":"order.delivered","created_at":"2026-05-15T14:30:32Z","data":{"id":3}}"#;
     assert_eq!(
-        send(signed(&http, &url, voucher)).await,
+        send(signed(http, &url, voucher)).await,
         200,
         "other families: acknowledged, ignored"
     );
     let future_type = esim_webhook("evt_z", "esim.roaming_started", 1, Some(ICCID));
     assert_eq!(
-        send(signed(&http, &url, &future_type)).await,
+        send(signed(http, &url, &future_type)).await,
         200,
         "unknown esim type: ignored"
     );
@@ -190,7 +182,7 @@ async fn bad_requests_get_their_documented_status_and_store_nothing() {
     );
     let elsewhere = format!("http://{}/webhooks/other", bridge.webhook);
     assert_eq!(
-        send(signed(&http, &elsewhere, &body)).await,
+        send(signed(http, &elsewhere, &body)).await,
         404,
         "unknown path"
     );
@@ -199,16 +191,13 @@ async fn bad_requests_get_their_documented_status_and_store_nothing() {
         stored(&nats.url(), STREAM).await.is_empty(),
         "nothing may be published"
     );
-    bridge.stop().await;
-    logs.assert_clean(&[]);
+    s.finish().await;
 }
 
 #[tokio::test]
 async fn with_nats_down_the_sender_is_told_to_retry_and_the_retry_is_stored_once() {
-    let (logs, _guard) = Logs::capture();
-    let nats = NatsServer::start().await;
-    let bridge = Bridge::start(&nats.url(), |_| {}).await;
-    let http = reqwest::Client::new();
+    let s = Scenario::start(|_| {}).await;
+    let (nats, bridge, http) = (&s.nats, &s.bridge, &s.http);
     let admin = format!("http://{}", bridge.admin);
     let body = esim_webhook("evt_down", "esim.delivered", 11, Some(ICCID));
     assert_eq!(
@@ -221,7 +210,7 @@ async fn with_nats_down_the_sender_is_told_to_retry_and_the_retry_is_stored_once
     );
 
     nats.stop();
-    let res = signed(&http, &bridge.url(), &body)
+    let res = signed(http, &bridge.url(), &body)
         .send()
         .await
         .expect("send");
@@ -247,7 +236,7 @@ async fn with_nats_down_the_sender_is_told_to_retry_and_the_retry_is_stored_once
     nats.restart().await;
     let mut answer = 0;
     for _ in 0..100 {
-        answer = signed(&http, &bridge.url(), &body)
+        answer = signed(http, &bridge.url(), &body)
             .send()
             .await
             .expect("send")
@@ -277,8 +266,7 @@ async fn with_nats_down_the_sender_is_told_to_retry_and_the_retry_is_stored_once
         "{metrics}"
     );
     assert!(!metrics.contains(SECRET));
-    bridge.stop().await;
-    logs.assert_clean(&[]);
+    s.finish().await;
 }
 
 #[tokio::test]
