@@ -4,11 +4,14 @@
 //!
 //! `cargo bench --bench poller`. Env: `POLLER_BENCH_HOURS` (arrivals, default 24),
 //! `POLLER_BENCH_DRAIN` (hours polled after the last arrival, default 6),
-//! `POLLER_BENCH_RATES` (orders/h, default `600,2000`), `POLLER_BENCH_TRACKED` (default 100000).
+//! `POLLER_BENCH_RATES` (orders/h, default `600,2000`), `POLLER_BENCH_TRACKED` (default 100000),
+//! `POLLER_BENCH_RESERVED_SHARE` (overrides `upstream.reserved_share` for the scheduler).
 //!
 //! Virtual time: the simulator runs in-process (its router called directly, no socket), with
 //! 150–400 ms per answer and a 240 reads/min provider limit; the scheduler spends a 240/min
 //! budget. Latency = first detection minus the simulator's ground-truth transition time.
+//! Installs are also split into those within 10 minutes of delivery (`<=10m`, the ones the
+//! 60 s target is about) and `later` ones.
 
 #[path = "../tests/it/fixture/mod.rs"]
 mod fixture;
@@ -50,11 +53,39 @@ fn fmt_secs(s: Option<f64>) -> String {
     }
 }
 
-fn summary(r: &DayResult, t: EventType) -> (Option<f64>, Option<f64>, usize, usize) {
-    let mut v = r.latencies.get(&t).cloned().unwrap_or_default();
+type Summary = (Option<f64>, Option<f64>, usize, usize);
+
+fn summarise(mut v: Vec<f64>, missed: usize) -> Summary {
     v.sort_by(f64::total_cmp);
-    let missed = r.missed.get(&t).copied().unwrap_or(0);
     (percentile(&v, 0.5), percentile(&v, 0.99), v.len(), missed)
+}
+
+fn summary(r: &DayResult, t: EventType) -> Summary {
+    let v = r.latencies.get(&t).cloned().unwrap_or_default();
+    summarise(v, r.missed.get(&t).copied().unwrap_or(0))
+}
+
+/// The installs within (`0`) or after (`1`) ten minutes of delivery.
+fn install_part(r: &DayResult, part: usize) -> Summary {
+    let (v, missed) = &r.install_split[part];
+    summarise(v.clone(), *missed)
+}
+
+fn row(label: &str, (a50, a99, an, am): Summary, (b50, b99, bn, bm): Summary) {
+    println!(
+        "{:<10} | {:>8} {:>8} {:>7} {:>7} | {:>8} {:>8} {:>7} {:>7} | {:>7} {:>7}",
+        label,
+        fmt_secs(a50),
+        fmt_secs(a99),
+        an,
+        am,
+        fmt_secs(b50),
+        fmt_secs(b99),
+        bn,
+        bm,
+        ratio(b50, a50),
+        ratio(b99, a99)
+    );
 }
 
 fn virtual_runtime() -> tokio::runtime::Runtime {
@@ -94,22 +125,11 @@ fn report(per_hour: f64, ours: &DayResult, naive: &DayResult) {
         "x p99"
     );
     for t in EventType::ALL {
-        let (a50, a99, an, am) = summary(ours, t);
-        let (b50, b99, bn, bm) = summary(naive, t);
-        println!(
-            "{:<10} | {:>8} {:>8} {:>7} {:>7} | {:>8} {:>8} {:>7} {:>7} | {:>7} {:>7}",
-            t.token(),
-            fmt_secs(a50),
-            fmt_secs(a99),
-            an,
-            am,
-            fmt_secs(b50),
-            fmt_secs(b99),
-            bn,
-            bm,
-            ratio(b50, a50),
-            ratio(b99, a99)
-        );
+        row(t.token(), summary(ours, t), summary(naive, t));
+        if t == EventType::Installed {
+            row(" <=10m", install_part(ours, 0), install_part(naive, 0));
+            row(" later", install_part(ours, 1), install_part(naive, 1));
+        }
     }
     let rpm = |r: &DayResult| r.reads_in_window as f64 / r.window_minutes;
     println!(
@@ -137,6 +157,12 @@ fn report(per_hour: f64, ours: &DayResult, naive: &DayResult) {
             ));
         }
         println!("{line} tracked at end: {}", f.tracked);
+        let mut line = String::from("scheduler reads by class (due / early on spare budget):");
+        for c in Class::ALL {
+            let i = c as usize;
+            line.push_str(&format!(" {} {} / {};", c.label(), f.served[i], f.early[i]));
+        }
+        println!("{line} reserved-share reads: {}", f.reserved);
     }
 }
 

@@ -25,6 +25,9 @@ pub struct DayResult {
     pub latencies: HashMap<EventType, Vec<f64>>,
     /// Per event type: transitions inside the window never detected.
     pub missed: HashMap<EventType, usize>,
+    /// Installs split by how soon after delivery they happened: `[within, after]`
+    /// [`QUICK_INSTALL`], as (latencies, missed).
+    pub install_split: [(Vec<f64>, usize); 2],
     pub reads_in_window: u64,
     pub window_minutes: f64,
     pub max_reads_any_minute: u64,
@@ -32,6 +35,9 @@ pub struct DayResult {
     pub orders: usize,
     pub figures: Option<Figures>,
 }
+
+/// Installs this soon after delivery are the ones the 60 s target is about.
+pub const QUICK_INSTALL: Duration = Duration::from_secs(600);
 
 /// First detection time of each (order, type), in sim time.
 #[derive(Clone)]
@@ -118,10 +124,16 @@ pub async fn run(watcher: Watcher, per_hour: f64, hours: f64, drain: f64, limit:
     let naive_client = client(&sim, Budget::new(u32::MAX));
     let stats = match watcher {
         Watcher::Scheduler => {
-            let cfg = UpstreamConfig {
+            let mut cfg = UpstreamConfig {
                 reads_per_minute: limit,
                 ..UpstreamConfig::default()
             };
+            if let Some(share) = std::env::var("POLLER_BENCH_RESERVED_SHARE")
+                .ok()
+                .and_then(|v| v.parse().ok())
+            {
+                cfg.reserved_share = share;
+            }
             let client = client(&sim, Budget::new(cfg.reads_per_minute));
             let clock = Clock::starting_at(sim.clock().now());
             let engine = Engine::new(client, recorder.clone(), clock, Settings::from_config(&cfg));
@@ -166,11 +178,13 @@ pub async fn run(watcher: Watcher, per_hour: f64, hours: f64, drain: f64, limit:
     stop.cancel();
     let end = sim.clock().now();
     let window_end = end - Duration::from_secs_f64(drain * 3600.0);
-    let (latencies, missed) = latencies(&sim, &truths, &recorder, window_end, watcher);
+    let (latencies, missed, install_split) =
+        latencies(&sim, &truths, &recorder, window_end, watcher);
     let counters = sim.counters();
     DayResult {
         latencies,
         missed,
+        install_split,
         reads_in_window: at_window_end.reads_served,
         window_minutes: hours * 60.0,
         max_reads_any_minute: counters.max_reads_in_window,
@@ -180,7 +194,11 @@ pub async fn run(watcher: Watcher, per_hour: f64, hours: f64, drain: f64, limit:
     }
 }
 
-type Latencies = (HashMap<EventType, Vec<f64>>, HashMap<EventType, usize>);
+type Latencies = (
+    HashMap<EventType, Vec<f64>>,
+    HashMap<EventType, usize>,
+    [(Vec<f64>, usize); 2],
+);
 
 /// Latency of every transition that happened before `window_end` (sim ground truth).
 fn latencies(
@@ -193,6 +211,7 @@ fn latencies(
     let seen = recorder.seen.lock().unwrap();
     let mut lat: HashMap<EventType, Vec<f64>> = HashMap::new();
     let mut missed: HashMap<EventType, usize> = HashMap::new();
+    let mut split: [(Vec<f64>, usize); 2] = Default::default();
     for t in truths {
         let Some(t) = sim.truth(t.id) else { continue };
         let terminal = match t.final_status {
@@ -214,15 +233,27 @@ fn latencies(
             // The naive loops never look for activation or expiry.
             let watched = watcher == Watcher::Scheduler
                 || !matches!(ty, EventType::Activated | EventType::Depleted);
+            let bucket = (ty == EventType::Installed).then(|| {
+                let quick = at - t.resolved_at <= QUICK_INSTALL;
+                &mut split[usize::from(!quick)]
+            });
             match seen.get(&(t.id, ty)) {
-                Some(found) => lat
-                    .entry(ty)
-                    .or_default()
-                    .push((*found - at).as_seconds_f64().max(0.0)),
-                None if watched => *missed.entry(ty).or_default() += 1,
+                Some(found) => {
+                    let secs = (*found - at).as_seconds_f64().max(0.0);
+                    lat.entry(ty).or_default().push(secs);
+                    if let Some(bucket) = bucket {
+                        bucket.0.push(secs);
+                    }
+                }
+                None if watched => {
+                    *missed.entry(ty).or_default() += 1;
+                    if let Some(bucket) = bucket {
+                        bucket.1 += 1;
+                    }
+                }
                 None => {}
             }
         }
     }
-    (lat, missed)
+    (lat, missed, split)
 }

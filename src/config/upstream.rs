@@ -38,6 +38,10 @@ pub struct UpstreamConfig {
     /// Reads in flight at once. Requests take up to `request_timeout`, so a few in parallel
     /// keep the budget usable when the provider is slow; the budget still caps the rate.
     pub concurrency: u32,
+    /// When install-fast checks and lower ones (install-slow, lifecycle) are both due, this
+    /// share of those reads goes to the longest-waiting lower check, so that under load the
+    /// lower classes slow down instead of starving. 0 = strict priority.
+    pub reserved_share: f64,
     pub cadence: CadenceConfig,
 }
 
@@ -57,6 +61,7 @@ impl Default for UpstreamConfig {
             request_timeout: Duration::from_secs(30),
             lease_ttl: Duration::from_secs(6),
             concurrency: 4,
+            reserved_share: 0.2,
             cadence: CadenceConfig::default(),
         }
     }
@@ -94,6 +99,11 @@ pub struct CadenceConfig {
     /// (first use + `validity_days`).
     #[serde(with = "super::duration")]
     pub after_expiry: Duration,
+    /// With spare budget, orders waiting for a late install (past `install_fast_for`) or for
+    /// activation are also read this long after their last read, ahead of their cadence;
+    /// `0s` disables these early checks.
+    #[serde(with = "super::duration")]
+    pub early_check: Duration,
     /// Orders delivered longer ago than this stop being tracked, whatever their state (an
     /// eSIM never used, or never reported expired); keep it near `nats.max_age`.
     #[serde(with = "super::duration")]
@@ -103,7 +113,7 @@ pub struct CadenceConfig {
 impl Default for CadenceConfig {
     fn default() -> Self {
         Self {
-            discovery: Duration::from_secs(10),
+            discovery: Duration::from_secs(5),
             pending: Duration::from_secs(5),
             install_fast: Duration::from_secs(30),
             install_fast_for: Duration::from_secs(600),
@@ -112,6 +122,7 @@ impl Default for CadenceConfig {
             install_tail: Duration::from_secs(6 * 3600),
             lifecycle: Duration::from_secs(6 * 3600),
             after_expiry: Duration::from_secs(60),
+            early_check: Duration::from_secs(10 * 60),
             give_up_after: Duration::from_secs(90 * 86_400),
         }
     }

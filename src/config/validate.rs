@@ -133,6 +133,9 @@ fn upstream(c: &Config) -> Result<(), ConfigError> {
     if !(1..=64).contains(&u.concurrency) {
         return bad("upstream.concurrency", "must be between 1 and 64");
     }
+    if !(0.0..=0.5).contains(&u.reserved_share) {
+        return bad("upstream.reserved_share", "must be between 0 and 0.5");
+    }
     let cad = &u.cadence;
     for (key, d) in [
         ("upstream.cadence.discovery", cad.discovery),
@@ -150,4 +153,40 @@ fn upstream(c: &Config) -> Result<(), ConfigError> {
         positive(key, d)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::super::CadenceConfig;
+    use super::*;
+
+    fn example_with(env: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/esim-bridge.example.toml");
+        let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+        Config::load_with_env(Some(Path::new(path)), env)
+    }
+
+    #[test]
+    fn the_scheduler_keys_default_as_documented_and_the_share_is_bounded() {
+        let c = example_with(&[]).expect("example parses");
+        let defaults = CadenceConfig::default();
+        assert_eq!(c.upstream.cadence.discovery, defaults.discovery);
+        assert_eq!(c.upstream.cadence.discovery, Duration::from_secs(5));
+        assert_eq!(c.upstream.cadence.early_check, defaults.early_check);
+        assert_eq!(c.upstream.reserved_share, 0.2);
+        let off = example_with(&[
+            ("ESIM_BRIDGE_UPSTREAM__RESERVED_SHARE", "0"),
+            ("ESIM_BRIDGE_UPSTREAM__CADENCE__EARLY_CHECK", "0s"),
+        ])
+        .expect("both may be switched off");
+        assert_eq!(off.upstream.reserved_share, 0.0);
+        assert!(off.upstream.cadence.early_check.is_zero());
+        for bad in ["0.7", "-0.1", "NaN"] {
+            let e = example_with(&[("ESIM_BRIDGE_UPSTREAM__RESERVED_SHARE", bad)]);
+            let key = e.expect_err(bad).key().unwrap_or("").to_owned();
+            assert_eq!(key, "upstream.reserved_share", "{bad}");
+        }
+    }
 }

@@ -110,7 +110,8 @@ impl<O: Outlet> Engine<O> {
         now: OffsetDateTime,
         stored: bool,
     ) {
-        match self.settings.cadence.next(&t, now) {
+        let next = self.settings.cadence.next(&t, now);
+        match next {
             Next::Stop => self.untrack(id, stored).await,
             Next::List => {
                 self.save(id, &t, snapshot, None).await;
@@ -125,6 +126,7 @@ impl<O: Outlet> Engine<O> {
                 self.pending.remove(&id);
                 let due = self.clock.instant_at(due);
                 self.queue.schedule(Job::Order(id), class, due);
+                self.allow_early(id, &t, next, now);
             }
         }
     }

@@ -6,6 +6,11 @@
 //! then starving for a minute: under overload a newly due high-priority read waits at most
 //! about one pacing interval.
 //!
+//! Reads come in three [`Lane`]s, so that a saturated budget never makes urgent work wait for
+//! a minute's worth of routine reads to age out of the window: routine checks leave a few
+//! reads of every window (and the burst) to fulfilment and discovery, and early checks on
+//! spare budget leave a tenth of the budget unused.
+//!
 //! Shared by the scheduler (which reserves a [`Slot`] before choosing what to read) and the
 //! client (which needs another slot for the one retry after a 401). Time is tokio time, so
 //! tests and the benchmark run it deterministically under `tokio::time::pause()`.
@@ -27,10 +32,28 @@ const SLACK: Duration = Duration::from_secs(1);
 /// Reads that may start back to back after an idle spell (at most the limit).
 const BURST: u32 = 10;
 
+/// Reads of every window that routine checks leave to urgent ones (at most a tenth of it).
+/// A few are enough: under saturation each urgent read displaces one routine read, and the
+/// reserve only has to cover urgent reads arriving faster than old starts leave the window.
+const URGENT_RESERVE: usize = 4;
+
 /// First backoff after a 5xx or network error; doubles per consecutive failure.
 const BACKOFF_START: Duration = Duration::from_millis(200);
 /// Longest backoff.
 pub const BACKOFF_CAP: Duration = Duration::from_secs(10);
+
+/// Who a read is for, and so how much of the budget it may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lane {
+    /// Fulfilment and discovery (and the client's retry after a 401): the whole limit and
+    /// the burst.
+    Urgent,
+    /// Install and lifecycle checks: leave [`URGENT_RESERVE`] reads of every window (and the
+    /// burst) to urgent reads, so those always find room.
+    Regular,
+    /// Early checks on spare budget: leave a tenth of every window unused, no burst.
+    Spare,
+}
 
 /// Proof that one read was admitted by the budget (created only by [`Budget`]).
 #[derive(Debug)]
@@ -65,19 +88,30 @@ impl Window {
         }
     }
 
-    fn available_at(&mut self, now: Instant) -> Instant {
+    /// The window cap and the pacing tolerance of a lane.
+    fn lane(&self, lane: Lane) -> (usize, Duration) {
+        let reserve = URGENT_RESERVE.min(self.limit / 10);
+        match lane {
+            Lane::Urgent => (self.limit, self.tolerance),
+            Lane::Regular => (self.limit - reserve, Duration::ZERO),
+            Lane::Spare => (self.limit - reserve.max(self.limit / 10), Duration::ZERO),
+        }
+    }
+
+    fn available_at(&mut self, now: Instant, lane: Lane) -> Instant {
         self.prune(now);
+        let (limit, tolerance) = self.lane(lane);
         let mut at = now;
-        if self.starts.len() >= self.limit {
+        if self.starts.len() >= limit {
             // The start that must leave the window before another may begin.
-            let idx = self.starts.len() - self.limit;
+            let idx = self.starts.len() - limit;
             at = at.max(self.starts[idx] + WINDOW + SLACK);
         }
         if let Some(until) = self.paused_until {
             at = at.max(until);
         }
         if let Some(tat) = self.tat {
-            at = at.max(tat.checked_sub(self.tolerance).unwrap_or(tat));
+            at = at.max(tat.checked_sub(tolerance).unwrap_or(tat));
         }
         at
     }
@@ -124,22 +158,32 @@ impl Budget {
         w.starts.len()
     }
 
-    /// The earliest instant a read may start (now, if one may start now).
+    /// The earliest instant an urgent read may start (now, if one may start now).
     pub fn available_at(&self, now: Instant) -> Instant {
-        self.lock().available_at(now)
+        self.available_at_for(now, Lane::Urgent)
     }
 
-    /// Admits a read starting at `now`, or says nothing may start yet.
+    /// The earliest instant a read of `lane` may start.
+    pub fn available_at_for(&self, now: Instant, lane: Lane) -> Instant {
+        self.lock().available_at(now, lane)
+    }
+
+    /// Admits an urgent read starting at `now`, or says nothing may start yet.
     pub fn try_start(&self, now: Instant) -> Option<Slot> {
+        self.try_start_for(now, Lane::Urgent)
+    }
+
+    /// Admits a read of `lane` starting at `now`, or says it may not start yet.
+    pub fn try_start_for(&self, now: Instant, lane: Lane) -> Option<Slot> {
         let mut w = self.lock();
-        if w.available_at(now) > now {
+        if w.available_at(now, lane) > now {
             return None;
         }
         w.record(now);
         Some(Slot(()))
     }
 
-    /// Waits until a read may start, then admits it.
+    /// Waits until an urgent read may start, then admits it.
     pub async fn start(&self) -> Slot {
         loop {
             let now = Instant::now();
@@ -173,67 +217,5 @@ pub fn backoff(attempt: u32) -> Duration {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test(start_paused = true)]
-    async fn never_more_than_the_limit_start_in_any_window() {
-        let budget = Budget::new(3);
-        let t0 = Instant::now();
-        for _ in 0..3 {
-            assert!(budget.try_start(Instant::now()).is_some());
-            tokio::time::advance(Duration::from_secs(1)).await;
-        }
-        assert!(budget.try_start(Instant::now()).is_none());
-        assert_eq!(budget.available_at(Instant::now()), t0 + WINDOW + SLACK);
-        let mut starts = Vec::new();
-        for _ in 0..6 {
-            budget.start().await;
-            starts.push(Instant::now());
-        }
-        for pair in starts.windows(4) {
-            assert!(pair[3] - pair[0] >= WINDOW, "{pair:?}");
-        }
-        assert_eq!(budget.used(Instant::now()), 3);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn reads_are_paced_after_a_short_burst() {
-        let budget = Budget::new(240);
-        let t0 = Instant::now();
-        let mut starts = Vec::new();
-        for _ in 0..(BURST + 8) {
-            budget.start().await;
-            starts.push(Instant::now() - t0);
-        }
-        let burst = usize::try_from(BURST).unwrap();
-        assert!(starts[..burst].iter().all(|s| s.is_zero()), "{starts:?}");
-        for pair in starts[burst..].windows(2) {
-            assert_eq!(pair[1] - pair[0], Duration::from_millis(250));
-        }
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_429_pause_holds_every_read() {
-        let budget = Budget::new(100);
-        let now = Instant::now();
-        budget.pause_until(now + Duration::from_secs(7));
-        budget.pause_until(now + Duration::from_secs(3));
-        assert!(budget.try_start(now).is_none());
-        assert_eq!(budget.paused_until(now), Some(now + Duration::from_secs(7)));
-        budget.start().await;
-        assert_eq!(Instant::now() - now, Duration::from_secs(7));
-    }
-
-    #[test]
-    fn backoff_doubles_with_jitter_and_is_capped() {
-        for attempt in 1..=20 {
-            let full = BACKOFF_START
-                .saturating_mul(1 << (attempt - 1).min(16))
-                .min(BACKOFF_CAP);
-            let b = backoff(attempt);
-            assert!(b >= full / 2 && b <= full, "attempt {attempt}: {b:?}");
-        }
-        assert!(backoff(30) <= BACKOFF_CAP);
-    }
-}
+#[path = "budget_tests.rs"]
+mod tests;

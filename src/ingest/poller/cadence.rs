@@ -7,6 +7,11 @@
 //! | lifecycle | `lifecycle`, plus one check `after_expiry` past the expected expiry (first use + validity) |
 //!
 //! Anything delivered more than `give_up_after` ago is no longer tracked.
+//!
+//! On top of that, [`Cadence::early`]: orders waiting for something the slow cadences would
+//! find hours late (an install after `install_fast_for`, an activation) may be read
+//! `early_check` (or a quarter of their age, if longer) after their last read when the budget
+//! has spare room.
 
 use std::time::Duration;
 
@@ -15,6 +20,7 @@ use time::OffsetDateTime;
 use super::schedule::Class;
 use super::tracked::{Phase, Tracked};
 use crate::config::CadenceConfig;
+use crate::event::EventType;
 
 const DAY: i64 = 86_400;
 
@@ -62,6 +68,27 @@ impl Cadence {
         }
     }
 
+    /// From when `t`, just read at `now` and next due per `next`, is worth an early read on
+    /// spare budget: only while it waits for a late install or for its activation, spaced by
+    /// `early_check` or a quarter of its age since delivery, whichever is longer (transitions
+    /// grow unlikely with age, so spare reads go to fresh orders first), and only if that
+    /// comes before its regular next read.
+    pub fn early(&self, t: &Tracked, next: Next, now: OffsetDateTime) -> Option<OffsetDateTime> {
+        let Next::At(class, due) = next else {
+            return None;
+        };
+        let waiting = match t.phase {
+            Phase::Install => class == Class::InstallSlow,
+            Phase::Lifecycle => t.latest == Some(EventType::Installed),
+            Phase::Pending => false,
+        };
+        let age = t.delivered_at.map_or(Duration::ZERO, |d| {
+            Duration::from_secs(u64::try_from(now.unix_timestamp() - d).unwrap_or(0))
+        });
+        let from = now + self.c.early_check.max(age / 4);
+        (waiting && !self.c.early_check.is_zero() && from < due).then_some(from)
+    }
+
     fn install(&self, t: &Tracked, age: Duration, now: OffsetDateTime) -> Next {
         let c = &self.c;
         if age < c.install_fast_for {
@@ -100,7 +127,6 @@ impl Cadence {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::EventType;
     use time::macros::datetime;
 
     fn delivered_at(t0: OffsetDateTime) -> Tracked {
@@ -143,5 +169,47 @@ mod tests {
         assert_eq!(cadence.next(&t, t0 + time::Duration::days(91)), Next::Stop);
         t.step(EventType::Depleted, None);
         assert_eq!(cadence.next(&t, before), Next::Stop);
+    }
+
+    #[test]
+    fn early_checks_only_for_late_installs_and_activations_before_the_next_read() {
+        let cadence = Cadence::new(CadenceConfig::default());
+        let t0 = datetime!(2026-05-15 12:00 UTC);
+        let mut t = delivered_at(t0);
+        let early = |t: &Tracked, mins: i64| {
+            let now = t0 + time::Duration::minutes(mins);
+            cadence.early(t, cadence.next(t, now), now)
+        };
+        let m = |mins: i64| Some(t0 + time::Duration::minutes(mins));
+        assert_eq!(early(&t, 1), None, "install-fast: due in 30 s anyway");
+        assert_eq!(early(&t, 20), None, "install-slow: due in 5 min anyway");
+        assert_eq!(
+            early(&t, 80),
+            m(100),
+            "install tail: a quarter of its age, not 6 h"
+        );
+        t.step(EventType::Installed, Some(t0.unix_timestamp()));
+        assert_eq!(
+            early(&t, 30),
+            m(40),
+            "waiting for activation: at least early_check"
+        );
+        assert_eq!(early(&t, 16 * 60), m(20 * 60));
+        assert_eq!(
+            early(&t, 24 * 60),
+            None,
+            "a quarter of a day is the lifecycle cadence"
+        );
+        t.step(EventType::Activated, Some(t0.unix_timestamp()));
+        assert_eq!(early(&t, 100), None, "active: the expiry is predicted");
+        assert_eq!(cadence.early(&Tracked::new(), Next::List, t0), None);
+        let off = Cadence::new(CadenceConfig {
+            early_check: Duration::ZERO,
+            ..CadenceConfig::default()
+        });
+        let now = t0 + time::Duration::minutes(80);
+        let mut waiting = delivered_at(t0);
+        waiting.step(EventType::Installed, None);
+        assert_eq!(off.early(&waiting, off.next(&waiting, now), now), None);
     }
 }

@@ -1,18 +1,21 @@
 //! The scheduling engine: one loop that spends the read budget on the most urgent due work.
 //!
-//! Each turn it either starts a read (when the budget admits one, a job is due and fewer than
-//! `upstream.concurrency` reads are in flight), handles a finished read (diff → publish → save
-//! → reschedule, see `apply` and `scan`), folds in a webhook-sourced event, or refreshes the
-//! gauges. Reads run as tasks; everything else, including all state, belongs to this loop.
+//! Each turn it either starts a read (when a job is due, or an early check may use spare
+//! budget, the budget's lane for it admits one and fewer than `upstream.concurrency` reads are
+//! in flight; see `reads`), handles a finished read (diff → publish → save → reschedule, see
+//! `apply` and `scan`), folds in a webhook-sourced event, or refreshes the gauges. Reads run as
+//! tasks; everything else, including all state, belongs to this loop.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::Duration;
 
+use time::OffsetDateTime;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use super::budget::Lane;
 use super::cadence::{Cadence, Next};
 use super::client::UpstreamClient;
 use super::clock::{self, Clock};
@@ -36,6 +39,8 @@ pub struct Settings {
     pub cadence: Cadence,
     pub concurrency: usize,
     pub backfill: Duration,
+    /// `upstream.reserved_share`.
+    pub reserved_share: f64,
 }
 
 impl Settings {
@@ -44,6 +49,7 @@ impl Settings {
             cadence: Cadence::new(cfg.cadence.clone()),
             concurrency: usize::try_from(cfg.concurrency.max(1)).unwrap_or(1),
             backfill: cfg.backfill,
+            reserved_share: cfg.reserved_share,
         }
     }
 }
@@ -77,6 +83,7 @@ impl<O: Outlet> Engine<O> {
     /// An engine with nothing tracked yet; [`Engine::restore`] and [`Engine::set_cursor`]
     /// add what a previous run stored.
     pub fn new(client: UpstreamClient, outlet: O, clock: Clock, settings: Settings) -> Self {
+        let queue = DueQueue::with_reserved_share(settings.reserved_share);
         Self {
             client,
             outlet,
@@ -84,7 +91,7 @@ impl<O: Outlet> Engine<O> {
             settings,
             orders: HashMap::new(),
             pending: BTreeSet::new(),
-            queue: DueQueue::default(),
+            queue,
             cursor: None,
             discovery: None,
             pending_scan: None,
@@ -106,7 +113,9 @@ impl<O: Outlet> Engine<O> {
     /// Resumes one stored order at its stored due time.
     pub fn restore(&mut self, id: u64, stored: StoredOrder) {
         let t = stored.tracked();
-        match self.settings.cadence.next(&t, self.clock.now()) {
+        let now = self.clock.now();
+        let next = self.settings.cadence.next(&t, now);
+        match next {
             Next::Stop => self.stale.push(id),
             Next::List => {
                 self.orders.insert(id, t);
@@ -118,8 +127,9 @@ impl<O: Outlet> Engine<O> {
                     .and_then(clock::from_unix_ms)
                     .map_or(due, |stored_due| stored_due.min(due));
                 self.orders.insert(id, t);
-                self.queue
-                    .schedule(Job::Order(id), class, self.clock.instant_at(due));
+                let due = self.clock.instant_at(due);
+                self.queue.schedule(Job::Order(id), class, due);
+                self.allow_early(id, &t, next, now);
             }
         }
     }
@@ -174,17 +184,42 @@ impl<O: Outlet> Engine<O> {
         tracing::info!(tracked = self.orders.len(), "poller stopped");
     }
 
-    /// When the next read could start, if anything is scheduled and a read may be in flight.
+    /// When the next read could start, if anything is scheduled and a read may be in flight:
+    /// the earliest of urgent work, routine checks and early checks, each once its budget
+    /// lane admits it.
     fn next_start(&self) -> Option<Instant> {
         if self.in_flight.len() >= self.settings.concurrency {
             return None;
         }
-        let due = self.queue.next_due()?;
-        let mut at = due.max(self.client.budget().available_at(Instant::now()));
+        let now = Instant::now();
+        let budget = self.client.budget();
+        let due_in = |classes: &[Class]| {
+            classes
+                .iter()
+                .filter_map(|&c| self.queue.next_due_in(c))
+                .min()
+        };
+        let urgent = due_in(&[Class::Fulfilment, Class::Discovery])
+            .map(|due| due.max(budget.available_at_for(now, Lane::Urgent)));
+        let regular = due_in(&[Class::InstallFast, Class::InstallSlow, Class::Lifecycle])
+            .map(|due| due.max(budget.available_at_for(now, Lane::Regular)));
+        let early = self
+            .queue
+            .next_early()
+            .map(|from| from.max(budget.available_at_for(now, Lane::Spare)));
+        let mut at = [urgent, regular, early].into_iter().flatten().min()?;
         if let Some(resume) = self.outlet_resume_at {
             at = at.max(resume);
         }
         Some(at)
+    }
+
+    /// Marks a just scheduled order for an early read on spare budget, if it is worth one.
+    pub(super) fn allow_early(&mut self, id: u64, t: &Tracked, next: Next, now: OffsetDateTime) {
+        if let Some(from) = self.settings.cadence.early(t, next, now) {
+            let from = self.clock.instant_at(from);
+            self.queue.allow_early(Job::Order(id), from);
+        }
     }
 
     fn report(&self) {
@@ -198,6 +233,7 @@ impl<O: Outlet> Engine<O> {
         for class in [Class::InstallFast, Class::InstallSlow, Class::Lifecycle] {
             metrics::tracked(class.label(), self.queue.len(class));
         }
+        metrics::early_candidates(self.queue.early_len());
         for (class, late) in Class::ALL.into_iter().zip(stretch) {
             metrics::stretch(class, late);
         }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::event::EventType;
 
-use super::schedule::Class;
+use super::schedule::{Class, Pick};
 
 /// One upstream read and how it ended (`endpoint`: `list`, `list_pending`, `detail`;
 /// `outcome`: `ok`, `unauthorized`, `throttled`, `server_error`, `network`, `client_error`).
@@ -43,6 +43,22 @@ pub fn tracked(phase: &'static str, n: usize) {
 pub fn stretch(class: Class, late: Duration) {
     metrics::gauge!("esim_bridge_poller_stretch_seconds", "phase" => class.label())
         .set(late.as_secs_f64());
+}
+
+/// One read the scheduler started, by why (`pick`: `due` by strict priority, `reserved` by
+/// the lower classes' share, `early` on spare budget).
+pub fn picked(pick: Pick) {
+    let pick = match pick {
+        Pick::Due => "due",
+        Pick::Reserved => "reserved",
+        Pick::Early => "early",
+    };
+    metrics::counter!("esim_bridge_poller_picks_total", "pick" => pick).increment(1);
+}
+
+/// Orders marked for an early check on spare budget.
+pub fn early_candidates(n: usize) {
+    metrics::gauge!("esim_bridge_poller_early_candidates").set(n as f64);
 }
 
 /// Observed-at minus the event's `created_at`, for events this poller stored first.

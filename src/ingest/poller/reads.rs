@@ -5,12 +5,13 @@ use time::OffsetDateTime;
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use super::budget::{self, Slot};
+use super::budget::{self, Lane, Slot};
 use super::client::ListPage;
 use super::engine::Engine;
 use super::error::ClientError;
+use super::metrics;
 use super::outlet::Outlet;
-use super::schedule::{Class, Ready};
+use super::schedule::{Class, Pick, Ready};
 use crate::event::OrderData;
 
 /// A unit of scheduled work.
@@ -22,6 +23,15 @@ pub enum Job {
     Discovery,
     /// The detail of one order.
     Order(u64),
+}
+
+/// The budget lane a read uses.
+fn lane(ready: &Ready<Job>) -> Lane {
+    match (ready.pick, ready.class) {
+        (Pick::Early, _) => Lane::Spare,
+        (_, Class::Fulfilment | Class::Discovery) => Lane::Urgent,
+        _ => Lane::Regular,
+    }
 }
 
 /// A finished read.
@@ -39,21 +49,38 @@ pub(super) enum Fetched {
 }
 
 impl<O: Outlet> Engine<O> {
-    /// Starts as many due reads as the budget and the concurrency limit allow.
+    /// Starts as many reads as the budget and the concurrency limit allow: due work first
+    /// (fulfilment and discovery in the urgent lane, the rest in the regular one), then, when
+    /// nothing is due and the budget has spare room, early checks.
     pub(super) fn start_ready(&mut self) {
         let now = Instant::now();
         if self.outlet_resume_at.is_some_and(|r| r > now) {
             return;
         }
+        let budget = self.client.budget().clone();
+        let admits = |lane| budget.available_at_for(now, lane) <= now;
         while self.in_flight.len() < self.settings.concurrency {
-            let Some(ready) = self.queue.pop_ready(now) else {
+            let lowest = if admits(Lane::Regular) {
+                Class::Lifecycle
+            } else if admits(Lane::Urgent) {
+                Class::Discovery
+            } else {
                 return;
             };
-            let Some(slot) = self.client.budget().try_start(now) else {
-                self.queue.schedule(ready.key, ready.class, ready.due);
+            let ready = match self.queue.pop_ready(now, lowest) {
+                Some(ready) => ready,
+                None if admits(Lane::Spare) => match self.queue.pop_early(now) {
+                    Some(ready) => ready,
+                    None => return,
+                },
+                None => return,
+            };
+            let Some(slot) = budget.try_start_for(now, lane(&ready)) else {
+                self.queue.put_back(ready);
                 return;
             };
-            self.stats.served(ready.class, ready.late);
+            self.stats.served(&ready);
+            metrics::picked(ready.pick);
             self.spawn_read(ready, slot);
         }
     }

@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use super::schedule::Class;
+use super::schedule::{Pick, Ready};
 
 /// A snapshot of the figures.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -12,13 +12,18 @@ pub struct Figures {
     /// Orders tracked, and how many of them are PENDING.
     pub tracked: usize,
     pub pending: usize,
-    /// Per class ([`Class::ALL`] order): how overdue the oldest waiting item is now.
+    /// Per class ([`Class::ALL`](super::schedule::Class::ALL) order): how overdue the oldest waiting item is now.
     pub stretch: [Duration; 5],
     /// Per class: the largest lateness of any read started so far.
     pub max_late: [Duration; 5],
-    /// Per class: reads started, and their total lateness.
+    /// Per class: due reads started (strict priority or reserved share), and their total
+    /// lateness.
     pub served: [u64; 5],
     pub total_late: [Duration; 5],
+    /// Of those, reads the reserved share gave to a lower class.
+    pub reserved: u64,
+    /// Per class: early checks on spare budget (not counted above).
+    pub early: [u64; 5],
 }
 
 /// A shared handle on the figures; cheap to clone.
@@ -38,12 +43,17 @@ impl Stats {
         self.lock().clone()
     }
 
-    pub(super) fn served(&self, class: Class, late: Duration) {
+    pub(super) fn served<K>(&self, ready: &Ready<K>) {
         let mut f = self.lock();
-        let i = class as usize;
+        let i = ready.class as usize;
+        if ready.pick == Pick::Early {
+            f.early[i] += 1;
+            return;
+        }
+        f.reserved += u64::from(ready.pick == Pick::Reserved);
         f.served[i] += 1;
-        f.total_late[i] += late;
-        f.max_late[i] = f.max_late[i].max(late);
+        f.total_late[i] += ready.late;
+        f.max_late[i] = f.max_late[i].max(ready.late);
     }
 
     pub(super) fn update(&self, tracked: usize, pending: usize, stretch: [Duration; 5]) {

@@ -17,8 +17,8 @@ use crate::sim::{self, OrderPlan, ScriptedOrder, SimConfig, SimState};
 
 /// Events in memory, one per subject like the real stream.
 #[derive(Clone, Default)]
-struct Memory {
-    events: Arc<Mutex<Vec<Event>>>,
+pub(super) struct Memory {
+    pub(super) events: Arc<Mutex<Vec<Event>>>,
 }
 
 impl Outlet for Memory {
@@ -46,8 +46,8 @@ impl Outlet for Memory {
     }
 }
 
-struct Run {
-    sim: SimState,
+pub(super) struct Run {
+    pub(super) sim: SimState,
     memory: Memory,
     stats: stats::Stats,
     stop: CancellationToken,
@@ -56,7 +56,11 @@ struct Run {
 
 impl Run {
     /// Starts the engine against a fresh simulator with `sim_cfg`, budget `budget`/min.
-    fn start(sim_cfg: SimConfig, budget: u32, tweak: impl FnOnce(&mut UpstreamConfig)) -> Run {
+    pub(super) fn start(
+        sim_cfg: SimConfig,
+        budget: u32,
+        tweak: impl FnOnce(&mut UpstreamConfig),
+    ) -> Run {
         let sim = SimState::new(sim_cfg).unwrap();
         let mut cfg = UpstreamConfig {
             reads_per_minute: budget,
@@ -89,7 +93,7 @@ impl Run {
         }
     }
 
-    async fn finish(self) -> (SimState, Vec<Event>, stats::Figures) {
+    pub(super) async fn finish(self) -> (SimState, Vec<Event>, stats::Figures) {
         self.stop.cancel();
         self.task.await.unwrap();
         let events = self.memory.events.lock().unwrap().clone();
@@ -97,36 +101,38 @@ impl Run {
     }
 }
 
-fn order(plan: OrderPlan) -> ScriptedOrder {
+pub(super) fn order(plan: OrderPlan) -> ScriptedOrder {
     ScriptedOrder {
         plan,
         ..ScriptedOrder::default()
     }
 }
 
-fn never_installs() -> OrderPlan {
+pub(super) fn never_installs() -> OrderPlan {
     OrderPlan::delivered(None, None)
 }
 
-fn reads(sim: &SimState, route: &str) -> u64 {
+pub(super) fn reads(sim: &SimState, route: &str) -> u64 {
     sim.counters().requests.get(route).copied().unwrap_or(0)
 }
 
-const DETAIL: &str = "GET /api/v1/esim/orders/{id}";
+pub(super) const DETAIL: &str = "GET /api/v1/esim/orders/{id}";
 const LIST: &str = "GET /api/v1/esim/orders";
 
 #[tokio::test(start_paused = true)]
 async fn install_checks_follow_the_configured_cadences() {
-    let run = Run::start(SimConfig::default(), 240, |_| {});
+    let run = Run::start(SimConfig::default(), 240, |c| {
+        c.cadence.early_check = Duration::ZERO;
+    });
     run.sim.create_order(order(never_installs())).unwrap();
     tokio::time::sleep(Duration::from_secs(80 * 60)).await;
     let (sim, events, _) = run.finish().await;
     // 30 s for 10 min (20 reads), then 5 min until 70 min (12 reads), then 6 h.
     let details = reads(&sim, DETAIL);
     assert!((31..=33).contains(&details), "{details} detail reads");
-    // Discovery every 10 s, and no pending list while nothing is PENDING.
+    // Discovery every 5 s, and no pending list while nothing is PENDING.
     let lists = reads(&sim, LIST);
-    assert!((478..=482).contains(&lists), "{lists} list reads");
+    assert!((958..=962).contains(&lists), "{lists} list reads");
     let types: Vec<_> = events.iter().map(|e| e.event_type.token()).collect();
     assert_eq!(types, ["delivered"]);
 }
@@ -205,6 +211,6 @@ async fn a_first_start_backfills_every_page_of_wrapped_lists_then_follows_the_cu
     let (sim, events, _) = run.finish().await;
     assert_eq!(events.len(), 251);
     assert!(pages >= 3, "{pages}");
-    // After the backfill, one page per discovery tick.
-    assert!(reads(&sim, LIST) - pages <= 2);
+    // After the backfill, one page per discovery tick (every 5 s).
+    assert!(reads(&sim, LIST) - pages <= 3);
 }

@@ -1,0 +1,85 @@
+//! The engine's departures from strict priority, against the in-process simulator in virtual
+//! time: the reserved share keeps lower classes moving under overload, and early checks on
+//! spare budget find activations long before the lifecycle cadence would.
+
+use std::time::Duration;
+
+use super::tests::{never_installs, order, reads, Run, DETAIL};
+use crate::event::EventType;
+use crate::sim::{OrderPlan, SimConfig};
+
+const MIN: u64 = 60;
+
+/// Installs at once and activates 30 min later; what has been published after 50 min, and
+/// the early reads made.
+async fn activation_seen(early_check: Duration) -> (Vec<EventType>, u64, u64) {
+    let run = Run::start(SimConfig::default(), 240, |c| {
+        c.cadence.early_check = early_check;
+    });
+    let activates = OrderPlan::delivered(
+        Some(Duration::from_secs(30)),
+        Some(Duration::from_secs(30 * MIN)),
+    );
+    run.sim.create_order(order(activates)).unwrap();
+    tokio::time::sleep(Duration::from_secs(50 * MIN)).await;
+    let (sim, events, figures) = run.finish().await;
+    let types = events.iter().map(|e| e.event_type).collect();
+    (types, figures.early.iter().sum(), reads(&sim, DETAIL))
+}
+
+#[tokio::test(start_paused = true)]
+async fn spare_budget_finds_an_activation_hours_before_the_lifecycle_cadence() {
+    use EventType::{Activated, Delivered, Installed};
+    let (types, early, details) = activation_seen(Duration::from_secs(10 * MIN)).await;
+    assert_eq!(types, [Delivered, Installed, Activated]);
+    // One early read every 10 min after the install, until the activation is seen.
+    assert!((2..=4).contains(&early), "{early} early reads");
+    assert!(details <= 2 + early, "{details} detail reads");
+    let (types, early, _) = activation_seen(Duration::ZERO).await;
+    assert_eq!(
+        types,
+        [Delivered, Installed],
+        "lifecycle alone looks after 6 h"
+    );
+    assert_eq!(early, 0);
+}
+
+/// 40 orders that never install overload install-fast (80 reads/min wanted of a 60/min
+/// budget) for 10 minutes; 5 others install at once and want a lifecycle check every minute.
+async fn overloaded(share: f64) -> super::stats::Figures {
+    let run = Run::start(SimConfig::default(), 60, |c| {
+        c.reserved_share = share;
+        c.cadence.lifecycle = Duration::from_secs(MIN);
+        c.cadence.early_check = Duration::ZERO;
+    });
+    for _ in 0..5 {
+        let installs = OrderPlan::delivered(Some(Duration::from_secs(1)), None);
+        run.sim.create_order(order(installs)).unwrap();
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    for _ in 0..40 {
+        run.sim.create_order(order(never_installs())).unwrap();
+    }
+    tokio::time::sleep(Duration::from_secs(9 * MIN)).await;
+    let (sim, _, figures) = run.finish().await;
+    assert_eq!(sim.counters().throttled, 0);
+    let [fulfilment, discovery, ..] = figures.max_late;
+    assert!(fulfilment <= Duration::from_secs(1), "{figures:?}");
+    assert!(discovery <= Duration::from_secs(1), "{figures:?}");
+    figures
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_reserved_share_keeps_lifecycle_checks_moving_while_install_fast_is_overloaded() {
+    let lifecycle = 4; // Class::Lifecycle
+    let strict = overloaded(0.0).await;
+    let shared = overloaded(0.25).await;
+    assert_eq!(strict.reserved, 0);
+    assert!(strict.served[lifecycle] <= 5, "{strict:?}");
+    assert!(shared.reserved >= 30, "{shared:?}");
+    assert!(shared.served[lifecycle] >= 30, "{shared:?}");
+    assert!(
+        shared.max_late[lifecycle] < strict.stretch[lifecycle],
+        "{shared:?}"
+    );
+}
