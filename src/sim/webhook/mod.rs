@@ -48,7 +48,10 @@ impl Sender {
         let Some(url) = cfg.url.clone() else {
             return Ok(None);
         };
+        // The simulator posts straight to the bridge it feeds (tests, demo, compose); an
+        // `HTTP_PROXY` meant for real outbound traffic must not capture those requests.
         let client = reqwest::Client::builder()
+            .no_proxy()
             .connect_timeout(std::time::Duration::from_secs(5))
             .build()?;
         let rng = StdRng::seed_from_u64(state.config().seed ^ 0xE7E7);
