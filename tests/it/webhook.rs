@@ -200,14 +200,7 @@ async fn with_nats_down_the_sender_is_told_to_retry_and_the_retry_is_stored_once
     let (nats, bridge, http) = (&s.nats, &s.bridge, &s.http);
     let admin = format!("http://{}", bridge.admin);
     let body = esim_webhook("evt_down", "esim.delivered", 11, Some(ICCID));
-    assert_eq!(
-        http.get(format!("{admin}/readyz"))
-            .send()
-            .await
-            .expect("readyz")
-            .status(),
-        200
-    );
+    assert_eq!(get_status(http, &format!("{admin}/readyz")).await, 200);
 
     nats.stop();
     let res = signed(http, &bridge.url(), &body)
@@ -216,22 +209,8 @@ async fn with_nats_down_the_sender_is_told_to_retry_and_the_retry_is_stored_once
         .expect("send");
     assert_eq!(res.status(), 503);
     assert!(res.headers().get("retry-after").is_some());
-    assert_eq!(
-        http.get(format!("{admin}/readyz"))
-            .send()
-            .await
-            .expect("readyz")
-            .status(),
-        503
-    );
-    assert_eq!(
-        http.get(format!("{admin}/healthz"))
-            .send()
-            .await
-            .expect("healthz")
-            .status(),
-        200
-    );
+    assert_eq!(get_status(http, &format!("{admin}/readyz")).await, 503);
+    assert_eq!(get_status(http, &format!("{admin}/healthz")).await, 200);
 
     nats.restart().await;
     let mut answer = 0;
@@ -304,4 +283,9 @@ async fn standard_webhooks_scheme_verifies_its_own_headers() {
     );
     assert_eq!(stored(&nats.url(), STREAM).await.len(), 1);
     bridge.stop().await;
+}
+
+/// The status of a GET (admin endpoints).
+async fn get_status(http: &reqwest::Client, url: &str) -> u16 {
+    http.get(url).send().await.expect("GET").status().as_u16()
 }
