@@ -28,7 +28,16 @@ pub const NATS_IMAGE: (&str, &str) = ("esim-nats", "local");
 
 /// Passwords the containerised NATS (deploy/nats/accounts.conf) is started with.
 pub const BRIDGE_PASSWORD: &str = "bridge-it-password";
-pub const CONSUMER_PASSWORD: &str = "consumer-it-password";
+pub const OPS_PASSWORD: &str = "ops-it-password";
+/// Every password variable `accounts.conf` reads (nats-server refuses to start without one).
+pub fn nats_password_env() -> [(&'static str, &'static str); 4] {
+    [
+        ("ESIM_NATS_BRIDGE_PASSWORD", BRIDGE_PASSWORD),
+        ("ESIM_NATS_OPS_PASSWORD", OPS_PASSWORD),
+        ("ESIM_NATS_ANALYTICS_PASSWORD", "analytics-it-password"),
+        ("ESIM_NATS_BILLING_PASSWORD", "billing-it-password"),
+    ]
+}
 
 /// `Some(())` if the container tests can run here. Otherwise prints `SKIPPED: <test>: <why>` on
 /// stderr and returns `None` — or panics when `ESIM_CONTAINER_TESTS=required`.

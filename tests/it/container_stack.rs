@@ -13,7 +13,7 @@ use testcontainers::{ContainerAsync, GenericImage, ImageExt};
 
 use crate::bridge::SECRET;
 use crate::container_docker::{
-    unique, BRIDGE_IMAGE, BRIDGE_PASSWORD, CONSUMER_PASSWORD, NATS_IMAGE,
+    nats_password_env, unique, BRIDGE_IMAGE, BRIDGE_PASSWORD, NATS_IMAGE, OPS_PASSWORD,
 };
 
 /// How long a container may take to become healthy on a busy 2-core CI machine.
@@ -49,14 +49,14 @@ pub async fn nats(network: &str) -> Node {
     let name = unique("esim-nats");
     let image = GenericImage::new(NATS_IMAGE.0, NATS_IMAGE.1)
         .with_exposed_port(4222.tcp())
-        .with_exposed_port(8222.tcp())
         .with_wait_for(WaitFor::healthcheck());
-    let request = image
+    let mut request = image
         .with_network(network)
         .with_container_name(&name)
-        .with_env_var("ESIM_NATS_BRIDGE_PASSWORD", BRIDGE_PASSWORD)
-        .with_env_var("ESIM_NATS_CONSUMER_PASSWORD", CONSUMER_PASSWORD)
         .with_startup_timeout(STARTUP);
+    for (key, value) in nats_password_env() {
+        request = request.with_env_var(key, value);
+    }
     let container = request.start().await.expect("start the NATS container");
     Node { name, container }
 }
@@ -133,18 +133,16 @@ pub async fn simulator(network: &str, name: String, webhook_url: &str) -> Node {
     Node { name, container }
 }
 
-/// A client for the containerised NATS as the read-only `consumer` user, via its published port.
+/// A client for the containerised NATS as the read-only `ops` user, via its published port.
 pub async fn consumer_client(nats: &Node) -> async_nats::Client {
     let url = format!("nats://{}", nats.local(4222).await);
-    let options = async_nats::ConnectOptions::with_user_and_password(
-        "consumer".into(),
-        CONSUMER_PASSWORD.into(),
-    );
+    let options =
+        async_nats::ConnectOptions::with_user_and_password("ops".into(), OPS_PASSWORD.into());
     let client = options.connect(&url).await;
-    client.unwrap_or_else(|e| panic!("connect to {url} as consumer: {e}"))
+    client.unwrap_or_else(|e| panic!("connect to {url} as ops: {e}"))
 }
 
-/// Subjects stored in `ESIM_EVENTS` and how often each occurs, read as `consumer`.
+/// Subjects stored in `ESIM_EVENTS` and how often each occurs, read as `ops`.
 pub async fn stored_subjects(client: &async_nats::Client) -> Vec<String> {
     let js = async_nats::jetstream::new(client.clone());
     let mut stream = js.get_stream("ESIM_EVENTS").await.expect("events stream");
