@@ -1,11 +1,16 @@
 //! Configuration: defaults < TOML file < `ESIM_BRIDGE_*` environment, then typed validation.
 //!
 //! Every error names the offending key (`webhook.tolerance: ...`), so `main` can print it and
-//! exit 64. Secrets are [`Secret`]s: masked wherever the config is printed.
+//! exit 64. Secrets are [`Secret`]s: strings whatever they look like, masked wherever the
+//! config is printed, never echoed in an error (nor are URL credentials).
 
 mod duration;
+mod env;
+mod mask;
+mod report;
 mod secret;
 mod sections;
+mod signing;
 mod upstream;
 mod validate;
 
@@ -15,10 +20,12 @@ use figment::providers::{Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
 
+pub use mask::{mask_url, mask_urls};
 pub use secret::{Secret, MASK};
 pub use sections::{
     AdminConfig, LogConfig, LogFormat, NatsConfig, Scheme, TlsConfig, WebhookConfig,
 };
+pub use signing::{KeyError, SigningKey, MIN_STANDARD_KEY_BYTES};
 pub use upstream::{CadenceConfig, UpstreamConfig};
 
 /// Environment variable prefix; `__` separates nesting levels.
@@ -91,6 +98,10 @@ impl Config {
         let mut config = Self::extract(file, env)?;
         config.resolve_secret_files()?;
         validate::validate(&config)?;
+        let w = &mut config.webhook;
+        if w.enabled {
+            w.keys = signing::decode_all(w.scheme, &w.secrets)?;
+        }
         Ok(config)
     }
 
@@ -127,10 +138,15 @@ impl Config {
                     reason: "not found or not a file".into(),
                 });
             }
-            figment = figment.merge(Toml::file_exact(path));
+            let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
+                path: path.to_owned(),
+                reason: format!("cannot read: {e}"),
+            })?;
+            report::check_toml(path, &text)?;
+            figment = figment.merge(Toml::string(&text));
         }
-        figment = merge_env(figment, env);
-        figment.extract().map_err(from_figment)
+        figment = env::merge(figment, env);
+        figment.extract().map_err(report::from_figment)
     }
 
     fn resolve_secret_files(&mut self) -> Result<(), ConfigError> {
@@ -148,11 +164,15 @@ impl Config {
         Ok(())
     }
 
-    /// The effective configuration as TOML, secrets masked (for `check-config`).
+    /// The effective configuration as TOML, secrets and URL credentials masked (for
+    /// `check-config`).
     pub fn to_masked_toml(&self) -> String {
+        let mut shown = self.clone();
+        shown.nats.url = mask_urls(&shown.nats.url);
+        shown.upstream.base_url = shown.upstream.base_url.as_deref().map(mask_url);
         // Every field serialises (secrets as `***`), so this cannot fail for this type;
         // should it ever, the error text is shown instead of a partial config.
-        toml_string(self)
+        toml_string(&shown)
     }
 }
 
@@ -188,45 +208,6 @@ fn render_toml(v: &serde_json::Value, table: &str) -> String {
         out.push_str(&format!("\n[{name}]\n{}", render_toml(v, &name)));
     }
     out
-}
-
-/// `ESIM_BRIDGE_NATS__URL=x` → `nats.url = x`, values parsed like figment's `Env` (numbers,
-/// booleans, `[a, b]` arrays). `ESIM_BRIDGE_CONFIG` names the file, not a key.
-fn merge_env(mut figment: Figment, env: impl IntoIterator<Item = (String, String)>) -> Figment {
-    let mut vars: Vec<(String, String)> = env
-        .into_iter()
-        .filter(|(k, _)| k.starts_with(ENV_PREFIX) && k != "ESIM_BRIDGE_CONFIG")
-        .collect();
-    vars.sort();
-    for (name, raw) in vars {
-        let key = name[ENV_PREFIX.len()..]
-            .to_ascii_lowercase()
-            .replace("__", ".");
-        let value: figment::value::Value = match raw.parse() {
-            Ok(v) => v,
-            Err(never) => match never {},
-        };
-        figment = figment.merge(Serialized::global(&key, value));
-    }
-    figment
-}
-
-/// Turns figment's error into one that names the key (`webhook.tolerance`).
-fn from_figment(e: figment::Error) -> ConfigError {
-    let mut key = e.path.join(".");
-    if let figment::error::Kind::UnknownField(field, _) = &e.kind {
-        if !key.ends_with(field.as_str()) {
-            key = if key.is_empty() {
-                field.clone()
-            } else {
-                format!("{key}.{field}")
-            };
-        }
-    }
-    if key.is_empty() {
-        key = "(config)".into();
-    }
-    ConfigError::invalid(key, e.kind.to_string())
 }
 
 #[cfg(test)]

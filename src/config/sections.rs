@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::secret::{one_or_many, Secret};
+use super::signing::{self, SigningKey};
 
 /// `[nats]`: where events go.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -117,6 +118,22 @@ pub struct WebhookConfig {
     pub request_timeout: Duration,
     /// Requests handled at once; more wait their turn.
     pub max_concurrency: usize,
+    /// `secrets` decoded by the loader (never read from or written to a file).
+    #[serde(skip)]
+    pub(crate) keys: Vec<SigningKey>,
+}
+
+impl WebhookConfig {
+    /// The keys signatures are checked with: those the loader decoded (and validated), or for
+    /// a config built in code, `secrets` decoded now with unusable ones left out, so an empty
+    /// or undecodable secret never becomes a key that accepts anything.
+    pub fn signing_keys(&self) -> Vec<SigningKey> {
+        if !self.keys.is_empty() {
+            return self.keys.clone();
+        }
+        let decoded = self.secrets.iter().map(|s| signing::decode(self.scheme, s));
+        decoded.filter_map(Result::ok).collect()
+    }
 }
 
 impl Default for WebhookConfig {
@@ -133,6 +150,7 @@ impl Default for WebhookConfig {
             max_body_bytes: 1_048_576,
             request_timeout: Duration::from_secs(20),
             max_concurrency: 512,
+            keys: Vec::new(),
         }
     }
 }

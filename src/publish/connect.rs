@@ -62,7 +62,7 @@ pub async fn connect(cfg: &NatsConfig, wait_for_server: bool) -> Result<Client, 
     opts.connect(urls.as_slice())
         .await
         .map_err(|source| ConnectError::Connect {
-            url: cfg.url.clone(),
+            url: crate::config::mask_urls(&cfg.url),
             source,
         })
 }

@@ -9,7 +9,7 @@ use crate::fixture::NatsServer;
 
 const BIN: &str = env!("CARGO_BIN_EXE_esim-bridge");
 
-fn bridge_cmd() -> Command {
+pub(crate) fn bridge_cmd() -> Command {
     let mut cmd = Command::new(BIN);
     cmd.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())

@@ -1,5 +1,6 @@
 //! Integration tests: one binary, scenario files per area, a real nats-server per test.
 mod binary;
+mod binary_secrets;
 mod bridge;
 mod cluster;
 mod cluster_accounts;

@@ -19,7 +19,7 @@ use base64::Engine;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::config::{Scheme, WebhookConfig};
+use crate::config::{Scheme, SigningKey, WebhookConfig};
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -55,7 +55,7 @@ impl VerifyError {
 #[derive(Clone)]
 pub struct Verifier {
     scheme: Scheme,
-    keys: Vec<Vec<u8>>,
+    keys: Vec<SigningKey>,
     tolerance: Duration,
     future_skew: Duration,
 }
@@ -63,17 +63,8 @@ pub struct Verifier {
 impl Verifier {
     /// Builds the verifier; secrets were validated by the config loader.
     pub fn new(cfg: &WebhookConfig) -> Self {
-        let keys = cfg
-            .secrets
-            .iter()
-            .map(|s| match cfg.scheme {
-                Scheme::Octopus => s.expose().as_bytes().to_vec(),
-                Scheme::StandardWebhooks => {
-                    let b64 = s.expose().strip_prefix("whsec_").unwrap_or(s.expose());
-                    B64.decode(b64).unwrap_or_default()
-                }
-            })
-            .collect();
+        // Decoded (and for a loaded config, validated) once by the config: never empty.
+        let keys = cfg.signing_keys();
         Self {
             scheme: cfg.scheme,
             keys,
@@ -117,7 +108,7 @@ impl Verifier {
     fn check_any(&self, parts: &[&[u8]], sigs: &[Vec<u8>]) -> Result<(), VerifyError> {
         for key in &self.keys {
             // HMAC accepts keys of any length, so construction cannot fail.
-            let Ok(mut mac) = HmacSha256::new_from_slice(key) else {
+            let Ok(mut mac) = HmacSha256::new_from_slice(key.expose()) else {
                 continue;
             };
             parts.iter().for_each(|p| mac.update(p));
