@@ -1,9 +1,18 @@
-//! Subject keys: the ICCID, or `order-<id>` for orders that never got one.
+//! Subject keys: one per eSIM for its whole life.
+//!
+//! The key is the [`Iccid`]. Only an order that failed or was cancelled before an ICCID was
+//! issued is keyed `order-<id>`. The steps of an eSIM's life (`delivered`, `installed`,
+//! `activated`, `depleted`) need the ICCID: an observation of one of them without it is refused
+//! ([`KeyError::MissingIccid`]) instead of being stored under a second key, which would break
+//! one-message-per-subject.
 //!
 //! Keys become NATS subject tokens, so they are validated to `[0-9A-Za-z_-]` and never
 //! interpolated raw: a payload cannot redirect an event to another subject.
 
 use std::fmt;
+
+use super::iccid::Iccid;
+use super::lifecycle::EventType;
 
 /// Why a value cannot be used as a subject token.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -14,6 +23,8 @@ pub enum KeyError {
     TooLong { max: usize },
     #[error("subject token has a character outside [0-9A-Za-z_-]")]
     BadChar,
+    #[error("{event} needs the eSIM's ICCID and the observation has none")]
+    MissingIccid { event: EventType },
 }
 
 /// Longest key accepted; ICCIDs are at most 22 characters, order keys far shorter.
@@ -24,10 +35,17 @@ const MAX_KEY_LEN: usize = 64;
 pub struct EventKey(String);
 
 impl EventKey {
-    /// The key for an order: its ICCID when known, otherwise `order-<id>`.
-    pub fn for_order(order_id: u64, iccid: Option<&str>) -> Result<Self, KeyError> {
-        match iccid.map(str::trim).filter(|s| !s.is_empty()) {
-            Some(iccid) => Self::token(iccid),
+    /// The key of `event_type` for an order: its ICCID when known; `order-<id>` only for a
+    /// failure or cancellation without one; [`KeyError::MissingIccid`] for any other step.
+    pub fn for_event(
+        event_type: EventType,
+        order_id: u64,
+        iccid: Option<&Iccid>,
+    ) -> Result<Self, KeyError> {
+        match iccid {
+            // An `Iccid` is 18-22 digits (or a trailing F): always a valid token.
+            Some(iccid) => Ok(Self(iccid.as_str().to_owned())),
+            None if event_type.needs_iccid() => Err(KeyError::MissingIccid { event: event_type }),
             None => Ok(Self(format!("order-{order_id}"))),
         }
     }
@@ -71,18 +89,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn iccid_is_the_key_when_present() {
-        let k = EventKey::for_order(7, Some("8910300000123456789")).unwrap();
-        assert_eq!(k.as_str(), "8910300000123456789");
+    fn iccid_is_the_key_for_every_step_when_present() {
+        let iccid = Iccid::parse("8910300000123456789").unwrap();
+        for t in EventType::ALL {
+            let k = EventKey::for_event(t, 7, Some(&iccid)).unwrap();
+            assert_eq!(k.as_str(), "8910300000123456789");
+        }
     }
 
     #[test]
-    fn orders_without_iccid_use_order_id() {
-        assert_eq!(EventKey::for_order(42, None).unwrap().as_str(), "order-42");
-        assert_eq!(
-            EventKey::for_order(42, Some(" ")).unwrap().as_str(),
-            "order-42"
-        );
+    fn only_failures_and_cancellations_without_iccid_use_the_order_id() {
+        for t in EventType::ALL {
+            let k = EventKey::for_event(t, 42, None);
+            if matches!(t, EventType::Failed | EventType::Cancelled) {
+                assert_eq!(k.unwrap().as_str(), "order-42");
+            } else {
+                assert_eq!(k, Err(KeyError::MissingIccid { event: t }));
+            }
+        }
     }
 
     #[test]

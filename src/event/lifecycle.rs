@@ -58,6 +58,12 @@ impl EventType {
         &self.as_str()["esim.".len()..]
     }
 
+    /// True for the steps of an issued eSIM's life, which are keyed by its ICCID and so cannot
+    /// be published without it. `failed` and `cancelled` can happen before an ICCID is issued.
+    pub fn needs_iccid(self) -> bool {
+        !matches!(self, Self::Failed | Self::Cancelled)
+    }
+
     /// The events that must precede this one for the same ICCID, oldest first.
     ///
     /// `delivered < installed < activated < depleted`; terminal failures have no predecessors.

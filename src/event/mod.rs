@@ -3,6 +3,7 @@
 //! Both ingest adapters (webhook and poller) turn what they observed into [`Event`]s here, so
 //! the same lifecycle transition gets the same id, subject and payload whichever source saw it.
 
+pub mod iccid;
 pub mod key;
 pub mod lifecycle;
 pub mod normalise;
@@ -10,6 +11,7 @@ pub mod order;
 pub mod redact;
 pub mod schema;
 
+pub use iccid::{Iccid, IccidError};
 pub use key::{EventKey, KeyError};
 pub use lifecycle::EventType;
 pub use order::{Decimal, OrderData};

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use time::OffsetDateTime;
 
+use super::key::KeyError;
 use super::lifecycle::EventType;
 use super::order::{format_rfc3339, normalise_rfc3339, ActivationStatus, OrderData, OrderStatus};
 use super::schema::{Event, SchemaError, Source};
@@ -73,17 +74,39 @@ pub fn from_webhook(env: &Envelope) -> Result<Normalised, NormaliseError> {
 ///
 /// `observed_at` is when the poller read `current`; it times transitions that the snapshot
 /// itself does not date.
+///
+/// An order's ICCID never changes: when `current` lacks it, `previous`'s is used. When neither
+/// has it and a step needs it (or the order is failed/cancelled after its delivery was
+/// published), the answer is [`KeyError::MissingIccid`](super::KeyError::MissingIccid) and
+/// nothing is emitted: the caller resolves the ICCID (a detail read) and tries again, so no
+/// step is ever stored under a second key.
 pub fn from_snapshots(
     previous: Option<&OrderData>,
     current: &OrderData,
     observed_at: OffsetDateTime,
 ) -> Result<Vec<Event>, SchemaError> {
+    let resolved;
+    let current = match (&current.iccid, previous.and_then(|p| p.iccid.as_ref())) {
+        (None, Some(known)) => {
+            resolved = OrderData {
+                iccid: Some(known.clone()),
+                ..current.clone()
+            };
+            &resolved
+        }
+        _ => current,
+    };
+    let issued = previous.is_some_and(|p| implies(p, EventType::Delivered));
     let observed = format_rfc3339(observed_at).unwrap_or_default();
     let seen_before = |t: EventType| previous.is_some_and(|p| implies(p, t));
     let mut events = Vec::new();
     for t in steps(current) {
         if seen_before(t) {
             continue;
+        }
+        if issued && current.iccid.is_none() {
+            // Failed or cancelled after delivery: the eSIM's key is its ICCID, not the order.
+            return Err(KeyError::MissingIccid { event: t }.into());
         }
         let at = step_time(current, t)
             .or_else(|| {

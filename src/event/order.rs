@@ -10,6 +10,7 @@ use serde_json::value::RawValue;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
+use super::iccid::Iccid;
 use super::redact;
 
 /// Order status (`PENDING` → `DELIVERED` | `FAILED` | `CANCELLED`).
@@ -136,12 +137,10 @@ pub struct OrderData {
         skip_serializing_if = "Option::is_none"
     )]
     pub currency: Option<String>,
-    #[serde(
-        default,
-        deserialize_with = "scrubbed",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub iccid: Option<String>,
+    /// Validated as it is parsed: a value that is not an ICCID fails the whole order (a
+    /// webhook gets 400), it is never trimmed, guessed at or dropped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iccid: Option<Iccid>,
     #[serde(
         default,
         deserialize_with = "scrubbed",

@@ -53,6 +53,28 @@ pub enum SchemaError {
     Leak(#[from] Leak),
     #[error("payload serialisation failed: {0}")]
     Json(#[from] serde_json::Error),
+    /// A header value would not be a single line of printable ASCII (the value is not shown).
+    #[error("header {name} would carry a value that is not printable ASCII")]
+    Header { name: &'static str },
+}
+
+impl SchemaError {
+    /// True if the observation lacks the ICCID its step needs: resolve it (a detail read) and
+    /// try again rather than drop the order.
+    pub fn is_missing_iccid(&self) -> bool {
+        matches!(self, Self::Key(KeyError::MissingIccid { .. }))
+    }
+}
+
+/// Header names every event carries (design.md, "Subjects and messages").
+pub mod header {
+    pub const MSG_ID: &str = "Nats-Msg-Id";
+    pub const EXPECTED_LAST_SUBJECT_SEQUENCE: &str = "Nats-Expected-Last-Subject-Sequence";
+    pub const EVENT_TYPE: &str = "Esim-Event-Type";
+    pub const ORDER_ID: &str = "Esim-Order-Id";
+    pub const ICCID: &str = "Esim-Iccid";
+    pub const SOURCE: &str = "Esim-Source";
+    pub const SCHEMA: &str = "Esim-Schema";
 }
 
 impl Event {
@@ -63,7 +85,7 @@ impl Event {
         created_at: String,
         source: Source,
     ) -> Result<Self, SchemaError> {
-        let key = EventKey::for_order(data.id, data.iccid.as_deref())?;
+        let key = EventKey::for_event(event_type, data.id, data.iccid.as_ref())?;
         Ok(Self {
             id: event_id(&key, event_type),
             event_type,
@@ -75,7 +97,28 @@ impl Event {
 
     /// The subject key (ICCID or `order-<id>`).
     pub fn key(&self) -> Result<EventKey, KeyError> {
-        EventKey::for_order(self.data.id, self.data.iccid.as_deref())
+        EventKey::for_event(self.event_type, self.data.id, self.data.iccid.as_ref())
+    }
+
+    /// The headers this event is published with, each value checked to be one line of
+    /// printable ASCII (so building the NATS header map cannot fail or panic). The ICCID comes
+    /// from the same validated [`Iccid`](super::Iccid) as the subject key.
+    pub fn headers(&self) -> Result<Vec<(&'static str, String)>, SchemaError> {
+        let mut h = vec![
+            (header::MSG_ID, self.id.clone()),
+            (header::EXPECTED_LAST_SUBJECT_SEQUENCE, "0".to_owned()),
+            (header::EVENT_TYPE, self.event_type.as_str().to_owned()),
+            (header::ORDER_ID, self.data.id.to_string()),
+        ];
+        if let Some(iccid) = &self.data.iccid {
+            h.push((header::ICCID, iccid.as_str().to_owned()));
+        }
+        h.push((header::SOURCE, self.source.as_str().to_owned()));
+        h.push((header::SCHEMA, SCHEMA_VERSION.to_owned()));
+        match h.iter().find(|(_, v)| !is_header_safe(v)) {
+            Some(&(name, _)) => Err(SchemaError::Header { name }),
+            None => Ok(h),
+        }
     }
 
     /// `<prefix>.events.<key>.<event>`.
@@ -100,6 +143,11 @@ impl Event {
     }
 }
 
+/// True if `v` is a non-empty line of printable ASCII, safe as a NATS header value.
+pub fn is_header_safe(v: &str) -> bool {
+    !v.is_empty() && v.bytes().all(|b| b.is_ascii_graphic() || b == b' ')
+}
+
 /// The deterministic event id (also the `Nats-Msg-Id`).
 pub fn event_id(key: &EventKey, event_type: EventType) -> String {
     format!("evt_esim_{key}_{}", event_type.token())
@@ -114,6 +162,8 @@ pub fn subject(prefix: &str, key: &EventKey, event_type: EventType) -> String {
 mod tests {
     use super::*;
 
+    const ICCID: &str = "8910300000123456789";
+
     fn data(iccid: Option<&str>) -> OrderData {
         serde_json::from_value(serde_json::json!({"id": 9302481, "iccid": iccid})).unwrap()
     }
@@ -123,20 +173,61 @@ mod tests {
         let at = "2026-05-15T14:30:32Z".to_owned();
         let a = Event::new(
             EventType::Installed,
-            data(Some("8910")),
+            data(Some(ICCID)),
             at.clone(),
             Source::Poll,
         );
-        let b = Event::new(
-            EventType::Installed,
-            data(Some("8910")),
-            at,
-            Source::Webhook,
-        );
+        let b = Event::new(EventType::Installed, data(Some(ICCID)), at, Source::Webhook);
         let (a, b) = (a.unwrap(), b.unwrap());
-        assert_eq!(a.id, "evt_esim_8910_installed");
+        assert_eq!(a.id, format!("evt_esim_{ICCID}_installed"));
         assert_eq!(a.id, b.id);
-        assert_eq!(a.subject("esim").unwrap(), "esim.events.8910.installed");
+        assert_eq!(
+            a.subject("esim").unwrap(),
+            format!("esim.events.{ICCID}.installed")
+        );
+    }
+
+    #[test]
+    fn lifecycle_steps_without_iccid_are_refused_not_keyed_by_order() {
+        for t in [
+            EventType::Delivered,
+            EventType::Installed,
+            EventType::Activated,
+            EventType::Depleted,
+        ] {
+            let e = Event::new(t, data(None), String::new(), Source::Webhook);
+            assert!(
+                matches!(e, Err(SchemaError::Key(KeyError::MissingIccid { event })) if event == t),
+                "{t}"
+            );
+        }
+    }
+
+    #[test]
+    fn headers_carry_the_same_iccid_as_the_subject() {
+        let e = Event::new(
+            EventType::Delivered,
+            data(Some(ICCID)),
+            String::new(),
+            Source::Poll,
+        )
+        .unwrap();
+        let h = e.headers().unwrap();
+        let iccid = h.iter().find(|(n, _)| *n == header::ICCID).unwrap();
+        assert_eq!(iccid.1, e.key().unwrap().as_str());
+        assert!(h.iter().all(|(_, v)| is_header_safe(v)));
+    }
+
+    #[test]
+    fn an_unsafe_header_value_is_an_error_not_a_panic() {
+        let mut e = Event::new(EventType::Failed, data(None), String::new(), Source::Poll).unwrap();
+        e.id = "evt_x\r\n".to_owned();
+        assert!(matches!(
+            e.headers(),
+            Err(SchemaError::Header {
+                name: header::MSG_ID
+            })
+        ));
     }
 
     #[test]
@@ -146,13 +237,10 @@ mod tests {
     }
 
     #[test]
-    fn an_iccid_that_is_not_a_token_is_refused() {
-        let e = Event::new(
-            EventType::Failed,
-            data(Some("89.>")),
-            String::new(),
-            Source::Poll,
-        );
-        assert!(matches!(e, Err(SchemaError::Key(KeyError::BadChar))));
+    fn an_iccid_that_is_not_an_iccid_is_refused_at_parse_time() {
+        for bad in ["89.>", "8910300000123456789\n", " 8910300000123456789"] {
+            let v = serde_json::json!({"id": 1, "iccid": bad});
+            assert!(serde_json::from_value::<OrderData>(v).is_err(), "{bad:?}");
+        }
     }
 }

@@ -117,10 +117,14 @@ fn order(v: Value) -> OrderData {
 fn snapshot_diff_emits_only_new_steps_in_causal_order() {
     let at = datetime!(2026-05-15 15:00 UTC);
     let pending = order(json!({"id": 5, "status": "PENDING"}));
-    let delivered = order(json!({"id": 5, "status": "DELIVERED", "iccid": "8944",
-        "activation_status": "NOT_INSTALLED", "is_installed": false}));
-    let active = order(json!({"id": 5, "status": "DELIVERED", "iccid": "8944",
-        "activation_status": "ACTIVE", "activated_at": "2026-05-15T16:00:00Z"}));
+    let delivered = order(
+        json!({"id": 5, "status": "DELIVERED", "iccid": "8944000000000000005",
+        "activation_status": "NOT_INSTALLED", "is_installed": false}),
+    );
+    let active = order(
+        json!({"id": 5, "status": "DELIVERED", "iccid": "8944000000000000005",
+        "activation_status": "ACTIVE", "activated_at": "2026-05-15T16:00:00Z"}),
+    );
     assert!(from_snapshots(None, &pending, at).unwrap().is_empty());
     let first = from_snapshots(Some(&pending), &delivered, at).unwrap();
     assert_eq!(first.len(), 1);
@@ -178,7 +182,7 @@ proptest! {
 
     #[test]
     fn no_lpa_survives_normalisation_whatever_the_data(extra in arb_tree(), reference in "[ -~]{0,8}LPA:1\\$h\\$[A-Z]{3}") {
-        let mut data = json!({"id": 1, "status": "DELIVERED", "iccid": "8901", "client_reference": reference});
+        let mut data = json!({"id": 1, "status": "DELIVERED", "iccid": "8901000000000000001", "client_reference": reference});
         if let (Value::Object(d), Value::Object(more)) = (&mut data, &extra) {
             for (k, v) in more { d.entry(k.clone()).or_insert(v.clone()); }
         }
@@ -189,5 +193,56 @@ proptest! {
                 prop_assert!(!looks_like_lpa(&payload), "{}", payload);
             }
         }
+    }
+}
+
+#[test]
+fn a_snapshot_without_its_iccid_never_moves_an_esim_to_a_second_key() {
+    let at = datetime!(2026-05-15 15:00 UTC);
+    const ICCID: &str = "8944000000000000005";
+    let pending = order(json!({"id": 5, "status": "PENDING"}));
+    let delivered = order(json!({"id": 5, "status": "DELIVERED", "iccid": ICCID}));
+    let installed_bare = order(json!({"id": 5, "status": "DELIVERED", "is_installed": true}));
+    // Listed without its ICCID: refused (the poller resolves it by a detail read).
+    let e = from_snapshots(Some(&pending), &installed_bare, at).unwrap_err();
+    assert!(e.is_missing_iccid(), "{e}");
+    assert!(from_snapshots(None, &installed_bare, at)
+        .unwrap_err()
+        .is_missing_iccid());
+    // Known from before: the ICCID carries over; the key stays the ICCID.
+    let next = from_snapshots(Some(&delivered), &installed_bare, at).unwrap();
+    assert_eq!(next.len(), 1);
+    assert_eq!(
+        next[0].subject("esim").unwrap(),
+        format!("esim.events.{ICCID}.installed")
+    );
+    assert_schema_valid(&next);
+    // Cancelled after a published delivery, without the ICCID: refused, not `order-5`.
+    let issued = order(json!({"id": 5, "status": "DELIVERED"}));
+    let cancelled = order(json!({"id": 5, "status": "CANCELLED"}));
+    assert!(from_snapshots(Some(&issued), &cancelled, at)
+        .unwrap_err()
+        .is_missing_iccid());
+    // Failed before issue: keyed by the order, as documented.
+    let failed = order(json!({"id": 5, "status": "FAILED"}));
+    let events = from_snapshots(Some(&pending), &failed, at).unwrap();
+    assert_eq!(
+        events[0].subject("esim").unwrap(),
+        "esim.events.order-5.failed"
+    );
+}
+
+#[test]
+fn a_webhook_of_a_step_that_needs_an_iccid_but_lacks_it_is_an_error() {
+    for t in [
+        "esim.delivered",
+        "esim.installed",
+        "esim.activated",
+        "esim.depleted",
+    ] {
+        let body = json!({"id": "e", "type": t, "created_at": "2026-01-01T00:00:00Z",
+            "data": {"id": 9, "status": "DELIVERED", "iccid": null}});
+        let env = parse_envelope(body.to_string().as_bytes()).unwrap();
+        assert!(from_webhook(&env).is_err(), "{t}");
     }
 }

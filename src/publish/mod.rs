@@ -10,9 +10,10 @@
 mod connect;
 mod stream;
 
+use std::str::FromStr;
 use std::time::{Duration, Instant};
 
-use async_nats::header::HeaderMap;
+use async_nats::header::{HeaderMap, HeaderName, HeaderValue};
 use async_nats::jetstream::context::PublishErrorKind;
 use async_nats::jetstream::{self, Context};
 use async_nats::Client;
@@ -26,7 +27,7 @@ pub use stream::{
 
 use crate::config::NatsConfig;
 use crate::event::schema::SchemaError;
-use crate::event::{Event, SCHEMA_VERSION};
+use crate::event::Event;
 
 /// What happened to one event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,7 +96,7 @@ impl Publisher {
     pub async fn publish(&self, event: &Event) -> Result<Published, PublishError> {
         let subject = event.subject(&self.prefix).map_err(SchemaError::from)?;
         let payload = Bytes::from(event.to_payload()?);
-        let headers = headers(event);
+        let headers = headers(event)?;
         let started = Instant::now();
         let mut backoff = Duration::from_millis(50);
         loop {
@@ -154,19 +155,17 @@ impl Publisher {
     }
 }
 
-/// The headers every event carries (design.md, "Subjects and messages").
-pub fn headers(event: &Event) -> HeaderMap {
+/// The headers every event carries (design.md, "Subjects and messages"), built fallibly: a
+/// value that is not a valid header is [`PublishError::Event`], never a panic inside async-nats.
+pub fn headers(event: &Event) -> Result<HeaderMap, PublishError> {
     let mut h = HeaderMap::new();
-    h.insert("Nats-Msg-Id", event.id.as_str());
-    h.insert("Nats-Expected-Last-Subject-Sequence", "0");
-    h.insert("Esim-Event-Type", event.event_type.as_str());
-    h.insert("Esim-Order-Id", event.data.id.to_string().as_str());
-    if let Some(iccid) = &event.data.iccid {
-        h.insert("Esim-Iccid", iccid.as_str());
+    for (name, value) in event.headers()? {
+        let bad = || SchemaError::Header { name };
+        let value = HeaderValue::from_str(&value).map_err(|_| bad())?;
+        let name = HeaderName::from_str(name).map_err(|_| bad())?;
+        h.insert(name, value);
     }
-    h.insert("Esim-Source", event.source.as_str());
-    h.insert("Esim-Schema", SCHEMA_VERSION);
-    h
+    Ok(h)
 }
 
 fn record(event: &Event, outcome: Published, took: Duration) {
@@ -194,5 +193,41 @@ fn kind_label(kind: PublishErrorKind) -> &'static str {
         PublishErrorKind::WrongLastMessageId | PublishErrorKind::WrongLastSequence => "conflict",
         PublishErrorKind::MaxAckPending => "max_ack_pending",
         PublishErrorKind::Other => "other",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{EventType, OrderData, Source};
+
+    fn event(iccid: Option<&str>) -> Event {
+        let data: OrderData =
+            serde_json::from_value(serde_json::json!({"id": 7, "iccid": iccid})).unwrap();
+        Event::new(EventType::Failed, data, String::new(), Source::Webhook).unwrap()
+    }
+
+    #[test]
+    fn headers_carry_the_validated_iccid() {
+        let h = headers(&event(Some("8910300000123456789"))).unwrap();
+        let iccid = h.get("Esim-Iccid").map(|v| v.as_str());
+        assert_eq!(iccid, Some("8910300000123456789"));
+        assert_eq!(h.get("Esim-Order-Id").map(|v| v.as_str()), Some("7"));
+        assert!(headers(&event(None)).unwrap().get("Esim-Iccid").is_none());
+    }
+
+    #[test]
+    fn a_value_that_cannot_be_a_header_is_an_event_error_not_a_panic() {
+        for id in ["evt\n", "evt\r", "evt\u{0}", ""] {
+            let mut e = event(None);
+            e.id = id.to_owned();
+            assert!(
+                matches!(
+                    headers(&e),
+                    Err(PublishError::Event(SchemaError::Header { .. }))
+                ),
+                "{id:?}"
+            );
+        }
     }
 }

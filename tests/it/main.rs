@@ -24,3 +24,4 @@ mod replay_cli;
 mod replay_republish;
 mod replay_support;
 mod webhook;
+mod webhook_iccid;

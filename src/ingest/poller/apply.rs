@@ -41,6 +41,14 @@ impl<O: Outlet> Engine<O> {
         metrics::unknown_enums(order.unknown_enums());
         let events = match from_snapshots(Some(&before.previous(id)), &order, at) {
             Ok(events) => events,
+            Err(e) if e.is_missing_iccid() => {
+                // Never published under a second key: read the order again later.
+                tracing::warn!(
+                    order_id = id,
+                    "detail read lacks the ICCID its step needs; retrying"
+                );
+                return self.retry(Job::Order(id), self.class_of(&before));
+            }
             Err(e) => {
                 tracing::error!(order_id = id, error = %e, "order cannot become events; not tracked any more");
                 return self.untrack(id, true).await;
@@ -66,6 +74,16 @@ impl<O: Outlet> Engine<O> {
         metrics::unknown_enums(order.unknown_enums());
         let events = match from_snapshots(None, &order, at) {
             Ok(events) => events,
+            Err(e) if e.is_missing_iccid() => {
+                // A list entry without the ICCID: track it as not yet published, so the
+                // pending list's next pass gives it a detail read, which carries the ICCID.
+                tracing::debug!(
+                    order_id = id,
+                    "listed without its ICCID; resolving by a detail read"
+                );
+                self.settle(id, Tracked::new(), order, at, false).await;
+                return true;
+            }
             Err(e) => {
                 tracing::error!(order_id = id, error = %e, "order cannot become events; skipped");
                 return true;

@@ -37,6 +37,8 @@ pub mod transport;
 pub mod wire;
 
 #[cfg(test)]
+mod iccid_tests;
+#[cfg(test)]
 mod scheduling_tests;
 #[cfg(test)]
 mod tests;
