@@ -1,5 +1,6 @@
 //! The admin listener: `/healthz` (process alive), `/readyz` (NATS connected and the events
-//! stream present), `/metrics` (Prometheus text format).
+//! stream present), `/metrics` (Prometheus text format, with `esim_bridge_nats_connected` read
+//! from the NATS client at each scrape).
 
 use std::time::Duration;
 
@@ -43,7 +44,10 @@ async fn readyz(State(state): State<AdminState>) -> impl IntoResponse {
     }
 }
 
-async fn metrics() -> impl IntoResponse {
+async fn metrics(State(state): State<AdminState>) -> impl IntoResponse {
+    // Read at scrape time, so the value is the client's state now (what /readyz checks first).
+    let connected = is_connected(state.publisher.client());
+    metrics::gauge!("esim_bridge_nats_connected").set(if connected { 1.0 } else { 0.0 });
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         crate::telemetry::metrics().render(),
