@@ -17,6 +17,7 @@ use crate::config::Config;
 use crate::ingest::poller;
 use crate::ingest::webhook::{self, WebhookState};
 use crate::publish::{self, ConnectError, Publisher, StreamError};
+use crate::server;
 
 /// Why the bridge could not start.
 #[derive(Debug, thiserror::Error)]
@@ -74,10 +75,11 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> Result<Runnin
         publisher: publisher.clone(),
         stream: config.nats.stream.clone(),
     });
-    tasks.spawn(serve(
+    tasks.spawn(server::serve(
         "admin",
         admin_listener,
         admin_router,
+        server::Limits::admin(),
         shutdown.clone(),
     ));
     tracing::info!(addr = %admin_addr, "admin listener up (/healthz, /readyz, /metrics)");
@@ -89,7 +91,14 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> Result<Runnin
         let addr = local_addr(&listener, config.webhook.listen);
         let state = WebhookState::new(&config.webhook, publisher.clone());
         let router = webhook::router(&config.webhook, state);
-        tasks.spawn(serve("webhook", listener, router, shutdown.clone()));
+        let limits = server::Limits::webhook(&config.webhook);
+        tasks.spawn(server::serve(
+            "webhook",
+            listener,
+            router,
+            limits,
+            shutdown.clone(),
+        ));
         tracing::info!(%addr, path = %config.webhook.path, "webhook listener up");
         Some(addr)
     } else {
@@ -149,21 +158,6 @@ async fn bind(what: &'static str, addr: SocketAddr) -> Result<TcpListener, Start
 
 fn local_addr(listener: &TcpListener, fallback: SocketAddr) -> SocketAddr {
     listener.local_addr().unwrap_or(fallback)
-}
-
-/// Serves a router until shutdown; in-flight requests finish (axum's graceful shutdown).
-async fn serve(
-    what: &'static str,
-    listener: TcpListener,
-    router: axum::Router,
-    shutdown: CancellationToken,
-) {
-    let result = axum::serve(listener, router)
-        .with_graceful_shutdown(async move { shutdown.cancelled().await })
-        .await;
-    if let Err(e) = result {
-        tracing::error!(listener = what, error = %e, "listener failed");
-    }
 }
 
 /// Resolves on SIGINT or SIGTERM.

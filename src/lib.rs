@@ -13,6 +13,8 @@
 //! - [`publish`]: the one way out. One message per subject ever (`Nats-Msg-Id` +
 //!   expected-last-subject-sequence 0), so both adapters, retries and replicas are safe.
 //! - [`admin`] and [`telemetry`]: health, readiness, Prometheus metrics, logs.
+//! - [`server`]: HTTP/1 under hard limits (header timeout, request deadline, connection cap,
+//!   load shedding, bounded buffers) for the webhook and admin listeners.
 //! - [`app`]: wires the above for `serve`, under one shutdown token.
 //! - [`replay`]: operator tools over the stream (`replay`, `tail`, `status`), NATS only.
 //! - [`demo`]: `esim-bridge demo`, a throw-away nats-server + [`sim`] + [`app`], printing events.
@@ -28,5 +30,6 @@ pub mod healthcheck;
 pub mod ingest;
 pub mod publish;
 pub mod replay;
+pub mod server;
 pub mod sim;
 pub mod telemetry;

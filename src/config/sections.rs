@@ -113,11 +113,24 @@ pub struct WebhookConfig {
     pub future_skew: Duration,
     /// Larger bodies are answered 413 without being read further.
     pub max_body_bytes: usize,
-    /// A request not answered within this gets 503 (the provider waits 30 s at most).
+    /// One deadline per request, from its headers to the answer: body read, verification and
+    /// publish (the provider waits 30 s at most). A body not read in time gets 408, a webhook
+    /// not stored in time 503.
     #[serde(with = "super::duration")]
     pub request_timeout: Duration,
-    /// Requests handled at once; more wait their turn.
+    /// The request line and headers must arrive within this (slowloris), on a new connection
+    /// and again on a kept-alive one; else the connection is closed.
+    #[serde(with = "super::duration")]
+    pub header_timeout: Duration,
+    /// Requests handled at once. Past it, the oldest request still sending its body gives way
+    /// (503); if none does, the new one gets 503 + `Retry-After` at once. Nothing queues.
     pub max_concurrency: usize,
+    /// Open connections. Past it, the connection idle the longest (no request in progress)
+    /// is closed to make room; if none is idle, the new connection is refused.
+    pub max_connections: usize,
+    /// The memory bound for request buffers: `max_concurrency × max_body_bytes +
+    /// max_connections × 32 KiB` must not exceed it (checked at startup).
+    pub max_buffered_bytes: u64,
     /// `secrets` decoded by the loader (never read from or written to a file).
     #[serde(skip)]
     pub(crate) keys: Vec<SigningKey>,
@@ -148,8 +161,11 @@ impl Default for WebhookConfig {
             tolerance: Duration::from_secs(300),
             future_skew: Duration::from_secs(60),
             max_body_bytes: 1_048_576,
-            request_timeout: Duration::from_secs(20),
-            max_concurrency: 512,
+            request_timeout: Duration::from_secs(10),
+            header_timeout: Duration::from_secs(5),
+            max_concurrency: 64,
+            max_connections: 1024,
+            max_buffered_bytes: 96 * 1_048_576,
             keys: Vec::new(),
         }
     }

@@ -78,15 +78,55 @@ fn webhook(c: &Config) -> Result<(), ConfigError> {
         );
     }
     positive("webhook.tolerance", w.tolerance)?;
+    listener_limits(w)
+}
+
+/// The provider gives up on a webhook after this long.
+const PROVIDER_WAIT: Duration = Duration::from_secs(30);
+
+/// Deadlines under the provider's wait, and request buffers within `webhook.max_buffered_bytes`.
+fn listener_limits(w: &super::WebhookConfig) -> Result<(), ConfigError> {
     positive("webhook.request_timeout", w.request_timeout)?;
+    positive("webhook.header_timeout", w.header_timeout)?;
+    if w.header_timeout.saturating_add(w.request_timeout) >= PROVIDER_WAIT {
+        return bad(
+            "webhook.request_timeout",
+            "webhook.header_timeout + webhook.request_timeout must stay below 30s (the provider's wait)",
+        );
+    }
     if w.max_body_bytes == 0 {
         return bad("webhook.max_body_bytes", "must be greater than zero");
     }
     if w.max_concurrency == 0 {
         return bad("webhook.max_concurrency", "must be greater than zero");
     }
-    Ok(())
+    if w.max_connections <= w.max_concurrency || w.max_connections > MAX_CONNECTIONS {
+        return bad(
+            "webhook.max_connections",
+            format!("must be above webhook.max_concurrency and at most {MAX_CONNECTIONS}"),
+        );
+    }
+    let worst =
+        crate::server::worst_case_buffered(w.max_concurrency, w.max_body_bytes, w.max_connections);
+    match worst {
+        Some(bytes) if bytes <= w.max_buffered_bytes => Ok(()),
+        _ => bad(
+            "webhook.max_buffered_bytes",
+            format!(
+                "webhook.max_concurrency ({}) × webhook.max_body_bytes ({}) + webhook.max_connections ({}) × {} bytes = {} exceeds it ({}); lower one of them or raise it (and the memory limit)",
+                w.max_concurrency,
+                w.max_body_bytes,
+                w.max_connections,
+                crate::server::CONNECTION_BUFFER_BYTES,
+                worst.map_or_else(|| "overflow".to_owned(), |b| b.to_string()),
+                w.max_buffered_bytes
+            ),
+        ),
+    }
 }
+
+/// Far above any sensible setting; keeps the accounting arithmetic small.
+const MAX_CONNECTIONS: usize = 1 << 20;
 
 fn upstream(c: &Config) -> Result<(), ConfigError> {
     let u = &c.upstream;
@@ -177,5 +217,54 @@ mod tests {
             let key = e.expect_err(bad).key().unwrap_or("").to_owned();
             assert_eq!(key, "upstream.reserved_share", "{bad}");
         }
+    }
+
+    #[test]
+    fn the_listener_limits_default_within_the_memory_bound_and_bad_ones_name_their_key() {
+        let c = example_with(&[]).expect("example parses");
+        let (w, d) = (&c.webhook, super::super::WebhookConfig::default());
+        assert_eq!(
+            (w.request_timeout, w.header_timeout),
+            (Duration::from_secs(10), Duration::from_secs(5))
+        );
+        assert_eq!(
+            (w.max_concurrency, w.max_connections, w.max_buffered_bytes),
+            (d.max_concurrency, d.max_connections, d.max_buffered_bytes)
+        );
+        let worst = crate::server::worst_case_buffered(
+            d.max_concurrency,
+            d.max_body_bytes,
+            d.max_connections,
+        );
+        assert!(worst.is_some_and(|b| b <= d.max_buffered_bytes));
+        assert!(
+            d.max_buffered_bytes <= 128 * 1_048_576,
+            "half the pod's 256Mi at most"
+        );
+        let key = |env: &[(&str, &str)]| {
+            let e = example_with(env).expect_err("rejected");
+            e.key().unwrap_or("").to_owned()
+        };
+        let too_much = [("ESIM_BRIDGE_WEBHOOK__MAX_CONCURRENCY", "512")];
+        assert_eq!(key(&too_much), "webhook.max_buffered_bytes");
+        let overflow = [
+            (
+                "ESIM_BRIDGE_WEBHOOK__MAX_BODY_BYTES",
+                "18446744073709551615",
+            ),
+            ("ESIM_BRIDGE_WEBHOOK__MAX_CONCURRENCY", "1000"),
+        ];
+        assert_eq!(key(&overflow), "webhook.max_buffered_bytes");
+        let few = [("ESIM_BRIDGE_WEBHOOK__MAX_CONNECTIONS", "64")];
+        assert_eq!(key(&few), "webhook.max_connections");
+        let slow = [("ESIM_BRIDGE_WEBHOOK__REQUEST_TIMEOUT", "26s")];
+        assert_eq!(key(&slow), "webhook.request_timeout");
+        let zero = [("ESIM_BRIDGE_WEBHOOK__HEADER_TIMEOUT", "0s")];
+        assert_eq!(key(&zero), "webhook.header_timeout");
+        let raised = example_with(&[
+            ("ESIM_BRIDGE_WEBHOOK__MAX_CONCURRENCY", "512"),
+            ("ESIM_BRIDGE_WEBHOOK__MAX_BUFFERED_BYTES", "600000000"),
+        ]);
+        assert!(raised.is_ok(), "a raised bound admits more");
     }
 }

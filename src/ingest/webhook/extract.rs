@@ -7,13 +7,18 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::{header, HeaderMap};
 
+use tokio::time::Instant;
+
 use super::error::WebhookError;
 use super::WebhookState;
+use crate::server::Deadline;
 
 /// A request body whose signature and timestamp have been verified.
 pub struct VerifiedWebhook {
     pub headers: HeaderMap,
     pub body: Bytes,
+    /// When the answer is due: the listener's [`Deadline`], else `request_timeout` from now.
+    pub deadline: Instant,
 }
 
 impl FromRequest<WebhookState> for VerifiedWebhook {
@@ -21,6 +26,10 @@ impl FromRequest<WebhookState> for VerifiedWebhook {
 
     async fn from_request(req: Request, state: &WebhookState) -> Result<Self, Self::Rejection> {
         let (parts, body) = req.into_parts();
+        let deadline = parts
+            .extensions
+            .get::<Deadline>()
+            .map_or_else(|| Instant::now() + state.request_timeout, |d| d.0);
         let declared = parts
             .headers
             .get(header::CONTENT_LENGTH)
@@ -49,6 +58,7 @@ impl FromRequest<WebhookState> for VerifiedWebhook {
         Ok(Self {
             headers: parts.headers,
             body,
+            deadline,
         })
     }
 }

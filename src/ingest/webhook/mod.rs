@@ -5,6 +5,7 @@
 
 pub mod error;
 mod extract;
+pub mod scrub;
 pub mod verify;
 
 use std::sync::Arc;
@@ -14,7 +15,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
 use axum::Router;
-use tower::limit::ConcurrencyLimitLayer;
 
 use crate::config::WebhookConfig;
 use crate::event::normalise::{self, Normalised};
@@ -43,20 +43,28 @@ impl WebhookState {
     }
 }
 
-/// The webhook router: `POST <path>`; other methods 405, other paths 404.
+/// The webhook router: `POST <path>`; other methods 405, other paths 404. Concurrency,
+/// deadlines and connection limits are the listener's ([`crate::server`]).
 pub fn router(cfg: &WebhookConfig, state: WebhookState) -> Router {
     Router::new()
         .route(&cfg.path, post(receive))
         .with_state(state)
-        .layer(ConcurrencyLimitLayer::new(cfg.max_concurrency))
 }
 
 async fn receive(
     State(state): State<WebhookState>,
     hook: VerifiedWebhook,
 ) -> Result<(StatusCode, &'static str), WebhookError> {
-    let envelope = normalise::parse_envelope(&hook.body)
-        .map_err(|_| WebhookError::BadRequest("malformed_envelope"))?;
+    let envelope = normalise::parse_envelope(&hook.body).map_err(|e| {
+        let r = scrub::Rejection::of(&e);
+        tracing::debug!(
+            json = r.json,
+            line = r.line,
+            column = r.column,
+            "webhook body is not an envelope"
+        );
+        WebhookError::BadRequest("malformed_envelope")
+    })?;
     // Every copy of a header must agree with the body (a repeated header is no loophole).
     let differs = |name: &str, body_value: &str| {
         let mut values = hook.headers.get_all(name).iter();
@@ -68,12 +76,20 @@ async fn receive(
     let events = match normalise::from_webhook(&envelope) {
         Ok(Normalised::Publish(events)) => events,
         Ok(Normalised::Ignored) => {
-            tracing::debug!(event_id = %envelope.id, "acknowledged a webhook type the bridge does not publish");
+            tracing::debug!("acknowledged a webhook type the bridge does not publish");
             count("ignored");
             return Ok((StatusCode::OK, "ignored"));
         }
         Err(e) => {
-            tracing::info!(event_id = %envelope.id, error = %e, "webhook event not valid");
+            let r = scrub::Rejection::of(&e);
+            tracing::info!(
+                step = r.step,
+                json = r.json,
+                line = r.line,
+                column = r.column,
+                body_len = hook.body.len(),
+                "webhook event not valid"
+            );
             return Err(WebhookError::BadRequest("invalid_event"));
         }
     };
@@ -83,16 +99,13 @@ async fn receive(
             metrics::counter!("esim_bridge_unknown_enum_values_total").increment(unknown as u64);
         }
     }
-    let published =
-        tokio::time::timeout(state.request_timeout, state.publisher.publish_all(&events))
-            .await
-            .map_err(|_| WebhookError::Unavailable)?
-            .map_err(|e| match e {
-                PublishError::Event(_) => WebhookError::BadRequest("invalid_event"),
-                PublishError::Unavailable(_) | PublishError::Rejected(_) => {
-                    WebhookError::Unavailable
-                }
-            })?;
+    let published = tokio::time::timeout_at(hook.deadline, state.publisher.publish_all(&events))
+        .await
+        .map_err(|_| WebhookError::Unavailable)?
+        .map_err(|e| match e {
+            PublishError::Event(_) => WebhookError::BadRequest("invalid_event"),
+            PublishError::Unavailable(_) | PublishError::Rejected(_) => WebhookError::Unavailable,
+        })?;
     let fresh = matches!(published.last(), Some(Published::Stored { .. }));
     count(if fresh { "published" } else { "duplicate" });
     Ok((StatusCode::OK, "ok"))
