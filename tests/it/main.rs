@@ -26,5 +26,8 @@ mod replay;
 mod replay_cli;
 mod replay_republish;
 mod replay_support;
+mod request_logs;
+mod slow_clients;
+mod slow_support;
 mod webhook;
 mod webhook_iccid;

@@ -1,0 +1,275 @@
+//! Slow and abusive clients against the real binary: slowloris headers, slow bodies, thousands
+//! of idle connections, bodies at the limit from many clients, oversized bodies still being
+//! sent. Signed webhooks keep being answered and memory stays under the documented bound.
+//!
+//! Timeouts are configured short so the suite stays fast; every loop is bounded.
+
+use std::time::{Duration, Instant};
+
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
+
+use crate::bridge::esim_webhook;
+use crate::fixture::NatsServer;
+use crate::slow_support::{
+    exchange, head_for_body, is_closed, read_status, signed_request, spare_fds, BridgeProcess, PATH,
+};
+
+/// The issue asks that a signed webhook be answered within 1 s under attack; the assertion
+/// allows twice that for a loaded 2-core CI machine (measured figures are printed).
+const ANSWERED_WITHIN: Duration = Duration::from_secs(2);
+/// How long a test client waits for any answer before calling the listener stalled.
+const STALLED: Duration = Duration::from_secs(5);
+
+/// The documented memory bound: RSS stays below this allowance for the process itself plus
+/// `webhook.max_buffered_bytes`.
+const RSS_ALLOWANCE: u64 = 64 * 1024 * 1024;
+
+fn valid(order: u64) -> Vec<u8> {
+    let iccid = format!("89440000000000{order:05}");
+    let body = esim_webhook(
+        &format!("evt_{order}"),
+        "esim.delivered",
+        order,
+        Some(&iccid),
+    );
+    signed_request(body.as_bytes())
+}
+
+/// A signed webhook is answered 200 quickly; returns how long it took.
+async fn answered_quickly(bridge: &BridgeProcess, order: u64) -> Duration {
+    let answer = exchange(bridge.webhook, &valid(order), STALLED).await;
+    let (status, took) = answer.unwrap_or_else(|e| panic!("signed webhook: {e}"));
+    assert_eq!(status, 200);
+    assert!(took < ANSWERED_WITHIN, "answered after {took:?}");
+    took
+}
+
+#[tokio::test]
+async fn slowloris_headers_are_cut_at_the_header_timeout() {
+    let nats = NatsServer::start().await;
+    let env = [("ESIM_BRIDGE_WEBHOOK__HEADER_TIMEOUT", "1s")];
+    let bridge = BridgeProcess::start(&nats.url(), &env, None).await;
+    let mut conn = TcpStream::connect(bridge.webhook).await.expect("connect");
+    let started = Instant::now();
+    conn.write_all(format!("POST {PATH} HTTP/1.1\r\n").as_bytes())
+        .await
+        .expect("request line");
+    // One header line every 400 ms, for at most 10 s: never a complete head.
+    let mut closed = false;
+    for i in 0..25 {
+        let line = format!("x-trickle-{i}: a\r\n");
+        if conn.write_all(line.as_bytes()).await.is_err()
+            || is_closed(&mut conn, Duration::from_millis(400)).await
+        {
+            closed = true;
+            break;
+        }
+    }
+    let open_for = started.elapsed();
+    assert!(
+        closed,
+        "still open after trickling headers for {open_for:?}"
+    );
+    println!("slowloris connection closed after {open_for:?} (header_timeout 1s)");
+    answered_quickly(&bridge, 1).await;
+}
+
+#[tokio::test]
+async fn slow_bodies_in_every_request_slot_do_not_delay_a_signed_webhook() {
+    let nats = NatsServer::start().await;
+    let env = [
+        ("ESIM_BRIDGE_WEBHOOK__MAX_CONCURRENCY", "4"),
+        ("ESIM_BRIDGE_WEBHOOK__REQUEST_TIMEOUT", "3s"),
+    ];
+    let bridge = BridgeProcess::start(&nats.url(), &env, None).await;
+    let mut slow = Vec::new();
+    for _ in 0..4 {
+        let mut conn = TcpStream::connect(bridge.webhook).await.expect("connect");
+        conn.write_all(&head_for_body(100_000)).await.expect("head");
+        conn.write_all(&[b' '; 1000])
+            .await
+            .expect("part of the body");
+        slow.push(conn);
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await; // let the listener take them in
+    let took = answered_quickly(&bridge, 2).await;
+    println!("signed webhook behind 4 slow bodies (max_concurrency 4): {took:?}");
+    for mut conn in slow {
+        let answer = tokio::time::timeout(STALLED, read_status(&mut conn)).await;
+        let status = answer
+            .expect("the deadline answers a slow body")
+            .expect("an answer");
+        assert!(matches!(status, 408 | 503), "slow body answered {status}");
+    }
+}
+
+#[tokio::test]
+async fn with_every_slot_busy_a_further_webhook_gets_503_at_once() {
+    let nats = NatsServer::start().await;
+    let env = [
+        ("ESIM_BRIDGE_WEBHOOK__MAX_CONCURRENCY", "2"),
+        ("ESIM_BRIDGE_WEBHOOK__REQUEST_TIMEOUT", "4s"),
+    ];
+    let bridge = BridgeProcess::start(&nats.url(), &env, None).await;
+    // Without the stream every publish is retried until the deadline: both slots stay busy.
+    let js = crate::fixture::jetstream(&nats.url()).await;
+    js.delete_stream("ESIM_EVENTS")
+        .await
+        .expect("delete the stream");
+    let addr = bridge.webhook;
+    let busy: Vec<_> = (10..12)
+        .map(|order| tokio::spawn(async move { exchange(addr, &valid(order), 3 * STALLED).await }))
+        .collect();
+    tokio::time::sleep(Duration::from_millis(500)).await; // let both reach the publish
+    let mut conn = TcpStream::connect(addr).await.expect("connect");
+    conn.write_all(&valid(12)).await.expect("send");
+    let mut head = Vec::new();
+    let answer = tokio::time::timeout(STALLED, async {
+        use tokio::io::AsyncReadExt;
+        conn.read_to_end(&mut head).await
+    })
+    .await;
+    assert!(answer.is_ok(), "the third webhook waited for a slot");
+    let head = String::from_utf8_lossy(&head).to_ascii_lowercase();
+    assert!(head.starts_with("http/1.1 503"), "{head}");
+    assert!(head.contains("retry-after: 5"), "{head}");
+    assert!(
+        busy.iter().all(|b| !b.is_finished()),
+        "the 503 came before the busy requests ended: it was not queued behind them"
+    );
+    for b in busy {
+        let (status, _) = b.await.expect("join").expect("answered by the deadline");
+        assert_eq!(status, 503, "not stored: the sender is told to retry");
+    }
+}
+
+#[tokio::test]
+async fn thousands_of_idle_connections_neither_exhaust_files_nor_delay_a_signed_webhook() {
+    let n = 2000.min(spare_fds().saturating_sub(300));
+    assert!(n >= 1000, "too few file descriptors for this test: {n}");
+    let nats = NatsServer::start().await;
+    let env = [
+        ("ESIM_BRIDGE_WEBHOOK__MAX_CONNECTIONS", "256"),
+        ("ESIM_BRIDGE_WEBHOOK__HEADER_TIMEOUT", "20s"), // idle ones stay until the cap acts
+        ("ESIM_BRIDGE_WEBHOOK__REQUEST_TIMEOUT", "5s"),
+    ];
+    // 512 files, as a small container might allow: more connections than that must not
+    // make accept() fail for the provider.
+    let bridge = BridgeProcess::start(&nats.url(), &env, Some(512)).await;
+    let mut idle = Vec::with_capacity(n);
+    for _ in 0..n {
+        let connect = TcpStream::connect(bridge.webhook);
+        if let Ok(Ok(conn)) = tokio::time::timeout(Duration::from_secs(1), connect).await {
+            idle.push(conn);
+        }
+    }
+    let took = answered_quickly(&bridge, 3).await;
+    println!(
+        "signed webhook with {} idle connections open: {took:?}",
+        idle.len()
+    );
+    let mut open = idle.len();
+    for _ in 0..50 {
+        open = idle.iter().filter(|c| still_open(c)).count();
+        if open <= 256 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        open <= 256,
+        "{open} idle connections held past max_connections 256"
+    );
+}
+
+/// Whether the peer has neither closed nor written anything (non-blocking).
+fn still_open(conn: &TcpStream) -> bool {
+    let mut buf = [0u8; 64];
+    matches!(conn.try_read(&mut buf), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock)
+}
+
+#[tokio::test]
+async fn bodies_at_the_limit_from_many_clients_keep_rss_under_the_bound() {
+    let nats = NatsServer::start().await;
+    let bridge = BridgeProcess::start(&nats.url(), &[], None).await; // default limits
+    let bound = RSS_ALLOWANCE + 96 * 1024 * 1024; // + webhook.max_buffered_bytes default
+    let before = bridge.rss_bytes();
+    let limit = 1_048_576;
+    let addr = bridge.webhook;
+    let senders: Vec<_> = (0..200)
+        .map(|_| {
+            tokio::spawn(async move {
+                let mut conn = TcpStream::connect(addr).await.ok()?;
+                conn.write_all(&head_for_body(limit)).await.ok()?;
+                conn.write_all(&vec![b' '; limit - 1]).await.ok()?;
+                Some(conn) // held open, one byte short
+            })
+        })
+        .collect();
+    let mut peak = before;
+    while !senders.iter().all(|s| s.is_finished()) {
+        peak = peak.max(bridge.rss_bytes());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut held = Vec::new();
+    for s in senders {
+        held.extend(s.await.expect("join"));
+    }
+    for _ in 0..25 {
+        peak = peak.max(bridge.rss_bytes());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let took = answered_quickly(&bridge, 4).await;
+    peak = peak.max(bridge.rss_bytes());
+    let mib = |b: u64| b / (1024 * 1024);
+    println!(
+        "RSS {} MiB before, peak {} MiB with 200 held 1 MiB bodies (bound {} MiB); webhook {took:?}",
+        mib(before),
+        mib(peak),
+        mib(bound)
+    );
+    assert!(
+        peak < bound,
+        "peak RSS {} MiB over {} MiB",
+        mib(peak),
+        mib(bound)
+    );
+    drop(held);
+}
+
+#[tokio::test]
+async fn an_oversized_body_gets_its_413_while_the_client_is_still_sending() {
+    let nats = NatsServer::start().await;
+    let env = [("ESIM_BRIDGE_WEBHOOK__MAX_BODY_BYTES", "65536")];
+    let bridge = BridgeProcess::start(&nats.url(), &env, None).await;
+    let body = vec![b' '; 4 * 1024 * 1024];
+    for round in 0..10 {
+        let mut conn = TcpStream::connect(bridge.webhook).await.expect("connect");
+        let chunked = round % 2 == 1; // declared too large, or found too large while reading
+        let head = if chunked {
+            let h = String::from_utf8(head_for_body(0)).expect("ascii");
+            h.replace("content-length: 0", "transfer-encoding: chunked")
+                .into_bytes()
+        } else {
+            head_for_body(body.len())
+        };
+        conn.write_all(&head).await.expect("head");
+        // Like a simple client: send everything, then read the answer.
+        for chunk in body.chunks(64 * 1024) {
+            let sent = if chunked {
+                let size = format!("{:x}\r\n", chunk.len());
+                conn.write_all(&[size.as_bytes(), chunk, b"\r\n"].concat())
+                    .await
+            } else {
+                conn.write_all(chunk).await
+            };
+            if sent.is_err() {
+                break;
+            }
+        }
+        let status = tokio::time::timeout(STALLED, read_status(&mut conn)).await;
+        let status = status.expect("answered in time");
+        assert_eq!(status, Ok(413), "round {round} (chunked: {chunked})");
+    }
+}
