@@ -124,10 +124,11 @@ impl Verifier {
             .and_then(|t| t.trim().parse().ok())
             .ok_or(VerifyError::BadTimestamp)?;
         let now = now.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
-        if ts + self.tolerance.as_secs() < now {
+        // The timestamp is the sender's: saturating, so `u64::MAX` is "future", not a panic.
+        if ts.saturating_add(self.tolerance.as_secs()) < now {
             return Err(VerifyError::StaleTimestamp);
         }
-        if ts > now + self.future_skew.as_secs() {
+        if ts > now.saturating_add(self.future_skew.as_secs()) {
             return Err(VerifyError::FutureTimestamp);
         }
         Ok(())

@@ -84,6 +84,11 @@ fn timestamp_window_is_tolerance_back_and_skew_forward() {
     assert_eq!(at(NOW - 301), Err(VerifyError::StaleTimestamp));
     assert_eq!(at(NOW + 60), Ok(()));
     assert_eq!(at(NOW + 61), Err(VerifyError::FutureTimestamp));
+    assert_eq!(
+        at(u64::MAX),
+        Err(VerifyError::FutureTimestamp),
+        "no overflow"
+    );
     let mut no_ts = octopus_headers(&sig, NOW);
     no_ts.remove("x-timestamp");
     assert_eq!(
