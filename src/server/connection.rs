@@ -18,7 +18,7 @@ use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 use super::pool::Slot;
 use super::request::{count, ConnState, RequestService, Shared};
-use crate::ingest::webhook::error::RETRY_AFTER_SECS;
+use super::RETRY_AFTER_SECS;
 
 /// Longest time a connection lingers after an early answer.
 pub const LINGER_TIME: Duration = Duration::from_secs(2);

@@ -37,6 +37,9 @@ use request::Shared;
 /// of it), counted in the memory bound.
 pub const CONNECTION_BUFFER_BYTES: usize = 32 * 1024;
 
+/// Seconds a sender should wait before retrying after a 503 (the listener's and the handlers').
+pub const RETRY_AFTER_SECS: u64 = 5;
+
 /// When the current request must be answered; handlers finish their work before it.
 #[derive(Debug, Clone, Copy)]
 pub struct Deadline(pub tokio::time::Instant);
@@ -94,7 +97,8 @@ pub fn worst_case_buffered(
 }
 
 /// Serves `router` on `listener` under `limits` until `shutdown`; then stops accepting, closes
-/// idle connections and lets requests in progress finish (the caller bounds how long).
+/// idle connections, answers requests still receiving their body with 503, and lets the others
+/// finish (the caller bounds how long).
 pub async fn serve(
     name: &'static str,
     listener: TcpListener,
@@ -127,7 +131,10 @@ pub async fn serve(
         }
     }
     drop(listener);
+    // Idle connections close, and requests still receiving a body are answered 503 now: only
+    // work that can finish quickly is waited for.
     connections.preempt_yielding();
+    shared.preempt_body_readers();
     tasks.close();
     tasks.wait().await;
 }

@@ -22,8 +22,7 @@ use tower::ServiceExt;
 
 use super::body::{self, BodyError};
 use super::pool::{Pool, Slot};
-use super::{Deadline, Limits, CONNECTION_BUFFER_BYTES};
-use crate::ingest::webhook::error::RETRY_AFTER_SECS;
+use super::{Deadline, Limits, CONNECTION_BUFFER_BYTES, RETRY_AFTER_SECS};
 
 /// How long past the deadline a handler may take before the listener answers for it; handlers
 /// see [`Deadline`] and normally answer first.
@@ -53,6 +52,13 @@ impl Shared {
             request_timeout: limits.request_timeout,
             max_body_bytes: limits.max_body_bytes,
         }
+    }
+}
+
+impl Shared {
+    /// Gives every request still receiving its body a 503 (on shutdown).
+    pub(super) fn preempt_body_readers(&self) {
+        self.requests.preempt_yielding();
     }
 }
 

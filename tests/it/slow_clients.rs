@@ -285,3 +285,40 @@ async fn an_oversized_body_gets_its_413_while_the_client_is_still_sending() {
         assert_eq!(status, Ok(413), "round {round} (chunked: {chunked})");
     }
 }
+
+#[tokio::test]
+async fn shutdown_waits_for_no_slow_client() {
+    let nats = NatsServer::start().await;
+    let env = [
+        ("ESIM_BRIDGE_SHUTDOWN_GRACE", "3s"),
+        ("ESIM_BRIDGE_WEBHOOK__REQUEST_TIMEOUT", "20s"),
+    ];
+    let mut bridge = BridgeProcess::start(&nats.url(), &env, None).await;
+    let mut trickle = TcpStream::connect(bridge.webhook).await.expect("connect");
+    trickle
+        .write_all(format!("POST {PATH} HTTP/1.1\r\nx-a: b\r\n").as_bytes())
+        .await
+        .expect("part of a head");
+    let _idle = TcpStream::connect(bridge.webhook).await.expect("connect");
+    let mut slow = TcpStream::connect(bridge.webhook).await.expect("connect");
+    slow.write_all(&head_for_body(100_000)).await.expect("head");
+    slow.write_all(&[b' '; 1000])
+        .await
+        .expect("part of the body");
+    tokio::time::sleep(Duration::from_millis(300)).await; // let the listener take them in
+
+    let exit = bridge.terminate(Duration::from_secs(15)).await;
+    assert_eq!(exit.and_then(|s| s.code()), Some(0), "{}", bridge.logs());
+    let logs = bridge.logs();
+    assert!(logs.contains("stopped"), "{logs}");
+    assert!(
+        !logs.contains("abandoning in-flight work"),
+        "shutdown waited for slow clients until the grace ran out"
+    );
+    let answer = tokio::time::timeout(STALLED, read_status(&mut slow)).await;
+    assert_eq!(
+        answer.expect("answered"),
+        Ok(503),
+        "the slow body is told to retry"
+    );
+}

@@ -89,6 +89,22 @@ impl BridgeProcess {
         kib.expect("VmRSS in /proc/<pid>/status") * 1024
     }
 
+    /// Sends SIGTERM and waits up to `limit` for the process to exit; `None` if it did not.
+    pub async fn terminate(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.pid().to_string()])
+            .status();
+        assert!(sent.is_ok_and(|s| s.success()), "kill -TERM");
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        None
+    }
+
     /// Everything the process wrote to stderr so far.
     pub fn logs(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()

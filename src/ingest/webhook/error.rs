@@ -7,8 +7,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::verify::VerifyError;
 
-/// Seconds a provider should wait before retrying after a 503.
-pub const RETRY_AFTER_SECS: u64 = 5;
+pub use crate::server::RETRY_AFTER_SECS;
 
 /// A webhook request that was not (or not yet) accepted.
 #[derive(Debug, thiserror::Error)]
