@@ -1,4 +1,5 @@
-//! The HTTP control surface under `/_sim/` (JSON): scripted orders, clock, faults, counters.
+//! The HTTP control surface under `/_sim/` (JSON): scripted orders, clock, faults (5xx, 429
+//! storms, garbage answers), counters.
 //! It mirrors the in-process methods of [`SimState`] and is neither authenticated nor counted.
 
 use std::collections::HashMap;
@@ -15,6 +16,7 @@ use serde_json::json;
 
 use super::api::{parse_json, ApiError};
 use super::faults::FaultConfig;
+use super::garbage::GarbageKind;
 use super::plan::OrderPlan;
 use super::state::{CreateError, ScriptedOrder, SimState};
 use super::store::StoreError;
@@ -27,12 +29,14 @@ pub fn control_routes(state: SimState) -> Router {
         .route("/_sim/counters/reset", post(reset_counters))
         .route("/_sim/orders", post(create_order))
         .route("/_sim/orders/{id}", get(truth))
+        .route("/_sim/transitions", get(transitions))
         .route("/_sim/script", post(script))
         .route("/_sim/clock", get(clock))
         .route("/_sim/clock/advance", post(advance))
         .route("/_sim/faults", get(faults).put(set_faults))
         .route("/_sim/faults/fail-next", post(fail_next))
         .route("/_sim/faults/throttle", post(throttle))
+        .route("/_sim/faults/garbage", post(garbage))
         .route("/_sim/faults/clear", post(clear_faults))
         .route("/_sim/auth/revoke-access", post(revoke_access))
         .route("/_sim/rate-limit", put(rate_limit))
@@ -68,6 +72,12 @@ async fn truth(State(state): State<SimState>, Path(id): Path<u64>) -> Result<Res
         .truth(id)
         .map(|t| Json(t).into_response())
         .ok_or_else(|| ApiError::NotFound(format!("Order {id} not found")))
+}
+
+/// `{"transitions": [...], "all_done": bool}`: what the simulator did by sim now.
+async fn transitions(State(state): State<SimState>) -> Response {
+    let (made, all_done) = state.transitions();
+    Json(json!({"transitions": made, "all_done": all_done})).into_response()
 }
 
 #[derive(Deserialize)]
@@ -158,6 +168,24 @@ struct ThrottleBody {
 async fn throttle(State(state): State<SimState>, body: Bytes) -> Result<StatusCode, ApiError> {
     let body: ThrottleBody = parse_json(&body)?;
     state.throttle_for(body.duration);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GarbageBody {
+    count: u64,
+    #[serde(default = "default_garbage_kind")]
+    kind: GarbageKind,
+}
+
+fn default_garbage_kind() -> GarbageKind {
+    GarbageKind::Mixed
+}
+
+async fn garbage(State(state): State<SimState>, body: Bytes) -> Result<StatusCode, ApiError> {
+    let body: GarbageBody = parse_json(&body)?;
+    state.garbage_next_reads(body.count, body.kind);
     Ok(StatusCode::NO_CONTENT)
 }
 

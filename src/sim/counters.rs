@@ -59,6 +59,9 @@ pub struct CountersSnapshot {
     pub unauthorized: u64,
     /// Injected 5xx answers sent.
     pub server_errors: u64,
+    /// Injected garbage answers sent (`200 OK`, malformed/absurd/huge).
+    #[serde(default)]
+    pub garbage_answers: u64,
     /// Orders created (API, control surface and workload).
     pub orders_created: u64,
     /// Webhook delivery counters.

@@ -1,6 +1,6 @@
-//! Fault injection for provider reads: random 5xx, added latency, "next N reads fail" and
-//! 429 storms. Injected answers are produced in front of the rate limiter (like a load
-//! balancer would) and consume no budget.
+//! Fault injection for provider reads: random 5xx, added latency, "next N reads fail", 429
+//! storms and "next N reads answer garbage" ([`super::garbage`]). Injected answers are produced
+//! in front of the rate limiter (like a load balancer would) and consume no budget.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -10,6 +10,7 @@ use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
+use super::garbage::GarbageKind;
 use super::ratelimit::ceil_secs;
 use super::util::lock;
 
@@ -34,6 +35,8 @@ pub enum Injected {
     ServerError(u16),
     /// Answer 429 announcing this many seconds.
     Throttle(u64),
+    /// Answer `200 OK` with garbage of this (concrete) kind; the number picks a variant.
+    Garbage(GarbageKind, u64),
 }
 
 /// Current fault state.
@@ -49,6 +52,10 @@ struct Inner {
     fail_next: (u64, u16),
     /// A 429 storm runs until this instant.
     storm_until: Option<Instant>,
+    /// Reads still to answer garbage, and which kind.
+    garbage_next: (u64, GarbageKind),
+    /// Garbage answers given so far (rotates kinds and variants).
+    garbage_served: u64,
     rng: StdRng,
 }
 
@@ -60,6 +67,8 @@ impl Faults {
                 config,
                 fail_next: (0, 503),
                 storm_until: None,
+                garbage_next: (0, GarbageKind::Mixed),
+                garbage_served: 0,
                 rng: StdRng::seed_from_u64(seed ^ 0xFA17),
             }),
         }
@@ -80,6 +89,11 @@ impl Faults {
         lock(&self.inner).fail_next = (count, status);
     }
 
+    /// The next `count` reads answer `200 OK` with garbage of `kind`.
+    pub fn garbage_next(&self, count: u64, kind: GarbageKind) {
+        lock(&self.inner).garbage_next = (count, kind);
+    }
+
     /// Every read answers 429 until `now + duration`.
     pub fn storm(&self, now: Instant, duration: Duration) {
         lock(&self.inner).storm_until = Some(now + duration);
@@ -90,6 +104,7 @@ impl Faults {
         let mut inner = lock(&self.inner);
         inner.fail_next = (0, 503);
         inner.storm_until = None;
+        inner.garbage_next.0 = 0;
     }
 
     /// Latency to add to one answer.
@@ -115,6 +130,12 @@ impl Faults {
         if inner.fail_next.0 > 0 {
             inner.fail_next.0 -= 1;
             return Some(Injected::ServerError(inner.fail_next.1));
+        }
+        if inner.garbage_next.0 > 0 {
+            inner.garbage_next.0 -= 1;
+            let n = inner.garbage_served;
+            inner.garbage_served += 1;
+            return Some(Injected::Garbage(inner.garbage_next.1.nth(n), n));
         }
         let rate = inner.config.error_rate;
         if rate > 0.0 && inner.rng.random::<f64>() < rate {
@@ -145,5 +166,22 @@ mod tests {
             Some(Injected::ServerError(502))
         );
         assert_eq!(faults.on_read(Instant::now()), None);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn garbage_next_n_rotates_mixed_kinds_then_stops() {
+        let faults = Faults::new(FaultConfig::default(), 1);
+        faults.garbage_next(4, GarbageKind::Mixed);
+        let kinds: Vec<_> = (0..5).map(|_| faults.on_read(Instant::now())).collect();
+        assert_eq!(
+            kinds,
+            [
+                Some(Injected::Garbage(GarbageKind::Malformed, 0)),
+                Some(Injected::Garbage(GarbageKind::Absurd, 1)),
+                Some(Injected::Garbage(GarbageKind::Huge, 2)),
+                Some(Injected::Garbage(GarbageKind::Malformed, 3)),
+                None,
+            ]
+        );
     }
 }

@@ -4,10 +4,12 @@
 //! - [`clock`]: simulated time (tokio time × speed + manual advances; virtual under `pause()`).
 //! - [`plan`], [`order`], [`store`]: orders and their scripted lifecycles. Status transitions are
 //!   stored as they happen; install/activation state only when a detail GET refreshes it.
-//! - [`auth`], [`ratelimit`], [`faults`]: login with rotating refresh tokens, the shared rolling
-//!   read budget answering 429 + `Retry-After`, and injected 5xx/latency/429 storms.
+//! - [`auth`], [`ratelimit`], [`faults`], [`garbage`]: login with rotating refresh tokens, the
+//!   shared rolling read budget answering 429 + `Retry-After`, and injected 5xx/latency/429
+//!   storms and garbage answers (malformed, absurd, huge).
 //! - [`api`]: the provider routes; [`control`]: the `/_sim/` control surface (also available
 //!   in-process on [`SimState`]); [`counters`]: what tests assert the bridge's behaviour with.
+//! - [`transitions`]: every transition the simulator made so far (what chaos tests count).
 //! - [`workload`]: seeded random lifecycles; [`webhook`] + [`sign`]: the signed `esim.*` sender.
 //! - [`args`]: `esim-bridge simulate`.
 //!
@@ -34,6 +36,7 @@ pub mod counters;
 mod error;
 pub mod events;
 pub mod faults;
+pub mod garbage;
 pub mod ids;
 pub mod order;
 pub mod plan;
@@ -41,6 +44,7 @@ pub mod ratelimit;
 pub mod sign;
 pub mod state;
 pub mod store;
+pub mod transitions;
 mod util;
 pub mod webhook;
 pub mod workload;
@@ -62,10 +66,12 @@ pub use config::{Envelope, Secret, SimConfig};
 pub use counters::{CountersSnapshot, WebhookCounters};
 pub use error::SimError;
 pub use faults::FaultConfig;
+pub use garbage::GarbageKind;
 pub use order::OrderStatus;
 pub use plan::{ActivationStatus, Failure, OrderPlan, Outcome};
 pub use sign::{octopus_signature, signed_headers};
 pub use state::{CreateError, OrderTruth, ScriptedOrder, SimState};
+pub use transitions::Transition;
 pub use webhook::WebhookConfig;
 pub use workload::WorkloadConfig;
 

@@ -238,6 +238,14 @@ impl SimState {
         store.get(id).map(OrderTruth::of)
     }
 
+    /// Every order transition that has happened by sim now, and whether none is still to come.
+    pub fn transitions(&self) -> (Vec<super::Transition>, bool) {
+        let now = self.shared.clock.now();
+        let store = lock(&self.shared.store);
+        let done = super::transitions::all_done(&store, now);
+        (super::transitions::made(&store, now), done)
+    }
+
     /// Number of orders created so far.
     pub fn order_count(&self) -> usize {
         lock(&self.shared.store).len()
@@ -251,6 +259,11 @@ impl SimState {
     /// The next `count` reads answer `status` (500, 502, 503 or 504).
     pub fn fail_next_reads(&self, count: u64, status: u16) {
         self.shared.faults.fail_next(count, status);
+    }
+
+    /// The next `count` reads answer `200 OK` with garbage of `kind` (see [`super::garbage`]).
+    pub fn garbage_next_reads(&self, count: u64, kind: super::garbage::GarbageKind) {
+        self.shared.faults.garbage_next(count, kind);
     }
 
     /// Every read answers 429 for `duration` (a storm), announcing the remaining time.

@@ -208,6 +208,11 @@ impl Store {
         self.orders.get_mut(&id)
     }
 
+    /// Every order, by id.
+    pub fn orders(&self) -> impl Iterator<Item = &OrderRecord> {
+        self.orders.values()
+    }
+
     /// Number of orders.
     pub fn len(&self) -> usize {
         self.orders.len()

@@ -102,6 +102,11 @@ async fn gate(State(state): State<SimState>, req: Request, next: Next) -> Respon
             Some(Injected::Throttle(secs)) => {
                 return ApiError::TooManyRequests(secs).into_response()
             }
+            Some(Injected::Garbage(kind, n)) => {
+                shared.counters.bump(|c| c.garbage_answers += 1);
+                let list = req.uri().path().trim_end_matches('/') == "/api/v1/esim/orders";
+                return super::garbage::response(kind, list, n);
+            }
             None => {}
         }
     }

@@ -1,6 +1,7 @@
 //! Scenario tests of the simulator through its HTTP surface (oneshot and real sockets).
 
 mod auth;
+mod garbage;
 mod http;
 mod orders;
 mod ratelimit;
