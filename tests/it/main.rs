@@ -2,6 +2,9 @@
 mod binary;
 mod binary_secrets;
 mod bridge;
+mod chaos;
+mod chaos_load;
+mod chaos_support;
 mod cluster;
 mod cluster_accounts;
 mod cluster_load;
