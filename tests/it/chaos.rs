@@ -16,7 +16,9 @@ use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
 use crate::chaos_load::{self, Count, WebhookLoad};
-use crate::chaos_support::{await_single_leader, kill_leader, BridgeProc, Setup, LEASE_TTL};
+use crate::chaos_support::{
+    await_single_leader, kill_leader, BridgeProc, Setup, StallWatch, LEASE_TTL,
+};
 use crate::fixture::{NatsCluster, NatsServer};
 use crate::poller_support::{sim_config, start_sim, Sim, STREAM};
 
@@ -29,12 +31,15 @@ const ORDER_EVERY: Duration = Duration::from_millis(900);
 const TAKEOVER_LIMIT: Duration = Duration::from_millis(2000 + 667 + 1000);
 /// Upper bound for the poller to catch up with the simulator after the chaos stops.
 const DRAIN_LIMIT: Duration = Duration::from_secs(90);
+/// Longest a running bridge may leave `/healthz` unanswered (a stalled runtime).
+const STALL_LIMIT: Duration = Duration::from_secs(5);
 
 /// What a scenario did, for the summary.
 #[derive(Default)]
 struct Log {
     takeovers: Vec<Duration>,
     poller_deaths: usize,
+    stalls: Vec<(String, Duration)>,
     events: Vec<String>,
     started: Option<Instant>,
 }
@@ -51,6 +56,7 @@ struct Stack {
     sim: Sim,
     bridges: Vec<BridgeProc>,
     load: WebhookLoad,
+    stalls: StallWatch,
     feeder_stop: CancellationToken,
     feeder: tokio::task::JoinHandle<u64>,
     _logs: tempfile::TempDir,
@@ -74,6 +80,7 @@ async fn start_stack(nats_url: &str, replicas: u8, log: &mut Log) -> Stack {
     let bridges = vec![a, b];
     let urls = bridges.iter().map(BridgeProc::webhook_url).collect();
     let load = WebhookLoad::start(urls, WEBHOOKS_PER_SEC, 7);
+    let stalls = StallWatch::start(&bridges);
     let feeder_stop = CancellationToken::new();
     let feeder = chaos_load::feed_orders(sim.state().clone(), ORDER_EVERY, feeder_stop.clone());
     log.note("two bridges ready; webhook load and order feeder running");
@@ -81,6 +88,7 @@ async fn start_stack(nats_url: &str, replicas: u8, log: &mut Log) -> Stack {
         sim,
         bridges,
         load,
+        stalls,
         feeder_stop,
         feeder,
         _logs: logs,
@@ -93,7 +101,10 @@ async fn kill_the_poller(stack: &mut Stack, log: &mut Log) {
     let leader = await_single_leader(&stack.bridges, Duration::from_secs(30)).await;
     let leader = leader.expect("exactly one replica polls");
     if looked.elapsed() > Duration::from_secs(1) {
-        log.note(format!("(one polling replica only after {:?})", looked.elapsed()));
+        log.note(format!(
+            "(one polling replica only after {:?})",
+            looked.elapsed()
+        ));
     }
     let took = kill_leader(&mut stack.bridges, leader, Duration::from_secs(30)).await;
     log.poller_deaths += 1;
@@ -121,6 +132,7 @@ async fn drain_and_count(stack: Stack, nats_url: &str, log: &mut Log) -> Count {
     stack.feeder_stop.cancel();
     let orders = stack.feeder.await.expect("feeder");
     let answers = stack.load.stop().await;
+    log.stalls = stack.stalls.stop().await;
     let urls: Vec<String> = stack.bridges.iter().map(BridgeProc::webhook_url).collect();
     let resent = chaos_load::resend_failed(&answers, &urls).await;
     log.note(format!(
@@ -189,6 +201,15 @@ fn report(name: &str, c: &Count, log: &Log) {
         log.poller_deaths,
         takeovers.join(", ")
     );
+    let stalls: Vec<String> = log
+        .stalls
+        .iter()
+        .map(|(n, d)| format!("{n} {d:.2?}"))
+        .collect();
+    println!(
+        "  longest /healthz stall while running: {}",
+        stalls.join(", ")
+    );
     println!(
         "  stream: {} events; stored by nobody's doing: {}",
         c.stored_total,
@@ -217,6 +238,26 @@ fn assert_counts(c: &Count, log: &Log) {
     for took in &log.takeovers {
         assert!(*took <= TAKEOVER_LIMIT, "takeover took {took:?}");
     }
+    for (name, stalled) in &log.stalls {
+        known_gap(
+            *stalled <= STALL_LIMIT,
+            "issue 8 finding 3 (provider response size; poller helper)",
+            &format!(
+                "{name} answered nothing for {stalled:?} (a huge provider body is read whole)"
+            ),
+        );
+    }
+}
+
+/// An assertion that fails because of a bug another helper is fixing: printed as KNOWN GAP
+/// until `ESIM_CHAOS_STRICT=1` makes it a failure again (set it once the fix has landed).
+fn known_gap(holds: bool, finding: &str, what: &str) {
+    if holds {
+        return;
+    }
+    let strict = std::env::var_os("ESIM_CHAOS_STRICT").is_some();
+    assert!(!strict, "{finding}: {what}");
+    println!("  KNOWN GAP ({finding}): {what}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,7 +7,11 @@
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use tokio_util::sync::CancellationToken;
 
 use crate::bridge::SECRET;
 
@@ -24,6 +28,8 @@ pub struct BridgeProc {
     env: Vec<(String, String)>,
     log: PathBuf,
     child: Option<Child>,
+    /// True from ready until killed: when the admin port must answer.
+    serving: Arc<AtomicBool>,
 }
 
 /// Settings every chaos bridge shares.
@@ -80,6 +86,7 @@ impl BridgeProc {
             env,
             log: setup.log_dir.join(format!("{name}.log")),
             child: None,
+            serving: Arc::default(),
         };
         bridge.spawn();
         bridge.await_ready().await;
@@ -106,6 +113,7 @@ impl BridgeProc {
 
     /// `kill -9`: the process dies mid-flight; its lease is not released.
     pub fn kill9(&mut self) {
+        self.serving.store(false, Ordering::SeqCst);
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
             let _ = child.wait();
@@ -139,18 +147,20 @@ impl BridgeProc {
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+        self.serving.store(true, Ordering::SeqCst);
     }
 
-    /// Whether this replica reports itself as the active poller.
-    pub async fn is_leader(&self) -> bool {
+    /// Whether this replica reports itself as the active poller; `None` when it is not
+    /// running or its admin port does not answer (then it may be either).
+    pub async fn is_leader(&self) -> Option<bool> {
         if !self.is_running() {
-            return false;
+            return None;
         }
-        let metrics = admin_get(self.admin_port, "/metrics").await;
-        metrics.is_some_and(|(_, body)| {
-            body.lines()
-                .any(|l| l.trim() == "esim_bridge_poller_leader 1")
-        })
+        let (_, body) = admin_get(self.admin_port, "/metrics").await?;
+        let leads = body
+            .lines()
+            .any(|l| l.trim() == "esim_bridge_poller_leader 1");
+        Some(leads)
     }
 
     /// The last 30 lines of the process's log (stderr, across restarts).
@@ -172,18 +182,22 @@ impl Drop for BridgeProc {
     }
 }
 
-/// Index of the single replica that polls, once exactly one does (up to `limit`).
+/// Index of the single replica that polls, once every running replica answers and exactly
+/// one says it polls (up to `limit`).
 pub async fn await_single_leader(bridges: &[BridgeProc], limit: Duration) -> Option<usize> {
     let start = Instant::now();
     while start.elapsed() < limit {
         let mut leaders = Vec::new();
-        for (i, b) in bridges.iter().enumerate() {
-            if b.is_leader().await {
-                leaders.push(i);
+        let mut all_answered = true;
+        for (i, b) in bridges.iter().enumerate().filter(|(_, b)| b.is_running()) {
+            match b.is_leader().await {
+                Some(true) => leaders.push(i),
+                Some(false) => {}
+                None => all_answered = false,
             }
         }
-        if let [only] = leaders[..] {
-            return Some(only);
+        if let ([only], true) = (&leaders[..], all_answered) {
+            return Some(*only);
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -202,7 +216,7 @@ pub async fn kill_leader(
     let killed_at = Instant::now();
     while killed_at.elapsed() < limit {
         for (i, b) in bridges.iter().enumerate() {
-            if i != leader && b.is_leader().await {
+            if i != leader && b.is_leader().await == Some(true) {
                 return Some((i, killed_at.elapsed()));
             }
         }
@@ -230,4 +244,59 @@ pub async fn admin_get(port: u16, path: &str) -> Option<(u16, String)> {
 pub fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
     listener.local_addr().expect("local addr").port()
+}
+
+/// Watches every bridge's `/healthz` while it is serving and keeps the longest time each went
+/// without answering (a stalled runtime: the process is alive but answers nothing).
+pub struct StallWatch {
+    longest: Arc<Mutex<Vec<(String, Duration)>>>,
+    stop: CancellationToken,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl StallWatch {
+    pub fn start(bridges: &[BridgeProc]) -> StallWatch {
+        let targets: Vec<(String, u16, Arc<AtomicBool>)> = bridges
+            .iter()
+            .map(|b| (b.name.clone(), b.admin_port, b.serving.clone()))
+            .collect();
+        let longest = Arc::new(Mutex::new(
+            targets
+                .iter()
+                .map(|(n, _, _)| (n.clone(), Duration::ZERO))
+                .collect::<Vec<_>>(),
+        ));
+        let (stop, record) = (CancellationToken::new(), longest.clone());
+        let halt = stop.clone();
+        let task = tokio::spawn(async move {
+            let mut since: Vec<Option<Instant>> = vec![None; targets.len()];
+            while !halt.is_cancelled() {
+                for (i, (_, port, serving)) in targets.iter().enumerate() {
+                    let asked = Instant::now();
+                    let answered = admin_get(*port, "/healthz").await.is_some();
+                    if !serving.load(Ordering::SeqCst) || answered {
+                        since[i] = None;
+                        continue;
+                    }
+                    let from = *since[i].get_or_insert(asked);
+                    let stalled = asked.elapsed().max(from.elapsed());
+                    let mut record = record.lock().expect("stalls");
+                    record[i].1 = record[i].1.max(stalled);
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        });
+        StallWatch {
+            longest,
+            stop,
+            task,
+        }
+    }
+
+    /// Stops watching; the longest unanswered stretch per bridge.
+    pub async fn stop(self) -> Vec<(String, Duration)> {
+        self.stop.cancel();
+        let _ = self.task.await;
+        self.longest.lock().expect("stalls").clone()
+    }
 }
