@@ -16,6 +16,7 @@ mod demo;
 mod deploy_nats;
 mod fixture;
 mod fixture_selftest;
+mod listener_http;
 mod monitoring;
 mod monitoring_prometheus;
 mod monitoring_promql;
