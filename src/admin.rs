@@ -1,6 +1,8 @@
 //! The admin listener: `/healthz` (process alive), `/readyz` (NATS connected and the events
 //! stream present), `/metrics` (Prometheus text format, with `esim_bridge_nats_connected` read
-//! from the NATS client at each scrape).
+//! from the NATS client at each scrape). Both probes also fail (503 `poller: stopped`) if the
+//! poller's supervisor is gone for good; `/readyz` names the poller's state (`poller: polling`,
+//! `standby`, `restarting (engine restarts: N)`, ...).
 
 use std::time::Duration;
 
@@ -10,6 +12,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
 
+use crate::ingest::poller::PollerHealth;
 use crate::publish::{is_connected, is_stream_not_found as is_not_found, Publisher};
 
 /// What readiness is checked against.
@@ -17,30 +20,42 @@ use crate::publish::{is_connected, is_stream_not_found as is_not_found, Publishe
 pub struct AdminState {
     pub publisher: Publisher,
     pub stream: String,
+    pub poller: PollerHealth,
 }
 
 /// The admin router.
 pub fn router(state: AdminState) -> Router {
     Router::new()
-        .route("/healthz", get(|| async { "ok" }))
+        .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .with_state(state)
 }
 
-async fn readyz(State(state): State<AdminState>) -> impl IntoResponse {
+async fn healthz(State(state): State<AdminState>) -> impl IntoResponse {
+    match state.poller.problem() {
+        Some(problem) => (StatusCode::SERVICE_UNAVAILABLE, problem),
+        None => (StatusCode::OK, "ok"),
+    }
+}
+
+async fn readyz(State(state): State<AdminState>) -> (StatusCode, String) {
+    let unavailable = |why: &str| (StatusCode::SERVICE_UNAVAILABLE, why.to_owned());
+    if let Some(problem) = state.poller.problem() {
+        return unavailable(problem);
+    }
     if !is_connected(state.publisher.client()) {
-        return (StatusCode::SERVICE_UNAVAILABLE, "nats: not connected");
+        return unavailable("nats: not connected");
     }
     let lookup = state.publisher.jetstream().get_stream(&state.stream);
     match tokio::time::timeout(Duration::from_secs(2), lookup).await {
-        Ok(Ok(_)) => (StatusCode::OK, "ready"),
-        Ok(Err(e)) if is_not_found(&e) => (StatusCode::SERVICE_UNAVAILABLE, "stream: not found"),
-        Ok(Err(_)) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "nats: stream lookup failed",
+        Ok(Ok(_)) => (
+            StatusCode::OK,
+            format!("ready\n{}", state.poller.describe()),
         ),
-        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "nats: no answer"),
+        Ok(Err(e)) if is_not_found(&e) => unavailable("stream: not found"),
+        Ok(Err(_)) => unavailable("nats: stream lookup failed"),
+        Err(_) => unavailable("nats: no answer"),
     }
 }
 

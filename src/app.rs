@@ -7,6 +7,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use futures::FutureExt;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -14,7 +15,7 @@ use tracing::Instrument;
 
 use crate::admin::{self, AdminState};
 use crate::config::Config;
-use crate::ingest::poller;
+use crate::ingest::poller::{self, PollerHealth};
 use crate::ingest::webhook::{self, WebhookState};
 use crate::publish::{self, ConnectError, Publisher, StreamError};
 use crate::server;
@@ -71,9 +72,14 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> Result<Runnin
 
     let admin_listener = bind("admin", config.admin.listen).await?;
     let admin_addr = local_addr(&admin_listener, config.admin.listen);
+    let health = PollerHealth::new(match config.upstream.enabled {
+        true => poller::Status::Starting,
+        false => poller::Status::Disabled,
+    });
     let admin_router = admin::router(AdminState {
         publisher: publisher.clone(),
         stream: config.nats.stream.clone(),
+        poller: health.clone(),
     });
     tasks.spawn(server::serve(
         "admin",
@@ -108,9 +114,16 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> Result<Runnin
     if config.upstream.enabled {
         let (cfg, publisher, shutdown) = (config.clone(), publisher.clone(), shutdown.clone());
         let poller = async move {
-            if let Err(e) = poller::run(&cfg, publisher, shutdown).await {
-                tracing::error!(error = %e, "poller stopped");
+            let run = poller::run(&cfg, publisher, shutdown.clone(), health.clone());
+            // The supervisor never returns before shutdown; if it does (or panics), this
+            // replica cannot poll any more and says so on /readyz and /healthz.
+            match std::panic::AssertUnwindSafe(run).catch_unwind().await {
+                Ok(Ok(())) if shutdown.is_cancelled() => return,
+                Ok(Ok(())) => tracing::error!("poller stopped"),
+                Ok(Err(e)) => tracing::error!(error = %e, "poller stopped"),
+                Err(_) => tracing::error!("poller supervisor panicked"),
             }
+            health.set(poller::Status::Stopped);
         };
         tasks.spawn(poller.instrument(tracing::info_span!("poller")));
     }

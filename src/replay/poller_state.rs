@@ -7,7 +7,8 @@
 //! - tracked orders by phase, streamed one at a time (flat memory for 100,000 orders);
 //! - lag: orders whose next read is overdue, and by how much at most;
 //! - budget demand: detail reads due within the next minute against `upstream.reads_per_minute`
-//!   (the live spend is the `esim_bridge_upstream_budget_used` gauge on `/metrics`).
+//!   (the live spend is the `esim_bridge_upstream_budget_used` gauge on `/metrics`);
+//! - quarantined orders by reason category (ids only in `--json`; never their content).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -45,7 +46,14 @@ pub struct PollerState {
     pub due_next_minute: u64,
     /// The configured read budget per minute.
     pub reads_per_minute: u32,
+    /// Orders the poller set aside for good, by reason (`date_out_of_range`, ...).
+    pub quarantined: BTreeMap<String, u64>,
+    /// Their order ids, lowest first (at most [`MAX_IDS_SHOWN`]).
+    pub quarantined_ids: Vec<u64>,
 }
+
+/// Most quarantined order ids listed.
+const MAX_IDS_SHOWN: usize = 1000;
 
 /// The leader lease.
 #[derive(Debug, Clone, Serialize)]
@@ -84,6 +92,17 @@ pub async fn read(js: &Context, config: &Config) -> Result<Option<PollerState>, 
         .load(|_, order| out.count(&order, now_ms))
         .await
         .map_err(|e| failed(e.to_string()))?;
+    store
+        .load_quarantined(|id, q| {
+            *out.quarantined
+                .entry(q.reason.label().to_owned())
+                .or_default() += 1;
+            out.quarantined_ids.push(id);
+        })
+        .await
+        .map_err(|e| failed(e.to_string()))?;
+    out.quarantined_ids.sort_unstable();
+    out.quarantined_ids.truncate(MAX_IDS_SHOWN);
     out.cursor = store.cursor().await.map_err(|e| failed(e.to_string()))?;
     let entry = store.kv().entry(LEASE_KEY).await;
     let entry = entry.map_err(|e| failed(e.to_string()))?;
@@ -163,7 +182,23 @@ impl fmt::Display for PollerState {
             f,
             "  budget: {} reads due in the next minute of {}/min (live use: /metrics)",
             self.due_next_minute, self.reads_per_minute
-        )
+        )?;
+        let total: u64 = self.quarantined.values().sum();
+        writeln!(f, "  quarantined orders: {total}")?;
+        for (reason, n) in &self.quarantined {
+            writeln!(f, "    {reason}: {n}")?;
+        }
+        if total > 0 {
+            let ids: Vec<String> = self
+                .quarantined_ids
+                .iter()
+                .take(20)
+                .map(u64::to_string)
+                .collect();
+            let more = if total > 20 { ", ..." } else { "" };
+            writeln!(f, "    ids: {}{more}", ids.join(", "))?;
+        }
+        Ok(())
     }
 }
 

@@ -25,6 +25,7 @@ mod partition;
 mod poller;
 mod poller_faults;
 mod poller_lease;
+mod poller_supervisor;
 mod poller_support;
 mod replay;
 mod replay_cli;

@@ -7,6 +7,8 @@ use std::time::Duration;
 use async_nats::jetstream;
 use esim_bridge::event::{EventType, OrderData};
 use esim_bridge::ingest::poller::lease::Lease;
+use esim_bridge::ingest::poller::quarantine::Quarantined;
+use esim_bridge::ingest::poller::sanity::Reason;
 use esim_bridge::ingest::poller::tracked::{Phase, Tracked};
 use esim_bridge::ingest::poller::{StateStore, StoredOrder};
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -152,6 +154,8 @@ async fn status_reports_the_stream_and_the_poller_bucket() {
     let overdue = StoredOrder::new(&installing, snapshot, Some(an_hour_ago));
     store.save(8, &overdue).await.unwrap();
     store.save_cursor(8).await.unwrap();
+    let doomed = Quarantined::new(Reason::DateOutOfRange, time::OffsetDateTime::now_utc());
+    store.save_quarantine(9, &doomed).await.unwrap();
     let lease = Lease::new(
         store.kv().clone(),
         "replica-a".into(),
@@ -167,6 +171,10 @@ async fn status_reports_the_stream_and_the_poller_bucket() {
         out.contains("tracked orders: 2\n    install: 1\n    pending: 1\n"),
         "{out}"
     );
+    assert!(
+        out.contains("quarantined orders: 1\n    date_out_of_range: 1\n    ids: 9\n"),
+        "{out}"
+    );
     let (code, out, _) = run(&url, &["status", "--json"]).await;
     assert_eq!(code, Some(0));
     let report: serde_json::Value = serde_json::from_str(&out).unwrap();
@@ -180,6 +188,8 @@ async fn status_reports_the_stream_and_the_poller_bucket() {
     assert!(poller["max_overdue_seconds"].as_u64().unwrap() >= 3600);
     assert_eq!(poller["lease"]["holder"], "replica-a");
     assert_eq!(poller["lease"]["stale"], false);
+    assert_eq!(poller["quarantined"]["date_out_of_range"], 1);
+    assert_eq!(poller["quarantined_ids"], serde_json::json!([9]));
 }
 
 #[tokio::test]

@@ -1,11 +1,15 @@
 //! Turning what a read (or a webhook) revealed about one order into published events and the
 //! next look at it.
 //!
-//! Always in this order: diff → publish and await every ack → write the order's KV state →
-//! update memory and reschedule. If the publish fails, nothing advances and the read is
-//! retried; if the KV write fails, the events are already safe and the next observation
-//! rewrites the state.
+//! Always in this order: sanity check → diff → publish and await every ack → write the order's
+//! KV state → update memory and reschedule. If the publish fails, nothing advances and the read
+//! is retried; if the KV write fails, the events are already safe and the next observation
+//! rewrites the state. An order that fails the check, cannot become events, is refused for
+//! good, or panics on the way is quarantined (see `quarantine`), never retried forever.
 
+use std::panic::AssertUnwindSafe;
+
+use futures::FutureExt;
 use time::OffsetDateTime;
 use tokio::time::Instant;
 
@@ -16,11 +20,24 @@ use super::engine::Engine;
 use super::metrics;
 use super::outlet::{Outlet, OutletError};
 use super::reads::Job;
+use super::sanity::{self, Reason};
 use super::schedule::Class;
 use super::state::StoredOrder;
 use super::tracked::{unix_secs, Tracked};
 use crate::event::normalise::from_snapshots;
 use crate::event::{Event, OrderData};
+
+/// What became of an order's events.
+pub(super) enum Emit {
+    /// Every event is in the stream.
+    Done(Vec<Event>),
+    /// A step needs the ICCID and the snapshot lacks it: nothing published, read again.
+    MissingIccid,
+    /// NATS unavailable: try again later, state unchanged.
+    Retry,
+    /// The order cannot be processed: set it aside.
+    Quarantine(Reason),
+}
 
 /// What became of a publish.
 pub(super) enum Publish {
@@ -38,10 +55,9 @@ impl<O: Outlet> Engine<O> {
         let Some(&before) = self.orders.get(&id) else {
             return;
         };
-        metrics::unknown_enums(order.unknown_enums());
-        let events = match from_snapshots(Some(&before.previous(id)), &order, at) {
-            Ok(events) => events,
-            Err(e) if e.is_missing_iccid() => {
+        let events = match self.emit(Some(&before.previous(id)), &order, at).await {
+            Emit::Done(events) => events,
+            Emit::MissingIccid => {
                 // Never published under a second key: read the order again later.
                 tracing::warn!(
                     order_id = id,
@@ -49,16 +65,9 @@ impl<O: Outlet> Engine<O> {
                 );
                 return self.retry(Job::Order(id), self.class_of(&before));
             }
-            Err(e) => {
-                tracing::error!(order_id = id, error = %e, "order cannot become events; not tracked any more");
-                return self.untrack(id, true).await;
-            }
+            Emit::Retry => return self.retry(Job::Order(id), self.class_of(&before)),
+            Emit::Quarantine(reason) => return self.quarantine(id, reason).await,
         };
-        match self.publish(&events, at).await {
-            Publish::Done => {}
-            Publish::Retry => return self.retry(Job::Order(id), self.class_of(&before)),
-            Publish::Never => return self.untrack(id, true).await,
-        }
         let mut after = before;
         after.apply(&events, &order);
         if after == before && self.pending.contains(&id) {
@@ -71,10 +80,9 @@ impl<O: Outlet> Engine<O> {
     /// yet (the discovery pass is retried).
     pub(super) async fn admit(&mut self, order: OrderData, at: OffsetDateTime) -> bool {
         let id = order.id;
-        metrics::unknown_enums(order.unknown_enums());
-        let events = match from_snapshots(None, &order, at) {
-            Ok(events) => events,
-            Err(e) if e.is_missing_iccid() => {
+        let events = match self.emit(None, &order, at).await {
+            Emit::Done(events) => events,
+            Emit::MissingIccid => {
                 // A list entry without the ICCID: track it as not yet published, so the
                 // pending list's next pass gives it a detail read, which carries the ICCID.
                 tracing::debug!(
@@ -84,20 +92,47 @@ impl<O: Outlet> Engine<O> {
                 self.settle(id, Tracked::new(), order, at, false).await;
                 return true;
             }
-            Err(e) => {
-                tracing::error!(order_id = id, error = %e, "order cannot become events; skipped");
+            Emit::Retry => return false,
+            Emit::Quarantine(reason) => {
+                self.quarantine(id, reason).await;
                 return true;
             }
         };
-        match self.publish(&events, at).await {
-            Publish::Done => {}
-            Publish::Retry => return false,
-            Publish::Never => return true,
-        }
         let mut t = Tracked::new();
         t.apply(&events, &order);
         self.settle(id, t, order, at, false).await;
         true
+    }
+
+    /// Checks, diffs and publishes one order's snapshot. A panic anywhere on the way (a bug
+    /// meeting odd provider data) is caught here and quarantines the order, so the same order
+    /// cannot take the poller down again after a restart.
+    async fn emit(
+        &mut self,
+        previous: Option<&OrderData>,
+        order: &OrderData,
+        at: OffsetDateTime,
+    ) -> Emit {
+        if let Err(reason) = sanity::check(order) {
+            return Emit::Quarantine(reason);
+        }
+        metrics::unknown_enums(order.unknown_enums());
+        let diff = std::panic::catch_unwind(|| from_snapshots(previous, order, at));
+        let events = match diff {
+            Ok(Ok(events)) => events,
+            Ok(Err(e)) if e.is_missing_iccid() => return Emit::MissingIccid,
+            Ok(Err(_)) => return Emit::Quarantine(Reason::Unpublishable),
+            Err(_) => return Emit::Quarantine(Reason::Panicked),
+        };
+        match AssertUnwindSafe(self.publish(&events, at))
+            .catch_unwind()
+            .await
+        {
+            Ok(Publish::Done) => Emit::Done(events),
+            Ok(Publish::Retry) => Emit::Retry,
+            Ok(Publish::Never) => Emit::Quarantine(Reason::Unpublishable),
+            Err(_) => Emit::Quarantine(Reason::Panicked),
+        }
     }
 
     /// A webhook-sourced event (already in the stream) for a tracked order: e.g. an install
@@ -204,10 +239,7 @@ impl<O: Outlet> Engine<O> {
                 self.pause_for_outlet();
                 Publish::Retry
             }
-            Err(OutletError::Rejected(e)) => {
-                tracing::error!(error = %e, "events refused for good");
-                Publish::Never
-            }
+            Err(OutletError::Rejected(_)) => Publish::Never,
         }
     }
 

@@ -25,6 +25,10 @@ use crate::config::Secret;
 const REFRESH_AHEAD: Duration = Duration::from_secs(300);
 /// ... or this fraction of its lifetime before, if that is shorter (short test lifetimes).
 const REFRESH_AHEAD_FRACTION: f64 = 0.1;
+/// Token lifetimes the provider announces are believed up to these (documented: 1 h and
+/// 7 days); an expiry in year 9999 must not overflow a deadline.
+const MAX_ACCESS_LIFE: Duration = Duration::from_secs(24 * 3600);
+const MAX_REFRESH_LIFE: Duration = Duration::from_secs(30 * 86_400);
 
 /// The account's login credentials.
 #[derive(Clone, Debug)]
@@ -171,8 +175,10 @@ impl Auth {
                 .filter(|d| !d.is_zero())
                 .unwrap_or(fallback)
         };
-        let access_life = until(Some(&g.access_expires_at), Duration::from_secs(60));
-        let refresh_life = until(g.refresh_expires_at.as_deref(), access_life);
+        let access_life =
+            until(Some(&g.access_expires_at), Duration::from_secs(60)).min(MAX_ACCESS_LIFE);
+        let refresh_life =
+            until(g.refresh_expires_at.as_deref(), access_life).min(MAX_REFRESH_LIFE);
         let ahead = REFRESH_AHEAD.min(access_life.mul_f64(REFRESH_AHEAD_FRACTION));
         tracing::debug!(access_life = ?access_life, "provider session renewed");
         Tokens {

@@ -12,11 +12,15 @@
 //! find hours late (an install after `install_fast_for`, an activation) may be read
 //! `early_check` (or a quarter of their age, if longer) after their last read when the budget
 //! has spare room.
+//!
+//! All date arithmetic is checked ([`later`], `checked_*`): stored or provider dates far in the
+//! future make a check due "much later", never an overflow.
 
 use std::time::Duration;
 
 use time::OffsetDateTime;
 
+use super::clock::later;
 use super::schedule::Class;
 use super::tracked::{Phase, Tracked};
 use crate::config::CadenceConfig;
@@ -57,7 +61,7 @@ impl Cadence {
         }
         let now_s = now.unix_timestamp();
         let delivered = t.delivered_at.unwrap_or(now_s);
-        let age = Duration::from_secs(u64::try_from(now_s - delivered).unwrap_or(0));
+        let age = Duration::from_secs(u64::try_from(now_s.saturating_sub(delivered)).unwrap_or(0));
         if t.phase != Phase::Pending && age >= self.c.give_up_after {
             return Next::Stop;
         }
@@ -83,19 +87,19 @@ impl Cadence {
             Phase::Pending => false,
         };
         let age = t.delivered_at.map_or(Duration::ZERO, |d| {
-            Duration::from_secs(u64::try_from(now.unix_timestamp() - d).unwrap_or(0))
+            Duration::from_secs(u64::try_from(now.unix_timestamp().saturating_sub(d)).unwrap_or(0))
         });
-        let from = now + self.c.early_check.max(age / 4);
+        let from = later(now, self.c.early_check.max(age / 4));
         (waiting && !self.c.early_check.is_zero() && from < due).then_some(from)
     }
 
     fn install(&self, t: &Tracked, age: Duration, now: OffsetDateTime) -> Next {
         let c = &self.c;
         if age < c.install_fast_for {
-            return Next::At(Class::InstallFast, now + c.install_fast);
+            return Next::At(Class::InstallFast, later(now, c.install_fast));
         }
         if age < c.install_slow_until {
-            return Next::At(Class::InstallSlow, now + c.install_slow);
+            return Next::At(Class::InstallSlow, later(now, c.install_slow));
         }
         let validity = t
             .validity_days
@@ -103,17 +107,16 @@ impl Cadence {
         if validity.is_some_and(|v| age >= v) {
             return Next::Stop;
         }
-        Next::At(Class::InstallSlow, now + c.install_tail)
+        Next::At(Class::InstallSlow, later(now, c.install_tail))
     }
 
     fn lifecycle(&self, t: &Tracked, now: OffsetDateTime) -> Next {
-        let regular = now + self.c.lifecycle;
+        let regular = later(now, self.c.lifecycle);
         let expiry_check = match (t.activated_at, t.validity_days) {
-            (Some(at), Some(days)) => {
-                OffsetDateTime::from_unix_timestamp(at + i64::from(days) * DAY)
-                    .ok()
-                    .map(|expiry| expiry + self.c.after_expiry)
-            }
+            (Some(at), Some(days)) => at
+                .checked_add(i64::from(days) * DAY)
+                .and_then(|expiry| OffsetDateTime::from_unix_timestamp(expiry).ok())
+                .map(|expiry| later(expiry, self.c.after_expiry)),
             _ => None,
         };
         let due = match expiry_check {
@@ -169,6 +172,28 @@ mod tests {
         assert_eq!(cadence.next(&t, t0 + time::Duration::days(91)), Next::Stop);
         t.step(EventType::Depleted, None);
         assert_eq!(cadence.next(&t, before), Next::Stop);
+    }
+
+    #[test]
+    fn dates_at_the_end_of_time_schedule_late_checks_instead_of_overflowing() {
+        let cadence = Cadence::new(CadenceConfig::default());
+        let t0 = datetime!(2026-05-15 12:00 UTC);
+        let mut t = delivered_at(t0);
+        t.step(EventType::Activated, Some(t0.unix_timestamp()));
+        t.validity_days = Some(0);
+        t.activated_at = Some(datetime!(9999-12-31 23:59:30 UTC).unix_timestamp());
+        let regular = t0 + time::Duration::hours(6);
+        assert_eq!(cadence.next(&t, t0), Next::At(Class::Lifecycle, regular));
+        t.activated_at = Some(i64::MAX);
+        t.delivered_at = Some(i64::MIN);
+        assert_eq!(cadence.next(&t, t0), Next::Stop);
+        let huge = Cadence::new(CadenceConfig {
+            lifecycle: Duration::MAX,
+            ..CadenceConfig::default()
+        });
+        let mut t = delivered_at(t0);
+        t.step(EventType::Activated, None);
+        assert!(matches!(huge.next(&t, t0), Next::At(Class::Lifecycle, _)));
     }
 
     #[test]

@@ -14,6 +14,7 @@ use super::budget::{Budget, Slot};
 use super::clock::Clock;
 use super::error::ClientError;
 use super::metrics;
+use super::sanity::Reason;
 use super::transport::{Answer, Call, Transport};
 use super::wire;
 use crate::config::UpstreamConfig;
@@ -26,6 +27,8 @@ const ORDERS: &str = "/api/v1/esim/orders";
 #[derive(Debug)]
 pub struct ListPage {
     pub orders: Vec<OrderData>,
+    /// Listed orders that cannot be processed (see `quarantine`).
+    pub unfit: Vec<(u64, Reason)>,
     pub has_more: bool,
 }
 
@@ -110,18 +113,28 @@ impl UpstreamClient {
             "list"
         };
         let answer = self.get(slot, endpoint, &path).await?;
-        let (orders, skipped) = wire::orders(&answer.body)?;
-        for _ in 0..skipped {
+        let (items, has_more) = wire::list_page(&answer.headers, &answer.body, page, per_page)?;
+        for _ in 0..items.skipped + items.unfit.len() {
             metrics::unparsed_order();
         }
-        let has_more = wire::has_more(&answer.headers, page, orders.len() + skipped, per_page);
-        Ok(ListPage { orders, has_more })
+        Ok(ListPage {
+            orders: items.orders,
+            unfit: items.unfit,
+            has_more,
+        })
     }
 
     /// The detail of one order (refreshes install state at the provider).
     pub async fn detail(&self, slot: Slot, id: u64) -> Result<OrderData, ClientError> {
         let answer = self.get(slot, "detail", &format!("{ORDERS}/{id}")).await?;
-        let order = wire::order(&answer.body)?;
+        let order = match wire::order(&answer.body) {
+            Err(ClientError::Unfit { id: other, .. }) if other != id => {
+                return Err(ClientError::Malformed(format!(
+                    "asked for order {id}, got {other}"
+                )))
+            }
+            result => result?,
+        };
         if order.id != id {
             return Err(ClientError::Malformed(format!(
                 "asked for order {id}, got {}",

@@ -10,6 +10,9 @@ use std::time::Duration;
 use time::OffsetDateTime;
 use tokio::time::Instant;
 
+/// The furthest ahead a due time may lie; later ones are due then (a century).
+const MAX_AHEAD: Duration = Duration::from_secs(100 * 365 * 86_400);
+
 /// A cheap, copyable clock.
 #[derive(Debug, Clone, Copy)]
 pub struct Clock {
@@ -54,8 +57,17 @@ impl Clock {
     /// (anything due in the past is simply due).
     pub fn instant_at(&self, wall: OffsetDateTime) -> Instant {
         let after = Duration::try_from(wall - self.base_wall).unwrap_or(Duration::ZERO);
-        self.base + after
+        let after = after.min(MAX_AHEAD);
+        self.base.checked_add(after).unwrap_or(self.base)
     }
+}
+
+/// `t + d`, or the latest representable time instead of overflowing.
+pub fn later(t: OffsetDateTime, d: Duration) -> OffsetDateTime {
+    time::Duration::try_from(d)
+        .ok()
+        .and_then(|d| t.checked_add(d))
+        .unwrap_or_else(|| time::PrimitiveDateTime::MAX.assume_utc())
 }
 
 /// Unix milliseconds of a wall time (the KV encoding).
@@ -82,6 +94,10 @@ mod tests {
         let due = clock.instant_at(datetime!(2026-05-15 12:02 UTC));
         assert_eq!(due - start, Duration::from_secs(120));
         assert_eq!(clock.instant_at(datetime!(2026-05-15 11:00 UTC)), start);
+        let far = clock.instant_at(time::PrimitiveDateTime::MAX.assume_utc());
+        assert_eq!(far - start, MAX_AHEAD);
+        let end = later(datetime!(9999-12-31 23:59:30 UTC), Duration::from_secs(60));
+        assert_eq!(end, time::PrimitiveDateTime::MAX.assume_utc());
         let ms = unix_ms(datetime!(2026-05-15 12:00:00.250 UTC));
         assert_eq!(
             from_unix_ms(ms),

@@ -77,6 +77,8 @@ pub struct Engine<O> {
     pub(super) in_flight: JoinSet<Done>,
     pub(super) in_flight_jobs: HashSet<Job>,
     pub(super) stats: Stats,
+    /// Orders set aside for good (see `quarantine`): never read or admitted again.
+    pub(super) quarantined: HashSet<u64>,
 }
 
 impl<O: Outlet> Engine<O> {
@@ -102,6 +104,7 @@ impl<O: Outlet> Engine<O> {
             in_flight: JoinSet::new(),
             in_flight_jobs: HashSet::new(),
             stats: Stats::default(),
+            quarantined: HashSet::new(),
         }
     }
 
@@ -234,6 +237,7 @@ impl<O: Outlet> Engine<O> {
             metrics::tracked(class.label(), self.queue.len(class));
         }
         metrics::early_candidates(self.queue.early_len());
+        metrics::quarantined_orders(self.quarantined.len());
         for (class, late) in Class::ALL.into_iter().zip(stretch) {
             metrics::stretch(class, late);
         }

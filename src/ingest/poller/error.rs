@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use super::sanity::Reason;
+
 /// Why a provider call failed.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum ClientError {
@@ -21,6 +23,13 @@ pub enum ClientError {
     /// A 2xx whose body is not what the API documents.
     #[error("unexpected provider response: {0}")]
     Malformed(String),
+    /// A well-formed answer carrying an order (`id`) the bridge cannot process: the same
+    /// answer would come again, so the order is quarantined rather than retried.
+    #[error("order {id} cannot be processed: {}", reason.label())]
+    Unfit { id: u64, reason: Reason },
+    /// Reading or parsing the answer panicked (a bug meeting odd data; caught, never fatal).
+    #[error("reading the provider's answer failed unexpectedly")]
+    Panicked,
 }
 
 impl ClientError {
@@ -32,6 +41,8 @@ impl ClientError {
             Self::Unauthorized => "unauthorized",
             Self::Fatal { .. } => "client_error",
             Self::Malformed(_) => "malformed",
+            Self::Unfit { .. } => "unfit",
+            Self::Panicked => "panicked",
         }
     }
 

@@ -6,7 +6,8 @@
 //! clock skew between replicas does not matter. The holder stops polling as soon as a renewal
 //! is refused, or when it could not renew for `lease_ttl` minus half a renew interval — before
 //! any standby may take over. With the 6 s default, takeover after a crash is at most
-//! ttl + one renew interval = 8 s; after a clean shutdown the lease is released at once.
+//! ttl + one renew interval = 8 s; after a clean shutdown, or when the engine of this replica
+//! dies (see `supervisor`), the lease is released at once.
 
 use std::time::Duration;
 
@@ -49,6 +50,12 @@ impl Lease {
         self.ttl / 3
     }
 
+    /// How long a replica that just released the lease after a failure stays away from it:
+    /// one and a half standby check intervals, so a healthy standby takes it first.
+    pub fn standby_grace(&self) -> Duration {
+        self.renew_every() * 3 / 2
+    }
+
     fn value(&self, holder: Option<&str>) -> Bytes {
         let v = Value {
             holder: holder.map(str::to_owned),
@@ -60,6 +67,9 @@ impl Lease {
     pub async fn acquire(&self, shutdown: &CancellationToken) -> Option<Held> {
         let mut seen: Option<(u64, Instant)> = None;
         loop {
+            if shutdown.is_cancelled() {
+                return None;
+            }
             let sent = Instant::now();
             match self.try_take(&mut seen).await {
                 Ok(Some(revision)) => {
@@ -114,8 +124,9 @@ impl Lease {
         }
     }
 
-    /// Renews until `shutdown` (then releases) or until the lease is lost; cancels `term`
-    /// either way, so the engine stops polling at once.
+    /// Renews until `shutdown` or `term` ends (then releases) or until the lease is lost;
+    /// cancels `term` either way, so the engine stops polling at once. A supervisor ends
+    /// `term` when its engine dies, which hands the lease back at once.
     pub async fn hold(&self, mut held: Held, term: CancellationToken, shutdown: CancellationToken) {
         let margin = self.renew_every() / 2;
         loop {
@@ -127,7 +138,10 @@ impl Lease {
                     term.cancel();
                     return;
                 }
-                _ = term.cancelled() => return,
+                _ = term.cancelled() => {
+                    self.release(held.revision).await;
+                    return;
+                }
                 _ = tokio::time::sleep_until(next) => {}
             }
             let sent = Instant::now();
@@ -162,17 +176,5 @@ impl Lease {
         if let Err(e) = self.kv.update(KEY, self.value(None), revision).await {
             tracing::debug!(error = %e, "lease not released; it expires on its own");
         }
-    }
-}
-
-impl Lease {
-    /// [`Lease::hold`] on a shared lease, for spawning.
-    pub async fn hold_owned(
-        self: std::sync::Arc<Self>,
-        held: Held,
-        term: CancellationToken,
-        shutdown: CancellationToken,
-    ) {
-        self.hold(held, term, shutdown).await;
     }
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::event::EventType;
 
+use super::sanity::Reason;
 use super::schedule::{Class, Pick};
 
 /// One upstream read and how it ended (`endpoint`: `list`, `list_pending`, `detail`;
@@ -70,6 +71,9 @@ pub fn detection_lag(t: EventType, lag: Duration) {
 /// 1 while this replica holds the lease and polls.
 pub fn leader(active: bool) {
     metrics::gauge!("esim_bridge_poller_leader").set(if active { 1.0 } else { 0.0 });
+    if active {
+        metrics::gauge!("esim_bridge_poller_consecutive_failures").set(0.0);
+    }
 }
 
 /// A provider order that could not be parsed, or carried an unknown enum value.
@@ -82,4 +86,23 @@ pub fn unknown_enums(n: usize) {
     if n > 0 {
         metrics::counter!("esim_bridge_unknown_enum_values_total").increment(n as u64);
     }
+}
+
+/// An order set aside for good (`reason`: `date_out_of_range`, `invalid_iccid`,
+/// `unpublishable`, `panicked`).
+pub fn quarantined(reason: Reason) {
+    metrics::counter!("esim_bridge_poller_quarantined_total", "reason" => reason.label())
+        .increment(1);
+}
+
+/// Orders currently quarantined (this run and before).
+pub fn quarantined_orders(n: usize) {
+    metrics::gauge!("esim_bridge_poller_quarantined_orders").set(n as f64);
+}
+
+/// The engine stopped early and will be restarted (`reason`: `exited`, `error`, `panic`);
+/// `consecutive`: failures in a row.
+pub fn restarted(reason: &'static str, consecutive: u32) {
+    metrics::counter!("esim_bridge_poller_restarts_total", "reason" => reason).increment(1);
+    metrics::gauge!("esim_bridge_poller_consecutive_failures").set(f64::from(consecutive));
 }

@@ -24,18 +24,24 @@ pub mod clock;
 pub mod engine;
 pub mod error;
 pub mod follow;
+pub mod health;
 pub mod lease;
 pub mod metrics;
 pub mod outlet;
+pub mod quarantine;
 mod reads;
+pub mod sanity;
 mod scan;
 pub mod schedule;
 pub mod state;
 pub mod stats;
+pub mod supervisor;
 pub mod tracked;
 pub mod transport;
 pub mod wire;
 
+#[cfg(test)]
+mod hostile_tests;
 #[cfg(test)]
 mod iccid_tests;
 #[cfg(test)]
@@ -57,6 +63,7 @@ pub use client::UpstreamClient;
 pub use clock::Clock;
 pub use engine::{Engine, Settings};
 pub use error::ClientError;
+pub use health::{PollerHealth, Status};
 pub use outlet::{NatsOutlet, Outlet, OutletError};
 pub use reads::Job;
 pub use state::{StateError, StateStore, StoredOrder};
@@ -81,15 +88,18 @@ pub enum PollerError {
 }
 
 /// Runs the poller until `shutdown`: waits for the lease, then polls (with the events
-/// follower) until the lease is lost or shutdown; a lost lease means standing by again.
+/// follower) until the lease is lost or shutdown; a lost lease means standing by again, a
+/// dead engine means releasing the lease and restarting it (see [`supervisor`]).
 pub async fn run(
     cfg: &Config,
     publisher: Publisher,
     shutdown: CancellationToken,
+    health: PollerHealth,
 ) -> Result<(), PollerError> {
     let clock = Clock::new();
     let budget = Budget::new(cfg.upstream.reads_per_minute);
     let client = UpstreamClient::from_config(&cfg.upstream, budget, clock)?;
+    health.set(Status::Starting);
     let Some(state) = open_state(&publisher, cfg, &shutdown).await else {
         return Ok(());
     };
@@ -100,71 +110,83 @@ pub async fn run(
     ));
     let outlet = NatsOutlet::new(publisher.clone(), state.clone());
     let tasks = TaskTracker::new();
-    metrics::leader(false);
-    while let Some(held) = lease.acquire(&shutdown).await {
-        tracing::info!("poller lease acquired: this replica polls");
-        metrics::leader(true);
-        let term = shutdown.child_token();
-        let hold = lease
-            .clone()
-            .hold_owned(held, term.clone(), shutdown.clone());
-        tasks.spawn(hold.instrument(tracing::info_span!("poller_lease")));
-        let mut failures = 0;
-        while !term.is_cancelled() {
-            let served = serve(
-                cfg, &publisher, &state, &client, &outlet, clock, &tasks, &term,
-            );
-            match served.await {
-                Ok(()) => break,
-                Err(e) => {
-                    failures += 1;
-                    tracing::warn!(error = %e, "poller cannot start its term; retrying");
-                    tokio::select! {
-                        _ = term.cancelled() => {}
-                        _ = tokio::time::sleep(budget::backoff(failures)) => {}
-                    }
-                }
+    let cfg = Arc::new(cfg.clone());
+    let term = {
+        let tasks = tasks.clone();
+        move |token: CancellationToken| {
+            let (cfg, publisher, state) = (cfg.clone(), publisher.clone(), state.clone());
+            let (client, outlet, tasks) = (client.clone(), outlet.clone(), tasks.clone());
+            async move {
+                let term = Term {
+                    cfg: &cfg,
+                    publisher: &publisher,
+                    state: &state,
+                    client: &client,
+                    outlet: &outlet,
+                    clock,
+                    tasks: &tasks,
+                };
+                term.serve(&token).await
             }
         }
-        term.cancel();
-        metrics::leader(false);
-        if !shutdown.is_cancelled() {
-            tracing::warn!("poller lease lost: standing by");
-        }
-    }
+    };
+    supervisor::supervise(lease, health, shutdown, term).await;
     tasks.close();
     tasks.wait().await;
     Ok(())
 }
 
-/// One leadership term: follow new events, resume the stored state, poll until `term` ends.
-#[allow(clippy::too_many_arguments)]
-async fn serve(
-    cfg: &Config,
-    publisher: &Publisher,
-    state: &StateStore,
-    client: &UpstreamClient,
-    outlet: &NatsOutlet,
+/// What one leadership term needs.
+struct Term<'a> {
+    cfg: &'a Config,
+    publisher: &'a Publisher,
+    state: &'a StateStore,
+    client: &'a UpstreamClient,
+    outlet: &'a NatsOutlet,
     clock: Clock,
-    tasks: &TaskTracker,
-    term: &CancellationToken,
-) -> Result<(), PollerError> {
-    let js = publisher.jetstream().clone();
-    let follower = Follower::subscribe(js, &cfg.nats.stream, &cfg.nats.subject_prefix).await?;
-    let (facts, facts_rx) = mpsc::channel(FACTS_BUFFER);
-    let forward = follower.forward(facts, term.clone());
-    tasks.spawn(forward.instrument(tracing::info_span!("poller_follow")));
-    let settings = Settings::from_config(&cfg.upstream);
-    let mut engine = Engine::new(client.clone(), outlet.clone(), clock, settings);
-    engine.set_cursor(state.cursor().await?);
-    let started = Instant::now();
-    let loaded = state.load(|id, stored| engine.restore(id, stored)).await?;
-    tracing::info!(orders = loaded, took = ?started.elapsed(), "poll state resumed");
-    engine
-        .run(facts_rx, term.clone())
-        .instrument(tracing::info_span!("poller_engine"))
-        .await;
-    Ok(())
+    tasks: &'a TaskTracker,
+}
+
+impl Term<'_> {
+    /// One leadership term: follow new events, resume the stored state, poll until `term`
+    /// ends.
+    async fn serve(&self, term: &CancellationToken) -> Result<(), PollerError> {
+        let Term {
+            cfg,
+            publisher,
+            state,
+            client,
+            outlet,
+            clock,
+            tasks,
+        } = *self;
+        let js = publisher.jetstream().clone();
+        let follower = Follower::subscribe(js, &cfg.nats.stream, &cfg.nats.subject_prefix).await?;
+        let (facts, facts_rx) = mpsc::channel(FACTS_BUFFER);
+        let forward = follower.forward(facts, term.clone());
+        tasks.spawn(forward.instrument(tracing::info_span!("poller_follow")));
+        let settings = Settings::from_config(&cfg.upstream);
+        let mut engine = Engine::new(client.clone(), outlet.clone(), clock, settings);
+        engine.set_cursor(state.cursor().await?);
+        let started = Instant::now();
+        let loaded = state.load(|id, stored| engine.restore(id, stored)).await?;
+        let (now, keep) = (clock.now(), cfg.upstream.cadence.give_up_after);
+        let mut expired = Vec::new();
+        let quarantined = state
+            .load_quarantined(|id, q| match q.expired(now, keep) {
+                true => expired.push(id),
+                false => engine.restore_quarantined(id),
+            })
+            .await?;
+        for id in expired {
+            if let Err(e) = state.forget_quarantine(id).await {
+                tracing::debug!(order_id = id, error = %e, "expired quarantine entry not removed");
+            }
+        }
+        tracing::info!(orders = loaded, quarantined, took = ?started.elapsed(), "poll state resumed");
+        engine.run(facts_rx, term.clone()).await;
+        Ok(())
+    }
 }
 
 /// Opens the state bucket, retrying while NATS is unreachable; `None` on shutdown.

@@ -6,6 +6,7 @@
 
 use std::future::Future;
 
+use super::quarantine::Quarantined;
 use super::state::{StateError, StateStore, StoredOrder};
 use crate::event::Event;
 use crate::publish::{PublishError, Published, Publisher};
@@ -45,6 +46,12 @@ pub trait Outlet: Send + Sync {
     fn forget(&self, id: u64) -> impl Future<Output = Result<(), OutletError>> + Send;
     /// Stores the discovery cursor.
     fn save_cursor(&self, last_id: u64) -> impl Future<Output = Result<(), OutletError>> + Send;
+    /// Stores that an order is quarantined (see `quarantine`).
+    fn quarantine(
+        &self,
+        id: u64,
+        entry: &Quarantined,
+    ) -> impl Future<Output = Result<(), OutletError>> + Send;
 }
 
 /// JetStream events and KV state.
@@ -84,5 +91,9 @@ impl Outlet for NatsOutlet {
 
     async fn save_cursor(&self, last_id: u64) -> Result<(), OutletError> {
         Ok(self.state.save_cursor(last_id).await?)
+    }
+
+    async fn quarantine(&self, id: u64, entry: &Quarantined) -> Result<(), OutletError> {
+        Ok(self.state.save_quarantine(id, entry).await?)
     }
 }

@@ -1,6 +1,9 @@
 //! Reads: starting the most urgent due job when the budget admits it, and what a finished
 //! read leads to (its page or snapshot handled, or its failure turned into a pause or backoff).
 
+use std::panic::AssertUnwindSafe;
+
+use futures::FutureExt;
 use time::OffsetDateTime;
 use tokio::time::Instant;
 use tracing::Instrument;
@@ -11,6 +14,7 @@ use super::engine::Engine;
 use super::error::ClientError;
 use super::metrics;
 use super::outlet::Outlet;
+use super::sanity::Reason;
 use super::schedule::{Class, Pick, Ready};
 use crate::event::OrderData;
 
@@ -102,17 +106,25 @@ impl<O: Outlet> Engine<O> {
         self.in_flight_jobs.insert(job);
         let span = tracing::debug_span!("upstream_read", ?job, class = class.label(), page);
         let read = async move {
-            let result = match job {
-                Job::PendingList => client
-                    .list(slot, Some("PENDING"), page)
-                    .await
-                    .map(Fetched::Page),
-                Job::Discovery => client.list(slot, None, page).await.map(Fetched::Page),
-                Job::Order(id) => client
-                    .detail(slot, id)
-                    .await
-                    .map(|o| Fetched::Order(Box::new(o))),
+            let fetch = async {
+                match job {
+                    Job::PendingList => client
+                        .list(slot, Some("PENDING"), page)
+                        .await
+                        .map(Fetched::Page),
+                    Job::Discovery => client.list(slot, None, page).await.map(Fetched::Page),
+                    Job::Order(id) => client
+                        .detail(slot, id)
+                        .await
+                        .map(|o| Fetched::Order(Box::new(o))),
+                }
             };
+            // A panic while reading or parsing an answer is a bug meeting odd provider data:
+            // it must not take the engine down (see `on_error`).
+            let result = AssertUnwindSafe(fetch)
+                .catch_unwind()
+                .await
+                .unwrap_or(Err(ClientError::Panicked));
             Done {
                 job,
                 class,
@@ -145,6 +157,11 @@ impl<O: Outlet> Engine<O> {
             if !self.orders.contains_key(&id) {
                 return;
             }
+            match e {
+                ClientError::Panicked => return self.quarantine(id, Reason::Panicked).await,
+                ClientError::Unfit { reason, .. } => return self.quarantine(id, reason).await,
+                _ => {}
+            }
             if e.is_not_found() {
                 tracing::warn!(
                     order_id = id,
@@ -156,7 +173,8 @@ impl<O: Outlet> Engine<O> {
         match e {
             ClientError::RateLimited { retry_after } => {
                 tracing::warn!(?retry_after, "provider answered 429; pausing every read");
-                let until = Instant::now() + retry_after;
+                let now = Instant::now();
+                let until = now.checked_add(retry_after).unwrap_or(now);
                 self.client.budget().pause_until(until);
                 self.queue.schedule(job, class, due);
             }
@@ -176,7 +194,8 @@ impl<O: Outlet> Engine<O> {
     pub(super) fn retry(&mut self, job: Job, class: Class) {
         let n = self.failures.entry(job).or_insert(0);
         *n += 1;
-        let due = Instant::now() + budget::backoff(*n);
+        let now = Instant::now();
+        let due = now.checked_add(budget::backoff(*n)).unwrap_or(now);
         self.queue.schedule(job, class, due);
     }
 }

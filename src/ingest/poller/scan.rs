@@ -8,7 +8,6 @@
 
 use std::collections::HashSet;
 
-use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 use tokio::time::Instant;
 
@@ -73,9 +72,19 @@ impl<O: Outlet> Engine<O> {
             page: 1,
             max_seen: 0,
         });
-        let horizon = self.cursor.is_none().then(|| at - self.settings.backfill);
+        let horizon = self.cursor.is_none().then(|| {
+            time::Duration::try_from(self.settings.backfill)
+                .ok()
+                .and_then(|b| at.checked_sub(b))
+                .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+        });
         let mut reached_known = false;
-        let more = page.has_more && !page.orders.is_empty();
+        let more = page.has_more && !(page.orders.is_empty() && page.unfit.is_empty());
+        for (id, reason) in page.unfit {
+            if !(self.quarantined.contains(&id) || self.cursor.is_some_and(|c| id <= c)) {
+                self.quarantine(id, reason).await;
+            }
+        }
         for order in page.orders {
             pass.max_seen = pass.max_seen.max(order.id);
             let known = self.cursor.is_some_and(|c| order.id <= c);
@@ -87,7 +96,7 @@ impl<O: Outlet> Engine<O> {
                 reached_known = true;
                 continue;
             }
-            if self.orders.contains_key(&order.id) {
+            if self.orders.contains_key(&order.id) || self.quarantined.contains(&order.id) {
                 continue;
             }
             if !self.admit(order, at).await {
@@ -118,5 +127,6 @@ impl<O: Outlet> Engine<O> {
 }
 
 fn created(at: Option<&str>) -> Option<OffsetDateTime> {
-    at.and_then(|s| OffsetDateTime::parse(s, &Rfc3339).ok())
+    at.and_then(super::sanity::date)
+        .and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok())
 }

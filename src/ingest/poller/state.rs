@@ -179,8 +179,30 @@ impl StateStore {
     /// Streams every stored order to `each` (one ordered consumer, last value per key), so
     /// 100,000 orders never sit in memory as snapshots. Returns how many were read.
     pub async fn load(&self, mut each: impl FnMut(u64, StoredOrder)) -> Result<usize, StateError> {
+        self.scan(ORDER_PREFIX, |id, payload| {
+            match serde_json::from_slice::<StoredOrder>(payload) {
+                Ok(order) => {
+                    each(id, order);
+                    true
+                }
+                Err(e) => {
+                    tracing::warn!(order_id = id, error = %e, "unreadable poll state skipped");
+                    false
+                }
+            }
+        })
+        .await
+    }
+
+    /// Streams the live value of every `<prefix><id>` key to `each`; counts the values `each`
+    /// accepted.
+    pub(super) async fn scan(
+        &self,
+        prefix: &str,
+        mut each: impl FnMut(u64, &[u8]) -> bool,
+    ) -> Result<usize, StateError> {
         let read = |e: &dyn std::fmt::Display| StateError::Read(e.to_string());
-        let prefix = format!("{}{ORDER_PREFIX}", self.kv.prefix);
+        let prefix = format!("{}{prefix}", self.kv.prefix);
         let consumer = self
             .kv
             .stream
@@ -217,20 +239,23 @@ impl StateStore {
                 .strip_prefix(prefix.as_str())
                 .and_then(|s| s.parse::<u64>().ok());
             if let (false, Some(id)) = (deleted, id) {
-                match serde_json::from_slice::<StoredOrder>(&message.payload) {
-                    Ok(order) => {
-                        each(id, order);
-                        count += 1;
-                    }
-                    Err(e) => {
-                        tracing::warn!(order_id = id, error = %e, "unreadable poll state skipped")
-                    }
+                if each(id, &message.payload) {
+                    count += 1;
                 }
             }
             if pending == 0 {
                 return Ok(count);
             }
         }
+    }
+
+    /// Puts one value under `key`.
+    pub(super) async fn put(&self, key: String, value: Vec<u8>) -> Result<(), StateError> {
+        self.kv
+            .put(key, Bytes::from(value))
+            .await
+            .map(drop)
+            .map_err(|e| StateError::Write(e.to_string()))
     }
 }
 

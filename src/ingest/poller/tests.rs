@@ -19,6 +19,7 @@ use crate::sim::{self, OrderPlan, ScriptedOrder, SimConfig, SimState};
 #[derive(Clone, Default)]
 pub(super) struct Memory {
     pub(super) events: Arc<Mutex<Vec<Event>>>,
+    pub(super) quarantined: Arc<Mutex<Vec<(u64, quarantine::Quarantined)>>>,
 }
 
 impl Outlet for Memory {
@@ -42,6 +43,14 @@ impl Outlet for Memory {
         Ok(())
     }
     async fn save_cursor(&self, _: u64) -> Result<(), OutletError> {
+        Ok(())
+    }
+    async fn quarantine(
+        &self,
+        id: u64,
+        entry: &quarantine::Quarantined,
+    ) -> Result<(), OutletError> {
+        self.quarantined.lock().unwrap().push((id, *entry));
         Ok(())
     }
 }

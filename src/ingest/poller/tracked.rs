@@ -6,12 +6,9 @@
 //! [`Tracked::previous`] rebuilds a minimal snapshot implying exactly those steps for
 //! [`crate::event::normalise::from_snapshots`]. That keeps 100,000 tracked orders in a few MB.
 
-use serde::{Deserialize, Serialize};
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
-
 use crate::event::order::{ActivationStatus, OrderStatus};
 use crate::event::{Event, EventType, OrderData};
+use serde::{Deserialize, Serialize};
 
 /// How an order is watched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,11 +47,10 @@ pub fn rank(t: EventType) -> u8 {
     }
 }
 
-/// Parses an event or snapshot timestamp to unix seconds.
+/// Parses an event or snapshot timestamp to unix seconds; dates outside 2000..2100 are
+/// treated as unknown (see [`super::sanity::date`]).
 pub fn unix_secs(rfc3339: &str) -> Option<i64> {
-    OffsetDateTime::parse(rfc3339, &Rfc3339)
-        .ok()
-        .map(OffsetDateTime::unix_timestamp)
+    super::sanity::date(rfc3339)
 }
 
 impl Tracked {

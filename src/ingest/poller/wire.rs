@@ -13,11 +13,14 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::error::ClientError;
+use super::sanity::{self, Reason};
 use crate::config::Secret;
 use crate::event::OrderData;
 
 /// Used when a 429 names no wait at all.
 const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(5);
+/// The longest wait a 429 can impose: a provider asking for more gets this.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
 
 /// Tells a wrapped body from a bare object: a bare order has an `id`.
 #[derive(Deserialize)]
@@ -45,26 +48,72 @@ fn malformed(e: serde_json::Error) -> ClientError {
     ClientError::Malformed(e.to_string())
 }
 
-/// A detail body (bare or wrapped) as an order snapshot.
+/// A detail body (bare or wrapped) as an order snapshot. A JSON order whose fields do not
+/// parse is [`ClientError::Unfit`] (its id and why), not a transient failure: the same answer
+/// would come again.
 pub fn order(body: &[u8]) -> Result<OrderData, ClientError> {
     let raw: &RawValue = serde_json::from_slice(body).map_err(malformed)?;
-    serde_json::from_str(unwrap_envelope(raw).get()).map_err(malformed)
+    let raw = unwrap_envelope(raw).get();
+    serde_json::from_str(raw).map_err(|e| match sanity::unfit(raw) {
+        Some((id, reason)) => ClientError::Unfit { id, reason },
+        None => malformed(e),
+    })
 }
 
-/// A list body (bare array or `{"data": [...]}`): the orders that parse, and how many did not.
-pub fn orders(body: &[u8]) -> Result<(Vec<OrderData>, usize), ClientError> {
+/// The items of one list page.
+#[derive(Debug, Default)]
+pub struct Items {
+    /// The orders that parse.
+    pub orders: Vec<OrderData>,
+    /// Orders with an id whose other fields do not parse, and why.
+    pub unfit: Vec<(u64, Reason)>,
+    /// Items without even a readable id.
+    pub skipped: usize,
+}
+
+impl Items {
+    /// Every item of the page, parsed or not.
+    pub fn len(&self) -> usize {
+        self.orders.len() + self.unfit.len() + self.skipped
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A list body (bare array or `{"data": [...]}`), item by item.
+pub fn orders(body: &[u8]) -> Result<Items, ClientError> {
     let raw: &RawValue = serde_json::from_slice(body).map_err(malformed)?;
     let items: Vec<&RawValue> =
         serde_json::from_str(unwrap_envelope(raw).get()).map_err(malformed)?;
-    let mut out = Vec::with_capacity(items.len());
-    let mut skipped = 0;
+    let mut out = Items {
+        orders: Vec::with_capacity(items.len()),
+        ..Items::default()
+    };
     for item in items {
         match serde_json::from_str::<OrderData>(item.get()) {
-            Ok(o) => out.push(o),
-            Err(_) => skipped += 1,
+            Ok(o) => out.orders.push(o),
+            Err(_) => match sanity::unfit(item.get()) {
+                Some(unfit) => out.unfit.push(unfit),
+                None => out.skipped += 1,
+            },
         }
     }
-    Ok((out, skipped))
+    Ok(out)
+}
+
+/// One list page with its pagination headers, as the poller reads it: the items and whether
+/// pages follow. A pure entry point for fuzzing (bytes + headers in, no I/O).
+pub fn list_page(
+    headers: &HeaderMap,
+    body: &[u8],
+    page: u32,
+    per_page: u32,
+) -> Result<(Items, bool), ClientError> {
+    let items = orders(body)?;
+    let more = has_more(headers, page, items.len(), per_page);
+    Ok((items, more))
 }
 
 /// Whether a list has pages after `page`: `X-Has-More`, else `X-Total-Pages`, else a full page.
@@ -96,25 +145,36 @@ pub fn error_code(body: &[u8]) -> String {
 }
 
 /// How long a 429 asks to wait: `Retry-After` seconds, else "Retry after N seconds" in the
-/// error message, else a default.
+/// error message, else a default; never more than [`MAX_RETRY_AFTER`] (an hour), however
+/// large the number (`10000000000000000000` included).
 pub fn retry_after(headers: &HeaderMap, body: &[u8]) -> Duration {
     let from_header = headers
         .get("retry-after")
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
-    let secs = from_header.or_else(|| retry_after_in_message(&String::from_utf8_lossy(body)));
-    secs.map_or(DEFAULT_RETRY_AFTER, Duration::from_secs)
+        .and_then(|v| seconds(v.trim()));
+    let secs = from_header.or_else(|| retry_after_in_message(body));
+    secs.map_or(DEFAULT_RETRY_AFTER, |s| {
+        Duration::from_secs(s).min(MAX_RETRY_AFTER)
+    })
 }
 
-fn retry_after_in_message(text: &str) -> Option<u64> {
-    const NEEDLE: &str = "retry after ";
-    let lower = text.to_ascii_lowercase();
-    let start = lower.find(NEEDLE)? + NEEDLE.len();
-    let digits: String = lower[start..]
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
-    digits.parse().ok()
+/// A run of ASCII digits as seconds, saturating instead of failing on huge numbers.
+fn seconds(digits: &str) -> Option<u64> {
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(digits.parse::<u64>().unwrap_or(u64::MAX))
+}
+
+fn retry_after_in_message(body: &[u8]) -> Option<u64> {
+    const NEEDLE: &[u8] = b"retry after ";
+    let start = body
+        .windows(NEEDLE.len())
+        .position(|w| w.eq_ignore_ascii_case(NEEDLE))?
+        + NEEDLE.len();
+    let rest = body.get(start..)?;
+    let len = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+    seconds(std::str::from_utf8(rest.get(..len)?).ok()?)
 }
 
 /// A login or refresh answer: the token pair and when the access token expires.
@@ -168,11 +228,21 @@ mod tests {
 
     #[test]
     fn list_bodies_bare_or_wrapped_skip_unparseable_items() {
-        let items = format!(r#"[{ORDER}, {{"no_id": true}}]"#);
+        let bad = r#"{"id": 8, "iccid": "8910300000123456789\n"}"#;
+        let items = format!(r#"[{ORDER}, {{"no_id": true}}, {bad}]"#);
         for body in [items.clone(), format!(r#"{{"data": {items}}}"#)] {
-            let (orders, skipped) = orders(body.as_bytes()).unwrap();
-            assert_eq!((orders.len(), skipped), (1, 1));
+            let items = orders(body.as_bytes()).unwrap();
+            assert_eq!((items.orders.len(), items.skipped), (1, 1));
+            assert_eq!(items.unfit, [(8, Reason::InvalidIccid)]);
         }
+        let e = order(bad.as_bytes()).unwrap_err();
+        assert_eq!(
+            e,
+            ClientError::Unfit {
+                id: 8,
+                reason: Reason::InvalidIccid
+            }
+        );
         assert!(orders(b"{\"error\": 1}").is_err());
     }
 
