@@ -16,9 +16,9 @@ use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
 use crate::chaos_load::{self, Count, WebhookLoad};
-use crate::chaos_support::{
-    await_single_leader, kill_leader, BridgeProc, Setup, StallWatch, LEASE_TTL,
-};
+use crate::chaos_report::{assert_counts, report, Log};
+use crate::chaos_support::{await_single_leader, kill_leader, BridgeProc, Setup};
+use crate::chaos_watch::{double_polling, StallWatch};
 use crate::fixture::{NatsCluster, NatsServer};
 use crate::poller_support::{sim_config, start_sim, Sim, STREAM};
 
@@ -26,31 +26,8 @@ use crate::poller_support::{sim_config, start_sim, Sim, STREAM};
 const WEBHOOKS_PER_SEC: u32 = 40;
 /// A new simulator order this often.
 const ORDER_EVERY: Duration = Duration::from_millis(900);
-/// The longest a takeover may take after a `kill -9`: the TTL plus one renew interval (the
-/// standby checks every TTL/3), plus a second for process scheduling on a loaded CI machine.
-const TAKEOVER_LIMIT: Duration = Duration::from_millis(2000 + 667 + 1000);
 /// Upper bound for the poller to catch up with the simulator after the chaos stops.
 const DRAIN_LIMIT: Duration = Duration::from_secs(90);
-/// Longest a running bridge may leave `/healthz` unanswered (a stalled runtime).
-const STALL_LIMIT: Duration = Duration::from_secs(5);
-
-/// What a scenario did, for the summary.
-#[derive(Default)]
-struct Log {
-    takeovers: Vec<Duration>,
-    poller_deaths: usize,
-    stalls: Vec<(String, Duration)>,
-    events: Vec<String>,
-    started: Option<Instant>,
-}
-
-impl Log {
-    fn note(&mut self, what: impl Into<String>) {
-        let at = self.started.get_or_insert_with(Instant::now).elapsed();
-        self.events
-            .push(format!("{:>6.1}s  {}", at.as_secs_f64(), what.into()));
-    }
-}
 
 struct Stack {
     sim: Sim,
@@ -151,6 +128,7 @@ async fn drain_and_count(stack: Stack, nats_url: &str, log: &mut Log) -> Count {
         tokio::time::sleep(Duration::from_secs(1)).await;
     };
     log.note(format!("poller drained after {:?}", start.elapsed()));
+    log.double_polling = double_polling(&stack.bridges);
     for b in &stack.bridges {
         let text = b.log_text();
         assert!(
@@ -175,89 +153,6 @@ async fn drain_and_count(stack: Stack, nats_url: &str, log: &mut Log) -> Count {
         counters.logins
     ));
     counted
-}
-
-fn report(name: &str, c: &Count, log: &Log) {
-    let takeovers: Vec<String> = log.takeovers.iter().map(|d| format!("{d:.2?}")).collect();
-    println!("\n==== chaos summary: {name} ====");
-    for line in &log.events {
-        println!("  {line}");
-    }
-    println!(
-        "  webhooks: {} sent, {} answered 2xx first time, {} re-sent until 2xx; \
-         stored exactly once: {}/{}",
-        c.webhooks_sent,
-        c.webhooks_2xx_first_try,
-        c.webhooks_resent,
-        c.webhooks_stored_once,
-        c.webhooks_sent
-    );
-    println!(
-        "  simulator transitions: {} made; emitted exactly once: {}/{}",
-        c.transitions, c.transitions_emitted_once, c.transitions
-    );
-    println!(
-        "  poller deaths: {}; takeovers: [{}] (lease TTL {LEASE_TTL:?}, bound {TAKEOVER_LIMIT:?})",
-        log.poller_deaths,
-        takeovers.join(", ")
-    );
-    let stalls: Vec<String> = log
-        .stalls
-        .iter()
-        .map(|(n, d)| format!("{n} {d:.2?}"))
-        .collect();
-    println!(
-        "  longest /healthz stall while running: {}",
-        stalls.join(", ")
-    );
-    println!(
-        "  stream: {} events; stored by nobody's doing: {}",
-        c.stored_total,
-        c.strays.len()
-    );
-    println!("==== end of chaos summary: {name} ====\n");
-}
-
-fn assert_counts(c: &Count, log: &Log) {
-    assert!(
-        c.webhooks_sent > 0 && c.transitions > 0,
-        "nothing was counted"
-    );
-    assert_eq!(
-        c.webhook_subjects_wrong,
-        [],
-        "webhooks not stored exactly once (subject, times)"
-    );
-    assert_eq!(
-        c.transitions_wrong,
-        [],
-        "transitions not emitted exactly once (subject, times)"
-    );
-    assert_eq!(c.strays, Vec::<String>::new(), "events nobody made");
-    assert_eq!(log.takeovers.len(), log.poller_deaths);
-    for took in &log.takeovers {
-        assert!(*took <= TAKEOVER_LIMIT, "takeover took {took:?}");
-    }
-    for (name, stalled) in &log.stalls {
-        known_gap(
-            *stalled <= STALL_LIMIT,
-            "issue 8 finding 3 (provider response size; poller helper)",
-            &format!(
-                "{name} answered nothing for {stalled:?} (a huge provider body is read whole)"
-            ),
-        );
-    }
-}
-
-/// An assertion that fails because of a bug another helper is fixing: printed as KNOWN GAP
-/// until `ESIM_CHAOS_STRICT=1` makes it a failure again (set it once the fix has landed).
-fn known_gap(holds: bool, finding: &str, what: &str) {
-    if holds {
-        return;
-    }
-    let strict = std::env::var_os("ESIM_CHAOS_STRICT").is_some();
-    assert!(!strict, "{finding}: {what}");
-    println!("  KNOWN GAP ({finding}): {what}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

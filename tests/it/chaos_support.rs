@@ -8,10 +8,11 @@
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
 
-use tokio_util::sync::CancellationToken;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
 
 use crate::bridge::SECRET;
 
@@ -29,7 +30,9 @@ pub struct BridgeProc {
     log: PathBuf,
     child: Option<Child>,
     /// True from ready until killed: when the admin port must answer.
-    serving: Arc<AtomicBool>,
+    pub(crate) serving: Arc<AtomicBool>,
+    /// When each `kill -9` happened (a polling term ends there without a log line).
+    kills: Vec<SystemTime>,
 }
 
 /// Settings every chaos bridge shares.
@@ -73,6 +76,7 @@ impl BridgeProc {
             ("UPSTREAM__CADENCE__LIFECYCLE", "700ms".into()),
             ("UPSTREAM__CADENCE__AFTER_EXPIRY", "10ms".into()),
             ("LOG__LEVEL", "info".into()),
+            ("LOG__FORMAT", "json".into()),
             ("SHUTDOWN_GRACE", "2s".into()),
         ];
         let env = env
@@ -87,6 +91,7 @@ impl BridgeProc {
             log: setup.log_dir.join(format!("{name}.log")),
             child: None,
             serving: Arc::default(),
+            kills: Vec::new(),
         };
         bridge.spawn();
         bridge.await_ready().await;
@@ -116,8 +121,42 @@ impl BridgeProc {
         self.serving.store(false, Ordering::SeqCst);
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
+            self.kills.push(SystemTime::now());
             let _ = child.wait();
         }
+    }
+
+    /// When this replica polled, from its log ("poller lease acquired" until "poller stopped"
+    /// or "poller lease lost", whichever comes first) and its kills.
+    pub fn polling_terms(&self) -> Vec<(SystemTime, SystemTime)> {
+        let mut marks: Vec<(SystemTime, bool)> = self.kills.iter().map(|&t| (t, false)).collect();
+        for line in self.log_text().lines() {
+            let Ok(entry) = serde_json::from_str::<serde_json::Value>(line) else {
+                continue;
+            };
+            let message = entry["message"].as_str().unwrap_or_default();
+            let starts = message.starts_with("poller lease acquired");
+            let ends = message == "poller stopped" || message.starts_with("poller lease lost");
+            let at = entry["timestamp"].as_str().unwrap_or_default();
+            if let (true, Ok(at)) = (starts || ends, OffsetDateTime::parse(at, &Rfc3339)) {
+                marks.push((at.into(), starts));
+            }
+        }
+        marks.sort();
+        let mut terms = Vec::new();
+        let mut open: Option<SystemTime> = None;
+        for (at, starts) in marks {
+            match (open, starts) {
+                (None, true) => open = Some(at),
+                (Some(from), false) => {
+                    terms.push((from, at));
+                    open = None;
+                }
+                _ => {}
+            }
+        }
+        terms.extend(open.map(|from| (from, SystemTime::now())));
+        terms
     }
 
     /// Starts the process again on the same ports and waits until it is ready.
@@ -244,59 +283,4 @@ pub async fn admin_get(port: u16, path: &str) -> Option<(u16, String)> {
 pub fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
     listener.local_addr().expect("local addr").port()
-}
-
-/// Watches every bridge's `/healthz` while it is serving and keeps the longest time each went
-/// without answering (a stalled runtime: the process is alive but answers nothing).
-pub struct StallWatch {
-    longest: Arc<Mutex<Vec<(String, Duration)>>>,
-    stop: CancellationToken,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl StallWatch {
-    pub fn start(bridges: &[BridgeProc]) -> StallWatch {
-        let targets: Vec<(String, u16, Arc<AtomicBool>)> = bridges
-            .iter()
-            .map(|b| (b.name.clone(), b.admin_port, b.serving.clone()))
-            .collect();
-        let longest = Arc::new(Mutex::new(
-            targets
-                .iter()
-                .map(|(n, _, _)| (n.clone(), Duration::ZERO))
-                .collect::<Vec<_>>(),
-        ));
-        let (stop, record) = (CancellationToken::new(), longest.clone());
-        let halt = stop.clone();
-        let task = tokio::spawn(async move {
-            let mut since: Vec<Option<Instant>> = vec![None; targets.len()];
-            while !halt.is_cancelled() {
-                for (i, (_, port, serving)) in targets.iter().enumerate() {
-                    let asked = Instant::now();
-                    let answered = admin_get(*port, "/healthz").await.is_some();
-                    if !serving.load(Ordering::SeqCst) || answered {
-                        since[i] = None;
-                        continue;
-                    }
-                    let from = *since[i].get_or_insert(asked);
-                    let stalled = asked.elapsed().max(from.elapsed());
-                    let mut record = record.lock().expect("stalls");
-                    record[i].1 = record[i].1.max(stalled);
-                }
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-        });
-        StallWatch {
-            longest,
-            stop,
-            task,
-        }
-    }
-
-    /// Stops watching; the longest unanswered stretch per bridge.
-    pub async fn stop(self) -> Vec<(String, Duration)> {
-        self.stop.cancel();
-        let _ = self.task.await;
-        self.longest.lock().expect("stalls").clone()
-    }
 }
