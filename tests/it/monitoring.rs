@@ -1,7 +1,7 @@
 //! Alerts and dashboard evaluated for real: a Prometheus (monitoring_prometheus.rs) scrapes a
 //! bridge that took webhooks (stored, duplicated, rejected for signature and for timestamp),
-//! polled the simulator (a whole lifecycle, a failed and a cancelled order, 429s and 5xx), then
-//! lost NATS. Every alert expression, as Prometheus loaded it from deploy/monitoring/, and every
+//! polled the simulator (a whole lifecycle, a failed and a cancelled order, 429s and 5xx), shed
+//! a webhook while NATS was frozen, then lost NATS. Every alert expression, as Prometheus loaded it from deploy/monitoring/, and every
 //! dashboard query, from the dashboard's JSON, must then match real series (what is probed:
 //! monitoring_promql.rs). The metrics registry is process-wide, so other scenarios running in
 //! this binary may add series; they can never remove one this scenario produced.
@@ -32,6 +32,7 @@ async fn every_alert_and_dashboard_expression_matches_series_of_a_real_bridge() 
     let bridge = Bridge::start(&nats.url(), |c| {
         with_poller(c, &sim.base_url());
         c.webhook.request_timeout = Duration::from_secs(2);
+        c.webhook.max_concurrency = 1; // so one stuck webhook makes the next one shed
     })
     .await;
     let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join(RULES);
@@ -39,6 +40,7 @@ async fn every_alert_and_dashboard_expression_matches_series_of_a_real_bridge() 
 
     drive_webhooks(&bridge).await;
     drive_poller(&sim, &nats.url(), &bridge).await;
+    drive_shedding(&bridge, &nats).await;
     // Last, NATS goes away: the gauge says so, a webhook gets 503, the publish error is counted.
     nats.stop();
     metrics_contain(&bridge, "esim_bridge_nats_connected 0").await;
@@ -102,13 +104,53 @@ async fn drive_webhooks(bridge: &Bridge) {
 }
 
 async fn post(bridge: &Bridge, id: &str, n: u64, secret: &str, ts: u64) -> u16 {
+    post_to(bridge.url(), id.to_owned(), n, secret, ts).await
+}
+
+async fn post_to(url: String, id: String, n: u64, secret: &str, ts: u64) -> u16 {
     let iccid = format!("89103000000730001{n:02}");
-    let body = esim_webhook(id, "esim.delivered", 7_300_000 + n, Some(&iccid));
+    let body = esim_webhook(&id, "esim.delivered", 7_300_000 + n, Some(&iccid));
     let http = reqwest::Client::new();
-    let sent = signed_at(&http, &bridge.url(), &body, secret, ts)
-        .send()
-        .await;
+    let sent = signed_at(&http, &url, &body, secret, ts).send().await;
     sent.expect("POST webhook").status().as_u16()
+}
+
+/// With nats-server frozen (SIGSTOP), a webhook holds the only request slot while its publish
+/// waits for an ack, so a webhook arriving meanwhile is shed at once (503); then NATS resumes.
+async fn drive_shedding(bridge: &Bridge, nats: &NatsServer) {
+    signal(nats.pid(), "-STOP");
+    for n in (20..30).step_by(2) {
+        let url = bridge.url();
+        let holder = tokio::spawn(post_to(url, format!("evt_mon_{n}"), n, SECRET, now_secs()));
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let newcomer = post(
+            bridge,
+            &format!("evt_mon_{}", n + 1),
+            n + 1,
+            SECRET,
+            now_secs(),
+        )
+        .await;
+        let held = holder.await.expect("holder task");
+        assert!([200, 503].contains(&held), "the held webhook got {held}");
+        if newcomer == 503
+            && metrics_text(bridge)
+                .await
+                .contains(r#"reason="request_shed""#)
+        {
+            signal(nats.pid(), "-CONT");
+            return;
+        }
+    }
+    panic!("no webhook was shed while NATS was frozen");
+}
+
+fn signal(pid: u32, sig: &str) {
+    let status = std::process::Command::new("kill")
+        .arg(sig)
+        .arg(pid.to_string())
+        .status();
+    assert!(status.is_ok_and(|s| s.success()), "kill {sig} {pid}");
 }
 
 /// Every event type detected by the poller, then 429s and 5xx from the provider.
@@ -140,16 +182,19 @@ async fn drive_poller(sim: &Sim, nats_url: &str, bridge: &Bridge) {
     metrics_contain(bridge, r#"outcome="server_error""#).await;
 }
 
+async fn metrics_text(bridge: &Bridge) -> String {
+    let url = format!("http://{}/metrics", bridge.admin);
+    match reqwest::get(&url).await {
+        Ok(r) => r.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
 /// Waits until the bridge's `/metrics` text contains `needle`.
 async fn metrics_contain(bridge: &Bridge, needle: &str) {
-    let url = format!("http://{}/metrics", bridge.admin);
-    let http = reqwest::Client::new();
     let deadline = Instant::now() + PATIENCE;
     loop {
-        let text = match http.get(&url).send().await {
-            Ok(r) => r.text().await.unwrap_or_default(),
-            Err(_) => String::new(),
-        };
+        let text = metrics_text(bridge).await;
         if text.contains(needle) {
             return;
         }
