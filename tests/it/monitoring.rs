@@ -1,6 +1,7 @@
 //! Alerts and dashboard evaluated for real: a Prometheus (monitoring_prometheus.rs) scrapes a
 //! bridge that took webhooks (stored, duplicated, rejected for signature and for timestamp),
-//! polled the simulator (a whole lifecycle, a failed and a cancelled order, 429s and 5xx), shed
+//! polled the simulator (a whole lifecycle, a failed and a cancelled order, 429s and 5xx, an
+//! order dated past 2100), shed
 //! a webhook while NATS was frozen, then lost NATS. Every alert expression, as Prometheus loaded it from deploy/monitoring/, and every
 //! dashboard query, from the dashboard's JSON, must then match real series (what is probed:
 //! monitoring_promql.rs). The metrics registry is process-wide, so other scenarios running in
@@ -153,7 +154,8 @@ fn signal(pid: u32, sig: &str) {
     assert!(status.is_ok_and(|s| s.success()), "kill {sig} {pid}");
 }
 
-/// Every event type detected by the poller, then 429s and 5xx from the provider.
+/// Every event type detected by the poller, then 429s and 5xx from the provider, then an order
+/// the poller quarantines.
 async fn drive_poller(sim: &Sim, nats_url: &str, bridge: &Bridge) {
     let step = Duration::from_millis(300);
     let lifecycle = sim
@@ -180,6 +182,12 @@ async fn drive_poller(sim: &Sim, nats_url: &str, bridge: &Bridge) {
     metrics_contain(bridge, "esim_bridge_upstream_429_total").await;
     sim.fail_next_reads(2, 503);
     metrics_contain(bridge, r#"outcome="server_error""#).await;
+    // A provider clock a century ahead: the new order's dates are past 2100, so it is
+    // quarantined.
+    sim.advance(Duration::from_secs(100 * 366 * 86_400));
+    sim.create_order(order(OrderPlan::default()))
+        .expect("order");
+    metrics_contain(bridge, "esim_bridge_poller_quarantined_total").await;
 }
 
 async fn metrics_text(bridge: &Bridge) -> String {

@@ -4,7 +4,8 @@
 //! - every metric selector, and each branch of an `=~"a|b|c"` matcher as a selector of its own
 //!   (a typo in one branch would otherwise hide behind the others);
 //! - every threshold-free part: the expression itself when it has no comparison or set operator,
-//!   else the operands of those operators, recursively (`absent(x)` is probed as `x`), so that
+//!   else the operands of those operators, recursively (`absent(x)` is probed as `x`; a part
+//!   with an `offset` is split further, its data may predate this Prometheus), so that
 //!   `x / y` with labels that never match also fails;
 //! - every label it aggregates or matches by (`by`, `without`, `on`, `ignoring`, `group_left`).
 
@@ -131,6 +132,11 @@ fn parts(e: &Expr, out: &mut Vec<String>) {
             return;
         }
     }
+    if any(e, &has_offset) {
+        // Data an offset ago may predate this Prometheus; its selectors are probed without it.
+        children(e).into_iter().for_each(|c| parts(c, out));
+        return;
+    }
     if !any(e, &|x| matches!(x, Expr::Binary(b) if filters(b))) {
         if any(e, &|x| {
             matches!(x, Expr::VectorSelector(_) | Expr::MatrixSelector(_))
@@ -140,6 +146,15 @@ fn parts(e: &Expr, out: &mut Vec<String>) {
         return;
     }
     children(e).into_iter().for_each(|c| parts(c, out));
+}
+
+fn has_offset(e: &Expr) -> bool {
+    match e {
+        Expr::VectorSelector(vs) => vs.offset.is_some(),
+        Expr::MatrixSelector(ms) => ms.vs.offset.is_some(),
+        Expr::Subquery(s) => s.offset.is_some(),
+        _ => false,
+    }
 }
 
 /// A comparison without `bool` (drops series) or a set operator (`and`, `or`, `unless`).
@@ -196,4 +211,11 @@ fn probes_split_thresholds_sets_and_regex_branches() {
         .parts
         .iter()
         .any(|s| s.starts_with('d') && s.contains("bool")));
+}
+
+#[test]
+fn probes_leave_out_offsets_but_keep_their_selectors() {
+    let p = probes("sum(x unless x offset 1h) or increase(y[1h])").expect("parses");
+    assert_eq!(p.selectors, ["x", "y"]);
+    assert_eq!(p.parts, ["increase(y[1h])"], "{:?}", p.parts);
 }
