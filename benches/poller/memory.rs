@@ -152,6 +152,7 @@ pub async fn run(orders: usize) -> MemoryResult {
         "http://127.0.0.1:9",
         cfg.connect_timeout,
         cfg.request_timeout,
+        cfg.max_response_bytes,
     )
     .expect("transport");
     let credentials = Credentials {

@@ -107,7 +107,7 @@ fn every_error_names_its_key() {
 fn secrets_come_from_files_and_are_masked_when_printed() {
     let secret_file = write("  from-a-file\n");
     let f = write(&format!(
-        "[webhook]\nsecrets = \"inline-one\"\nsecrets_file = {:?}\n[upstream]\nbase_url = \"http://x\"\napi_key = \"k\"\napi_secret_file = {:?}\n",
+        "[webhook]\nsecrets = \"inline-one\"\nsecrets_file = {:?}\n[upstream]\nbase_url = \"https://x\"\napi_key = \"k\"\napi_secret_file = {:?}\n",
         secret_file.path(),
         secret_file.path()
     ));
@@ -204,7 +204,7 @@ fn empty_secrets_of_every_kind_are_rejected_by_key() {
         let f = write(&format!("[webhook]\nsecrets = \"s\"\n[upstream]\n{extra}"));
         key_of(Config::load_with_env(Some(f.path()), env(&[])))
     };
-    let base = "base_url = \"http://x\"\n";
+    let base = "base_url = \"https://x\"\n";
     assert_eq!(
         upstream(&format!("{base}api_key = \"\"\napi_secret = \"s\"\n")),
         "upstream.api_key"

@@ -13,8 +13,16 @@ use super::secret::Secret;
 pub struct UpstreamConfig {
     /// Run the poller.
     pub enabled: bool,
-    /// The provider's base URL (sandbox, production, or the simulator).
+    /// The provider's base URL (sandbox, production, or the simulator). `https://` is
+    /// required, except for a loopback host or with `allow_insecure_http`.
     pub base_url: Option<String>,
+    /// Allows a plain `http://` base URL on a non-loopback host (a simulator on a private
+    /// network, as in deploy/compose.yaml). Never for the provider: the login carries the API
+    /// secret.
+    pub allow_insecure_http: bool,
+    /// Largest provider answer read, in bytes (a page of 500 orders is about 0.5 MB); a larger
+    /// one is abandoned, counted and backed off like a 5xx.
+    pub max_response_bytes: u64,
     pub api_key: Option<Secret>,
     pub api_key_file: Option<PathBuf>,
     pub api_secret: Option<Secret>,
@@ -50,6 +58,8 @@ impl Default for UpstreamConfig {
         Self {
             enabled: true,
             base_url: None,
+            allow_insecure_http: false,
+            max_response_bytes: 4 * 1024 * 1024,
             api_key: None,
             api_key_file: None,
             api_secret: None,

@@ -87,6 +87,7 @@ pub async fn bridge(network: &str, nats_host: &str, upstream: Option<&str>, wait
             "ESIM_BRIDGE_UPSTREAM__BASE_URL",
             upstream.unwrap_or("").into(),
         ),
+        ("ESIM_BRIDGE_UPSTREAM__ALLOW_INSECURE_HTTP", "true".into()),
         ("ESIM_BRIDGE_UPSTREAM__API_KEY", "demo-key".into()),
         ("ESIM_BRIDGE_UPSTREAM__API_SECRET", "demo-secret".into()),
         ("ESIM_BRIDGE_UPSTREAM__CADENCE__DISCOVERY", "1s".into()),

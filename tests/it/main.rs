@@ -26,6 +26,7 @@ mod nats_tls;
 mod partition;
 mod poller;
 mod poller_faults;
+mod poller_hostile;
 mod poller_lease;
 mod poller_supervisor;
 mod poller_support;

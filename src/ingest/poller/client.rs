@@ -61,7 +61,12 @@ impl UpstreamClient {
                 .clone()
                 .ok_or_else(|| missing("api_secret"))?,
         };
-        let transport = Transport::http(base_url, cfg.connect_timeout, cfg.request_timeout)?;
+        let transport = Transport::http(
+            base_url,
+            cfg.connect_timeout,
+            cfg.request_timeout,
+            cfg.max_response_bytes,
+        )?;
         Ok(Self::new(
             transport,
             credentials,
@@ -169,7 +174,11 @@ impl UpstreamClient {
             let answer = match inner.transport.send(call).await {
                 Ok(a) => a,
                 Err(e) => {
-                    metrics::read(endpoint, "network");
+                    let outcome = match e {
+                        ClientError::Transient(_) => "network",
+                        ref e => e.outcome(),
+                    };
+                    metrics::read(endpoint, outcome);
                     return Err(e);
                 }
             };

@@ -14,6 +14,9 @@ pub enum ClientError {
     /// 5xx, timeout or network failure: retry this request with backoff.
     #[error("transient provider failure: {0}")]
     Transient(String),
+    /// The answer is larger than `upstream.max_response_bytes`: backed off like a 5xx.
+    #[error("provider answer larger than {limit} bytes; abandoned")]
+    TooLarge { limit: usize },
     /// 401 even after a fresh token, or the credentials were refused.
     #[error("the provider refused our credentials")]
     Unauthorized,
@@ -38,6 +41,7 @@ impl ClientError {
         match self {
             Self::RateLimited { .. } => "throttled",
             Self::Transient(_) => "server_error",
+            Self::TooLarge { .. } => "too_large",
             Self::Unauthorized => "unauthorized",
             Self::Fatal { .. } => "client_error",
             Self::Malformed(_) => "malformed",

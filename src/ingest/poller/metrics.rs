@@ -106,3 +106,8 @@ pub fn restarted(reason: &'static str, consecutive: u32) {
     metrics::counter!("esim_bridge_poller_restarts_total", "reason" => reason).increment(1);
     metrics::gauge!("esim_bridge_poller_consecutive_failures").set(f64::from(consecutive));
 }
+
+/// A provider answer abandoned at `upstream.max_response_bytes`.
+pub fn oversized() {
+    metrics::counter!("esim_bridge_upstream_oversized_total").increment(1);
+}

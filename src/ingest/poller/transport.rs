@@ -1,17 +1,24 @@
 //! Moving one request to the provider and its answer back: over HTTP (reqwest), or straight
 //! into an in-process `axum::Router` (the simulator) for the benchmark and virtual-time runs,
 //! where no socket may sit between two tasks of a paused tokio clock.
+//!
+//! Over HTTP: redirects are never followed (a `3xx` is an answer like any other, so a login
+//! can never be re-sent to another origin), and the body is read chunk by chunk up to
+//! `upstream.max_response_bytes`; a larger answer (announced or actual) is abandoned at the
+//! limit, counted (`esim_bridge_upstream_oversized_total`) and reported as
+//! [`ClientError::TooLarge`], which backs off like a 5xx.
 
 use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{header, HeaderMap, HeaderValue, Method, Request, StatusCode};
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use tower::ServiceExt;
 
 use super::error::ClientError;
+use super::metrics;
 
-/// Largest provider answer accepted (a page of 500 orders is ~500 kB).
+/// Largest answer accepted from an in-process router (the simulator).
 const MAX_BODY: usize = 16 * 1024 * 1024;
 
 /// One outgoing call.
@@ -38,6 +45,8 @@ pub enum Transport {
     Http {
         client: reqwest::Client,
         base_url: String,
+        /// `upstream.max_response_bytes`.
+        max_body: usize,
     },
     /// A router in this process; `timeout` plays the request timeout.
     InProcess {
@@ -47,28 +56,36 @@ pub enum Transport {
 }
 
 impl Transport {
-    /// An HTTP transport with the configured timeouts.
+    /// An HTTP transport with the configured timeouts and answer size limit; it never
+    /// follows a redirect.
     pub fn http(
         base_url: &str,
         connect_timeout: Duration,
         timeout: Duration,
+        max_body: u64,
     ) -> Result<Self, ClientError> {
         let client = reqwest::Client::builder()
             .connect_timeout(connect_timeout)
             .timeout(timeout)
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("esim-bridge/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| ClientError::Malformed(format!("cannot build the HTTP client: {e}")))?;
         Ok(Self::Http {
             client,
             base_url: base_url.trim_end_matches('/').to_owned(),
+            max_body: usize::try_from(max_body).unwrap_or(usize::MAX),
         })
     }
 
     /// Sends one call; network failures and timeouts are [`ClientError::Transient`].
     pub async fn send(&self, call: Call<'_>) -> Result<Answer, ClientError> {
         match self {
-            Self::Http { client, base_url } => http(client, base_url, call).await,
+            Self::Http {
+                client,
+                base_url,
+                max_body,
+            } => http(client, base_url, *max_body, call).await,
             Self::InProcess { router, timeout } => {
                 tokio::time::timeout(*timeout, in_process(router, call))
                     .await
@@ -78,7 +95,12 @@ impl Transport {
     }
 }
 
-async fn http(client: &reqwest::Client, base: &str, call: Call<'_>) -> Result<Answer, ClientError> {
+async fn http(
+    client: &reqwest::Client,
+    base: &str,
+    max_body: usize,
+    call: Call<'_>,
+) -> Result<Answer, ClientError> {
     let mut req = client.request(call.method, format!("{base}{}", call.path));
     if let Some(token) = call.bearer {
         req = req.bearer_auth(token);
@@ -90,10 +112,25 @@ async fn http(client: &reqwest::Client, base: &str, call: Call<'_>) -> Result<An
     }
     // The error text names the URL and the kind of failure, never headers or tokens.
     let network = |e: reqwest::Error| ClientError::Transient(e.without_url().to_string());
-    let res = req.send().await.map_err(network)?;
+    let mut res = req.send().await.map_err(network)?;
     let status = res.status();
     let headers = res.headers().clone();
-    let body = res.bytes().await.map_err(network)?;
+    let too_large = || {
+        metrics::oversized();
+        ClientError::TooLarge { limit: max_body }
+    };
+    let announced = res.content_length().unwrap_or(0);
+    if usize::try_from(announced).map_or(true, |n| n > max_body) {
+        return Err(too_large());
+    }
+    let mut body = BytesMut::with_capacity(usize::try_from(announced).unwrap_or(0));
+    while let Some(chunk) = res.chunk().await.map_err(network)? {
+        if chunk.len() > max_body.saturating_sub(body.len()) {
+            return Err(too_large()); // dropping `res` closes the connection mid-body
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let body = body.freeze();
     Ok(Answer {
         status,
         headers,
