@@ -104,7 +104,10 @@ pub fn event_line(sequence: u64, stored_at: OffsetDateTime, event: &Event, style
             line.push_str(&style.of_type(t, code));
         }
     }
-    redact::scrub_str(&line).into_owned()
+    match redact::clean_text(&line) {
+        Some(_) => line,
+        None => redact::REDACTED.to_owned(),
+    }
 }
 
 /// `09:12:44` (UTC).

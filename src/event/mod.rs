@@ -3,12 +3,15 @@
 //! Both ingest adapters (webhook and poller) turn what they observed into [`Event`]s here, so
 //! the same lifecycle transition gets the same id, subject and payload whichever source saw it.
 
+pub mod decode;
+pub mod fields;
 pub mod iccid;
 pub mod key;
 pub mod lifecycle;
 pub mod normalise;
 pub mod order;
 pub mod redact;
+pub mod scan;
 pub mod schema;
 
 pub use iccid::{Iccid, IccidError};
@@ -17,5 +20,7 @@ pub use lifecycle::EventType;
 pub use order::{Decimal, OrderData};
 pub use schema::{Event, Source, SCHEMA_VERSION};
 
+#[cfg(test)]
+mod redact_tests;
 #[cfg(test)]
 pub(crate) mod tests;

@@ -2,16 +2,18 @@
 //!
 //! This is an allowlist: only the fields below are read, so anything else the provider sends
 //! (including `activation_code` and whatever a future API adds) is dropped at parse time.
-//! Free-text fields are scrubbed of LPA-looking strings as they are read. Unknown enum values
-//! map to `UNKNOWN` instead of failing; [`OrderData::unknown_enums`] lets the caller count them.
+//! Every field is validated as it is read ([`fields`]): codes by their format, free text by the
+//! activation-code scan; an invalid value is dropped and recorded in [`OrderData::rejected`].
+//! Unknown enum values map to `UNKNOWN` instead of failing; [`OrderData::unknown_enums`] lets
+//! the caller count them.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::value::RawValue;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
+use super::fields::{self, Rejected};
 use super::iccid::Iccid;
-use super::redact;
 
 /// Order status (`PENDING` → `DELIVERED` | `FAILED` | `CANCELLED`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -85,146 +87,71 @@ impl Serialize for Decimal {
 
 /// The normalised order snapshot: the `data` of every `esim.*` event and the poller's stored
 /// snapshot. Every field is optional except the order id, because the provider's nullability
-/// is undocumented.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// is undocumented. Parsing goes through [`fields::Wire`], which validates every field.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(from = "fields::Wire")]
 pub struct OrderData {
     pub id: u64,
-    #[serde(
-        default,
-        deserialize_with = "scrubbed",
-        skip_serializing_if = "Option::is_none"
-    )]
+    /// Free text: see [`fields`] for what is kept.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_reference: Option<String>,
-    #[serde(
-        default,
-        deserialize_with = "lenient",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<OrderStatus>,
-    #[serde(
-        default,
-        deserialize_with = "scrubbed",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub product_name: Option<String>,
-    #[serde(
-        default,
-        deserialize_with = "scrubbed",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub country_code: Option<String>,
-    #[serde(
-        default,
-        deserialize_with = "lenient",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub data_amount_gb: Option<Decimal>,
-    #[serde(
-        default,
-        deserialize_with = "lenient",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub validity_days: Option<u32>,
-    #[serde(
-        default,
-        deserialize_with = "lenient",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<Decimal>,
-    #[serde(
-        default,
-        deserialize_with = "scrubbed",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
     /// Validated as it is parsed: a value that is not an ICCID fails the whole order (a
-    /// webhook gets 400), it is never trimmed, guessed at or dropped.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// webhook gets 400); it is never trimmed, guessed at or dropped.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub iccid: Option<Iccid>,
-    #[serde(
-        default,
-        deserialize_with = "scrubbed",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub failure_code: Option<String>,
-    #[serde(
-        default,
-        deserialize_with = "scrubbed",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub failure_reason: Option<String>,
-    #[serde(
-        default,
-        deserialize_with = "lenient",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_user_fixable: Option<bool>,
-    #[serde(
-        default,
-        deserialize_with = "lenient",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub activation_status: Option<ActivationStatus>,
-    #[serde(
-        default,
-        deserialize_with = "lenient",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_installed: Option<bool>,
-    #[serde(
-        default,
-        deserialize_with = "timestamp",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub installed_at: Option<String>,
-    #[serde(
-        default,
-        deserialize_with = "timestamp",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub activated_at: Option<String>,
     /// When the order was placed (provider's `created_at`); kept for event timing.
-    #[serde(
-        default,
-        deserialize_with = "timestamp",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Set only on events the bridge emitted because a later step implied them.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub inferred: Option<bool>,
+    /// Fields the provider sent that were dropped as invalid (never serialised).
+    #[serde(skip)]
+    pub rejected: Rejected,
 }
 
 impl OrderData {
+    /// An order nothing is known about but its id.
+    pub fn new(id: u64) -> Self {
+        Self {
+            id,
+            ..Self::default()
+        }
+    }
+
     /// How many enum fields carried a value this version does not know.
     pub fn unknown_enums(&self) -> usize {
         usize::from(self.status == Some(OrderStatus::Unknown))
             + usize::from(self.activation_status == Some(ActivationStatus::Unknown))
     }
-}
-
-/// Reads an optional string and removes anything that looks like an activation code.
-fn scrubbed<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    let s: Option<String> = lenient(d)?;
-    Ok(s.map(|s| redact::scrub_str(&s).into_owned()))
-}
-
-/// Reads an optional typed field; a value of the wrong type is treated as absent rather than
-/// failing the whole order (the provider's types are loosely documented).
-fn lenient<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: serde::de::DeserializeOwned,
-{
-    let raw = Option::<Box<RawValue>>::deserialize(d)?;
-    Ok(raw.and_then(|r| serde_json::from_str(r.get()).ok()))
-}
-
-/// Reads an optional RFC 3339 timestamp, normalised to UTC with a `Z`; anything unparseable
-/// is treated as absent.
-fn timestamp<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    let s: Option<String> = lenient(d)?;
-    Ok(s.and_then(|s| normalise_rfc3339(&s)))
 }
 
 /// Parses RFC 3339 text and formats it back in UTC (`2026-05-15T14:30:32Z`).

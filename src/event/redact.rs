@@ -2,17 +2,17 @@
 //!
 //! Two rules, applied anywhere in a JSON tree: values under a secret key (`activation_code`,
 //! `lpa`, `qr_code`, `smdp_address`, `matching_id`, any case, `-`/`_` ignored) are removed,
-//! and any LPA-looking text (`LPA:1$host$id`, or a bare `1$host$id`) in any string is replaced
-//! by [`REDACTED`]. [`OrderData`](super::OrderData) applies the string rule as it parses, and the
-//! publisher calls [`find_leak`] on every payload it is about to send as a last line of defence.
+//! and a string in which [`looks_like_lpa`] finds LPA-like text, in any encoding
+//! ([`super::scan`]), is dropped as a whole (never partly kept: `LPA:1$host$ MATCHING` does not
+//! become `[redacted] MATCHING`). [`OrderData`](super::OrderData) applies the string rule as it
+//! parses, the publisher checks every payload with [`find_leak`] before it leaves, and replay
+//! output goes through the same check.
 
-use std::borrow::Cow;
-use std::sync::LazyLock;
-
-use regex::Regex;
 use serde_json::Value;
 
-/// What replaces an LPA-looking substring.
+use super::scan;
+
+/// What replaces a whole string that held activation-code material (replay output).
 pub const REDACTED: &str = "[redacted]";
 
 /// Key names (lower case, `_`/`-` removed) whose values are secrets wherever they appear.
@@ -24,12 +24,6 @@ const SECRET_KEYS: [&str; 5] = [
     "matchingid",
 ];
 
-/// `LPA:` followed by anything up to whitespace, or a bare `<digit>$<host>$<id>` code.
-static LPA: LazyLock<Regex> = LazyLock::new(|| {
-    // The pattern is a literal and covered by tests, so it always compiles.
-    Regex::new(r"(?i)lpa:\s*\S*|\b\d\$[A-Za-z0-9.\-]+\$\S*").expect("static regex")
-});
-
 /// True if `key` names a field that holds an activation code or part of one.
 pub fn is_secret_key(key: &str) -> bool {
     let folded: String = key
@@ -40,22 +34,24 @@ pub fn is_secret_key(key: &str) -> bool {
     SECRET_KEYS.contains(&folded.as_str())
 }
 
-/// True if `s` contains LPA-looking text.
+/// True if `s`, or anything it decodes to (percent, HTML references, JSON escapes, base64,
+/// Unicode compatibility forms, invisible characters), holds LPA-like text.
 pub fn looks_like_lpa(s: &str) -> bool {
-    LPA.is_match(s)
+    scan::leaks(s)
 }
 
-/// Replaces every LPA-looking substring of `s` with [`REDACTED`].
-pub fn scrub_str(s: &str) -> Cow<'_, str> {
-    LPA.replace_all(s, REDACTED)
+/// `s` if it is free of activation-code material, else `None`: a hit drops the whole value.
+pub fn clean_text(s: &str) -> Option<&str> {
+    (!looks_like_lpa(s)).then_some(s)
 }
 
-/// Removes secret keys and scrubs LPA-looking strings anywhere in `v`, keys included.
+/// Removes secret keys and keys that look like codes, and replaces every string that holds
+/// activation-code material with [`REDACTED`] as a whole, anywhere in `v`.
 pub fn redact_value(v: &mut Value) {
     match v {
         Value::String(s) => {
-            if let Cow::Owned(clean) = scrub_str(s) {
-                *s = clean;
+            if looks_like_lpa(s) {
+                *s = REDACTED.to_owned();
             }
         }
         Value::Array(items) => items.iter_mut().for_each(redact_value),
@@ -130,13 +126,15 @@ mod tests {
     }
 
     #[test]
-    fn lpa_strings_are_scrubbed_inside_text() {
-        let s = "code is LPA:1$smdp.example.com$ABC-123 ok";
-        assert_eq!(scrub_str(s), "code is [redacted] ok");
-        assert_eq!(scrub_str("1$rsp.example$XYZ"), "[redacted]");
-        assert_eq!(scrub_str("lpa: 1$a$b"), "[redacted]");
-        assert!(matches!(scrub_str("Japan eSIM"), Cow::Borrowed(_)));
-        assert_eq!(scrub_str("$4.275"), "$4.275");
+    fn a_hit_drops_the_whole_value() {
+        assert_eq!(
+            clean_text("code is LPA:1$smdp.example.com$ABC-123 ok"),
+            None
+        );
+        assert_eq!(clean_text("LPA:1$host$ MATCHING"), None);
+        assert_eq!(clean_text("1$rsp.example$XYZ"), None);
+        assert_eq!(clean_text("Japan eSIM"), Some("Japan eSIM"));
+        assert_eq!(clean_text("$4.275"), Some("$4.275"));
     }
 
     #[test]

@@ -126,20 +126,13 @@ impl Event {
         Ok(subject(prefix, &self.key()?, self.event_type))
     }
 
-    /// The JSON payload, checked once more for activation-code material before it leaves.
-    ///
-    /// Keys are fixed by [`OrderData`] (no secret key can appear) and serde_json writes strings
-    /// unescaped apart from quotes, backslashes and control characters, so a scan of the text
-    /// finds any LPA-looking value without parsing it again.
+    /// The JSON payload, checked once more for activation-code material (every key and string,
+    /// through every decoding the scan knows) before it leaves.
     pub fn to_payload(&self) -> Result<Vec<u8>, SchemaError> {
-        let bytes = serde_json::to_vec(self)?;
-        if redact::looks_like_lpa(&String::from_utf8_lossy(&bytes)) {
-            return Err(Leak {
-                pointer: "/data".into(),
-            }
-            .into());
+        if let Some(leak) = redact::find_leak(&serde_json::to_value(self)?) {
+            return Err(leak.into());
         }
-        Ok(bytes)
+        Ok(serde_json::to_vec(self)?)
     }
 }
 

@@ -1,24 +1,17 @@
-//! The last check on every line a replay or tail writes: one JSON document per line, and no
-//! activation code, ever.
+//! The last check on every payload a replay or tail writes or republishes: one JSON document
+//! per line, and no activation code, ever, in any encoding.
 //!
-//! Stored events are redacted before they are published, so the fast path writes the stored
-//! bytes unchanged. A cheap byte scan for anything that could be a secret (`lpa`, `$`, the
-//! secret key names) or a line break sends the rare suspicious payload down the slow path,
-//! which parses it and applies [`crate::event::redact`] (a message someone else put in the
-//! stream cannot smuggle a code into an operator's file).
+//! Every payload is parsed and every key and string goes through the same normalising scan as
+//! event data ([`crate::event::redact::find_leak`]: percent-encoding, HTML references, JSON
+//! escapes such as `\u004c\u0050\u0041`, base64, Unicode compatibility forms, invisible
+//! characters). A clean payload keeps its stored bytes; a payload with a hit is rewritten with
+//! every offending string replaced as a whole and every secret key removed (a message someone
+//! else put in the stream cannot smuggle a code into an operator's file or a copy). A payload
+//! that is not JSON is scanned as text and, on a hit, replaced by [`redact::REDACTED`].
 
-use std::borrow::Cow;
-use std::sync::LazyLock;
-
-use regex::bytes::Regex;
+use serde_json::Value;
 
 use crate::event::redact;
-
-/// Anything the slow path must look at; matches a superset of what redaction removes.
-static SUSPECT: LazyLock<Regex> = LazyLock::new(|| {
-    // A literal pattern, exercised by the tests below, so it always compiles.
-    Regex::new(r"(?i)lpa|\$|activation|qr.?code|smdp|matching|[\r\n]").expect("static regex")
-});
 
 /// A payload made safe to write as one NDJSON line.
 pub enum Line<'a> {
@@ -44,10 +37,7 @@ impl Line<'_> {
 
 /// Checks one payload.
 pub fn line(payload: &[u8]) -> Line<'_> {
-    if !SUSPECT.is_match(payload) {
-        return Line::Stored(payload);
-    }
-    match serde_json::from_slice::<serde_json::Value>(payload) {
+    match serde_json::from_slice::<Value>(payload) {
         Ok(mut tree) if redact::find_leak(&tree).is_some() => {
             redact::redact_value(&mut tree);
             // Serialising a `Value` cannot fail (string keys, finite numbers).
@@ -58,14 +48,24 @@ pub fn line(payload: &[u8]) -> Line<'_> {
             }
         }
         // Valid JSON has line breaks only as whitespace: a space means the same.
-        Ok(_) => single_line(payload, false),
-        Err(_) => {
-            let text = String::from_utf8_lossy(payload);
-            let clean = redact::scrub_str(&text);
-            let redacted = matches!(clean, Cow::Owned(_));
-            single_line(clean.as_bytes(), redacted)
-        }
+        Ok(_) if has_line_break(payload) => single_line(payload, false),
+        Ok(_) => Line::Stored(payload),
+        Err(_) if redact::looks_like_lpa(&String::from_utf8_lossy(payload)) => Line::Rewritten {
+            bytes: redact::REDACTED.as_bytes().to_vec(),
+            redacted: true,
+        },
+        Err(_) if has_line_break(payload) => single_line(payload, false),
+        Err(_) => Line::Stored(payload),
     }
+}
+
+/// True if a header value a replay would copy carries activation-code material.
+pub fn header_leaks(value: &str) -> bool {
+    redact::looks_like_lpa(value)
+}
+
+fn has_line_break(payload: &[u8]) -> bool {
+    payload.iter().any(|&b| b == b'\n' || b == b'\r')
 }
 
 fn single_line(bytes: &[u8], redacted: bool) -> Line<'static> {
@@ -100,6 +100,11 @@ mod tests {
             br#"{"data":{"Activation-Code":"x"}}"#,
             br#"{"data":{"x":"1$smdp.example$ID"}}"#,
             b"not json lpa:1$smdp.example$ID",
+            br#"{"data":{"x":"\u004c\u0050\u0041\u003a1\u0024smdp.example\u0024ID"}}"#,
+            br#"{"data":{"x":"\\u004c\\u0050\\u0041\\u003a1\\u0024smdp.example\\u0024ID"}}"#,
+            br#"{"data":{"x":"TFBBOjEkc21kcC5leGFtcGxlJElE"}}"#,
+            br#"{"data":{"x":"LPA%3A1%24smdp.example%24ID"}}"#,
+            b"not json TFBBOjEkc21kcC5leGFtcGxlJElE",
         ] {
             let out = line(stored);
             assert!(out.redacted());
@@ -108,6 +113,7 @@ mod tests {
                 !text.contains("lpa:") && !text.contains("smdp.example$"),
                 "{text}"
             );
+            assert!(!redact::looks_like_lpa(&text), "{text}");
         }
     }
 

@@ -10,15 +10,20 @@
 //!
 //! If a JetStream stream captures the target, every copy waits for its PubAck (a bounded
 //! window of acks in flight); otherwise copies go out as core NATS messages and are flushed.
+//!
+//! Copies pass the same [`guard`] as replay output: a payload carrying activation-code
+//! material (in any encoding) goes out redacted, and a copied `Esim-*` header whose value
+//! carries any is left out; both are counted ([`Republisher::redacted`]).
 
 use async_nats::jetstream::context::{
     GetStreamByNameErrorKind, PublishAckFuture, PublishError, PublishErrorKind,
 };
 use async_nats::jetstream::{self, Context};
-use async_nats::{Client, HeaderMap};
+use async_nats::{Client, HeaderMap, HeaderValue};
 use futures::stream::FuturesOrdered;
 use futures::StreamExt;
 
+use super::guard;
 use super::parse::ArgError;
 use crate::event::key::validate_token;
 
@@ -96,6 +101,8 @@ pub struct Republisher {
     acks: FuturesOrdered<<PublishAckFuture as std::future::IntoFuture>::IntoFuture>,
     /// Copies refused as already present (forced live target only).
     already_present: u64,
+    /// Copies whose payload or headers had activation-code material removed.
+    redacted: u64,
 }
 
 impl Republisher {
@@ -108,6 +115,7 @@ impl Republisher {
             mode: None,
             acks: FuturesOrdered::new(),
             already_present: 0,
+            redacted: 0,
         }
     }
 
@@ -118,8 +126,19 @@ impl Republisher {
         sequence: u64,
     ) -> Result<(), RepublishError> {
         let subject = self.target.subject_for(&message.subject, &self.live_prefix);
-        let headers = self.headers(message.headers.as_ref(), sequence);
-        let payload = message.payload.clone();
+        let (headers, headers_redacted) = self.headers(message.headers.as_ref(), sequence);
+        let line = guard::line(&message.payload);
+        if line.redacted() || headers_redacted {
+            self.redacted += 1;
+            tracing::warn!(
+                sequence,
+                "a stored event carried activation-code material; copied redacted"
+            );
+        }
+        let payload = match line {
+            guard::Line::Stored(_) => message.payload.clone(),
+            guard::Line::Rewritten { bytes, .. } => bytes.into(),
+        };
         let failed = |e: &dyn std::fmt::Display| RepublishError::Publish {
             subject: subject.clone(),
             reason: e.to_string(),
@@ -187,25 +206,39 @@ impl Republisher {
         }
     }
 
-    fn headers(&self, original: Option<&HeaderMap>, sequence: u64) -> HeaderMap {
+    /// Copies whose payload or headers had activation-code material removed.
+    pub fn redacted(&self) -> u64 {
+        self.redacted
+    }
+
+    /// The copy's headers, and whether a header was left out for carrying code material.
+    fn headers(&self, original: Option<&HeaderMap>, sequence: u64) -> (HeaderMap, bool) {
         let mut out = HeaderMap::new();
+        let mut redacted = false;
         for (name, values) in original.into_iter().flat_map(HeaderMap::iter) {
-            let name: &str = name.as_ref();
-            let keep = name
+            let text: &str = name.as_ref();
+            let keep = text
                 .get(..5)
                 .is_some_and(|p| p.eq_ignore_ascii_case("esim-"));
-            let keep_live = self.target.live && name.eq_ignore_ascii_case("Nats-Msg-Id");
-            if (keep && !name.eq_ignore_ascii_case(REPLAYED_FROM)) || keep_live {
+            let keep_live = self.target.live && text.eq_ignore_ascii_case("Nats-Msg-Id");
+            if (keep && !text.eq_ignore_ascii_case(REPLAYED_FROM)) || keep_live {
                 if let Some(value) = values.first() {
-                    out.insert(name, value.clone());
+                    if guard::header_leaks(value.as_str()) || guard::header_leaks(text) {
+                        redacted = true;
+                    } else {
+                        out.insert(name.clone(), value.clone());
+                    }
                 }
             }
         }
-        out.insert(REPLAYED_FROM, sequence.to_string());
+        out.insert(REPLAYED_FROM, HeaderValue::from(sequence));
         if self.target.live {
-            out.insert("Nats-Expected-Last-Subject-Sequence", "0");
+            out.insert(
+                "Nats-Expected-Last-Subject-Sequence",
+                HeaderValue::from(0u64),
+            );
         }
-        out
+        (out, redacted)
     }
 }
 

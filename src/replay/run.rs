@@ -186,6 +186,8 @@ impl Run {
         }
         if let Some(republisher) = &mut self.republisher {
             self.summary.already_present = republisher.finish().await?;
+            // The writer, when there is one, counted the same payloads.
+            self.summary.redacted = self.summary.redacted.max(republisher.redacted());
         }
         Ok(())
     }

@@ -32,6 +32,7 @@ mod poller_supervisor;
 mod poller_support;
 mod replay;
 mod replay_cli;
+mod replay_guard;
 mod replay_republish;
 mod replay_support;
 mod request_logs;

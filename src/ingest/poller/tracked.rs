@@ -140,27 +140,7 @@ impl Default for Tracked {
 }
 
 fn empty(id: u64) -> OrderData {
-    OrderData {
-        id,
-        client_reference: None,
-        status: None,
-        product_name: None,
-        country_code: None,
-        data_amount_gb: None,
-        validity_days: None,
-        amount: None,
-        currency: None,
-        iccid: None,
-        failure_code: None,
-        failure_reason: None,
-        is_user_fixable: None,
-        activation_status: None,
-        is_installed: None,
-        installed_at: None,
-        activated_at: None,
-        created_at: None,
-        inferred: None,
-    }
+    OrderData::new(id)
 }
 
 #[cfg(test)]

@@ -1,0 +1,247 @@
+//! Undoing what an activation code could be wrapped in, one layer at a time, so the scan sees
+//! what a consumer (a browser, a URL or JSON decoder, a base64 decoder, a font) would show.
+//!
+//! - [`canonical`]: Unicode compatibility forms folded (NFKC: full-width `ＬＰＡ：１＄` becomes
+//!   `LPA:1$`) and invisible characters removed (zero-width, joiners, bidi controls, soft hyphen,
+//!   combining marks, fillers).
+//! - [`squeezed`]: the canonical text without any whitespace (`L P A : 1 $ …`).
+//! - [`layers`]: every text one decoding step further: percent-decoding, HTML character
+//!   references (named, decimal, hex, with or without `;`), JSON/JavaScript escapes
+//!   (`\u004c`, `\u{4c}`, `\x4c`), and base64/base64url segments (standard or URL alphabet,
+//!   padded or not, at each of the four alignments), both in place and on their own.
+//!
+//! Every decoding step shrinks the text, so repeated application ends; [`super::scan`] bounds
+//! the total work and treats running out of it as a hit.
+
+use std::borrow::Cow;
+use std::sync::LazyLock;
+
+use base64::alphabet;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use base64::Engine;
+use regex::Regex;
+use unicode_normalization::UnicodeNormalization;
+
+/// Characters that render as nothing (or only modify their neighbour).
+static INVISIBLE: LazyLock<Regex> = LazyLock::new(|| {
+    // A literal pattern covered by the tests, so it always compiles.
+    Regex::new(r"[\p{Cf}\p{Mn}\p{Me}\x{115F}\x{1160}\x{3164}\x{FFA0}\x{2800}]").expect("static")
+});
+static SPACE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"[\s\p{Z}\p{Cc}]+").expect("static regex"));
+/// A numeric character reference whose `;` may be missing (browsers decode it anyway).
+static NUMERIC_REF: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"&#([xX][0-9a-fA-F]{1,6}|[0-9]{1,7});?").expect("static regex"));
+static ESCAPE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r#"\\(?:u\{([0-9a-fA-F]{1,6})\}|[uU]([0-9a-fA-F]{4})|[xX]([0-9a-fA-F]{2})|([\\/"'$:]))"#,
+    )
+    .expect("static regex")
+});
+/// A run that could be base64 or base64url (at least 8 characters: `1$a$` encoded).
+static BASE64_RUN: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"[A-Za-z0-9+/_\-]{8,}").expect("static regex"));
+
+const LENIENT: GeneralPurposeConfig = GeneralPurposeConfig::new()
+    .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+    .with_decode_allow_trailing_bits(true);
+const ENGINES: [GeneralPurpose; 2] = [
+    GeneralPurpose::new(&alphabet::STANDARD, LENIENT),
+    GeneralPurpose::new(&alphabet::URL_SAFE, LENIENT),
+];
+
+/// NFKC with invisible characters removed (ASCII text is already canonical).
+pub fn canonical(s: &str) -> Cow<'_, str> {
+    if s.is_ascii() {
+        return Cow::Borrowed(s);
+    }
+    let folded: String = s.nfkc().collect();
+    match INVISIBLE.replace_all(&folded, "") {
+        Cow::Borrowed(_) => Cow::Owned(folded),
+        Cow::Owned(clean) => Cow::Owned(clean),
+    }
+}
+
+/// True if nothing in `s` can be decoded or folded: ASCII without `%`, `&`, `\` and without a
+/// run that could be base64.
+pub fn is_inert(s: &str) -> bool {
+    s.is_ascii()
+        && !s.contains(['%', '&', '\\'])
+        && !BASE64_RUN
+            .find_iter(s)
+            .any(|run| !run.as_str().bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// `s` without whitespace, separators or control characters.
+pub fn squeezed(s: &str) -> Cow<'_, str> {
+    SPACE.replace_all(s, "")
+}
+
+/// One decoding step further.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Layer {
+    /// Text to canonicalise, scan and decode further.
+    Text(String),
+    /// Bytes that are not text (base64 of binary): scanned as they are, not decoded further.
+    Opaque(String),
+}
+
+/// Every text one decoding step away from `s` (which should be [`canonical`]).
+pub fn layers(s: &str) -> Vec<Layer> {
+    let mut out = Vec::new();
+    let mut text = |t: Cow<'_, str>| {
+        if let Cow::Owned(t) = t {
+            if t != s {
+                out.push(Layer::Text(t));
+            }
+        }
+    };
+    if s.contains('%') {
+        text(percent_encoding::percent_decode_str(s).decode_utf8_lossy());
+    }
+    if s.contains('&') {
+        text(html(s));
+    }
+    if s.contains('\\') {
+        text(escapes(s));
+    }
+    base64_layers(s, &mut out);
+    out
+}
+
+fn html(s: &str) -> Cow<'_, str> {
+    let terminated = NUMERIC_REF.replace_all(s, "&#$1;");
+    match html_escape::decode_html_entities(&terminated) {
+        Cow::Borrowed(_) if matches!(terminated, Cow::Borrowed(_)) => Cow::Borrowed(s),
+        decoded => Cow::Owned(decoded.into_owned()),
+    }
+}
+
+fn escapes(s: &str) -> Cow<'_, str> {
+    ESCAPE.replace_all(s, |c: &regex::Captures<'_>| {
+        let hex = c.get(1).or(c.get(2)).or(c.get(3));
+        match hex {
+            Some(h) => u32::from_str_radix(h.as_str(), 16)
+                .ok()
+                .and_then(char::from_u32)
+                .unwrap_or('\u{FFFD}')
+                .to_string(),
+            None => c.get(4).map_or("", |m| m.as_str()).to_owned(),
+        }
+    })
+}
+
+/// Base64 segments decoded: each on its own (text or opaque), and all text ones in place.
+fn base64_layers(s: &str, out: &mut Vec<Layer>) {
+    let mut in_place = String::with_capacity(s.len());
+    let mut last = 0;
+    let mut replaced = false;
+    for run in BASE64_RUN.find_iter(s) {
+        let seg = run.as_str();
+        // All-digit runs (ICCIDs, ids) cannot encode four consecutive ASCII bytes: every
+        // third decoded byte is >= 0xD0.
+        if seg.bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        let mut first_text = None;
+        for offset in 0..4 {
+            for decoded in decodings(&seg[offset.min(seg.len())..]) {
+                match String::from_utf8(decoded) {
+                    Ok(t) if is_text(&t) => {
+                        if first_text.is_none() {
+                            first_text = Some((offset, t.clone()));
+                        }
+                        out.push(Layer::Text(t));
+                    }
+                    Ok(t) => out.push(Layer::Opaque(t)),
+                    Err(e) => out.push(Layer::Opaque(
+                        String::from_utf8_lossy(e.as_bytes()).into_owned(),
+                    )),
+                }
+            }
+        }
+        if let Some((offset, t)) = first_text {
+            in_place.push_str(&s[last..run.start() + offset]);
+            in_place.push_str(&t);
+            last = run.end();
+            replaced = true;
+        }
+    }
+    if replaced {
+        in_place.push_str(&s[last..]);
+        out.push(Layer::Text(in_place));
+    }
+}
+
+/// `seg` decoded with each alphabet (trailing characters that cannot end a quantum dropped).
+fn decodings(seg: &str) -> Vec<Vec<u8>> {
+    let mut seg = seg.trim_end_matches('=');
+    if seg.len() % 4 == 1 {
+        seg = &seg[..seg.len() - 1];
+    }
+    if seg.len() < 4 {
+        return Vec::new();
+    }
+    let mut out: Vec<Vec<u8>> = Vec::new();
+    for engine in &ENGINES {
+        if let Ok(bytes) = engine.decode(seg) {
+            if !out.contains(&bytes) {
+                out.push(bytes);
+            }
+        }
+    }
+    out
+}
+
+/// Printable text: no control characters other than whitespace.
+fn is_text(t: &str) -> bool {
+    t.chars()
+        .all(|c| !c.is_control() || matches!(c, '\t' | '\n' | '\r'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(s: &str) -> Vec<String> {
+        layers(s)
+            .into_iter()
+            .filter_map(|l| match l {
+                Layer::Text(t) => Some(t),
+                Layer::Opaque(_) => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn compatibility_forms_and_invisible_characters_fold_away() {
+        assert_eq!(canonical("ＬＰＡ：１＄ｈ＄ｉ"), "LPA:1$h$i");
+        assert_eq!(canonical("L\u{200B}P\u{2060}A\u{FEFF}:\u{00AD}1"), "LPA:1");
+        assert_eq!(canonical("Café ☕"), "Café ☕");
+        assert_eq!(squeezed("L P\tA :\n1"), "LPA:1");
+    }
+
+    #[test]
+    fn each_encoding_is_undone_one_layer_at_a_time() {
+        assert!(texts("LPA%3A1%24h%24i").contains(&"LPA:1$h$i".to_owned()));
+        assert!(texts("&#76;&#x50;&#X41&colon;1&dollar;h").contains(&"LPA:1$h".to_owned()));
+        assert!(texts(r"\u004c\u{50}\x41\:1\$").contains(&"LPA:1$".to_owned()));
+        // "LPA:1$h$i" in base64 and base64url, unpadded, after a word.
+        assert!(texts("ref TFBBOjEkaCRp").contains(&"LPA:1$h$i".to_owned()));
+        assert!(texts("REFTFBBOjEkaCRp")
+            .iter()
+            .any(|t| t.contains("LPA:1$h$i")));
+    }
+
+    #[test]
+    fn plain_text_has_no_layers() {
+        for s in [
+            "Japan eSIM",
+            "100% data",
+            "Fish & Chips",
+            "8910300000123456789",
+        ] {
+            assert!(texts(s).is_empty(), "{s}: {:?}", texts(s));
+        }
+    }
+}

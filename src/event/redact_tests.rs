@@ -1,0 +1,258 @@
+//! Redaction as a class (issue 7, finding 4): generated activation codes wrapped in random
+//! stacks of encodings never survive, in the scanner or in a normalised event; ordinary values
+//! with `$`, `%` and `&` in them do.
+
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine;
+use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+use proptest::prelude::*;
+use serde_json::{json, Value};
+
+use super::normalise::{from_webhook, parse_envelope, Normalised};
+use super::redact::{clean_text, looks_like_lpa};
+use super::tests::assert_schema_valid;
+
+/// One way to wrap text.
+#[derive(Debug, Clone, Copy)]
+enum Encoding {
+    Percent,
+    PercentLowerHex,
+    Base64,
+    Base64Url,
+    HtmlNamed,
+    HtmlDecimal,
+    HtmlHex,
+    FullWidth,
+    ZeroWidth,
+    JsonEscape,
+    MixedCase,
+}
+
+fn encode(e: Encoding, s: &str, seed: u64) -> String {
+    let pick = |i: usize| (seed >> (i % 64)) & 1 == 1;
+    match e {
+        Encoding::Percent => utf8_percent_encode(s, NON_ALPHANUMERIC).to_string(),
+        Encoding::PercentLowerHex => {
+            let upper = utf8_percent_encode(s, NON_ALPHANUMERIC).to_string();
+            let mut out = String::new();
+            let mut hex_left = 0;
+            for c in upper.chars() {
+                if c == '%' {
+                    hex_left = 2;
+                    out.push(c);
+                } else if hex_left > 0 {
+                    hex_left -= 1;
+                    out.push(c.to_ascii_lowercase());
+                } else {
+                    out.push(c);
+                }
+            }
+            out
+        }
+        Encoding::Base64 => STANDARD.encode(s),
+        Encoding::Base64Url => URL_SAFE_NO_PAD.encode(s),
+        Encoding::HtmlNamed => s
+            .replace('&', "&amp;")
+            .replace(':', "&colon;")
+            .replace('$', "&dollar;")
+            .replace('.', "&period;"),
+        Encoding::HtmlDecimal => s
+            .chars()
+            .enumerate()
+            .map(|(i, c)| match pick(i) {
+                true => format!("&#{};", u32::from(c)),
+                false if c == '&' => "&amp;".to_owned(),
+                false => c.to_string(),
+            })
+            .collect(),
+        Encoding::HtmlHex => s
+            .chars()
+            .enumerate()
+            .map(|(i, c)| match (pick(i), pick(i + 1)) {
+                (true, true) => format!("&#X{:X};", u32::from(c)),
+                (true, false) => format!("&#x{:x};", u32::from(c)),
+                (false, _) if c == '&' => "&amp;".to_owned(),
+                (false, _) => c.to_string(),
+            })
+            .collect(),
+        Encoding::FullWidth => s
+            .chars()
+            .map(|c| match c {
+                '!'..='~' => char::from_u32(u32::from(c) - 0x21 + 0xFF01).unwrap_or(c),
+                c => c,
+            })
+            .collect(),
+        Encoding::ZeroWidth => {
+            const INVISIBLE: [char; 6] = [
+                '\u{200B}', '\u{200C}', '\u{200D}', '\u{2060}', '\u{FEFF}', '\u{00AD}',
+            ];
+            let mut out = String::new();
+            for (i, c) in s.chars().enumerate() {
+                out.push(c);
+                if pick(i) {
+                    out.push(INVISIBLE[(seed as usize + i) % INVISIBLE.len()]);
+                }
+            }
+            out
+        }
+        Encoding::JsonEscape => s
+            .chars()
+            .enumerate()
+            .map(|(i, c)| match (pick(i), u32::from(c)) {
+                (true, n) if n <= 0xFFFF => format!("\\u{n:04x}"),
+                _ if c == '\\' => "\\\\".to_owned(),
+                _ => c.to_string(),
+            })
+            .collect(),
+        Encoding::MixedCase => s
+            .chars()
+            .enumerate()
+            .map(|(i, c)| match pick(i) {
+                true => c.to_ascii_lowercase(),
+                false => c.to_ascii_uppercase(),
+            })
+            .collect(),
+    }
+}
+
+fn arb_encoding() -> impl Strategy<Value = Encoding> {
+    prop_oneof![
+        Just(Encoding::Percent),
+        Just(Encoding::PercentLowerHex),
+        Just(Encoding::Base64),
+        Just(Encoding::Base64Url),
+        Just(Encoding::HtmlNamed),
+        Just(Encoding::HtmlDecimal),
+        Just(Encoding::HtmlHex),
+        Just(Encoding::FullWidth),
+        Just(Encoding::ZeroWidth),
+        Just(Encoding::JsonEscape),
+    ]
+}
+
+/// An activation code: `LPA:1$<host>$<matching id>` (or bare `1$host$id`), in some context.
+fn arb_code() -> impl Strategy<Value = String> {
+    let host = "[a-z][a-z0-9-]{0,9}(\\.[a-z]{2,8}){0,3}(:[0-9]{2,5})?";
+    let mid = "[A-Z0-9][A-Z0-9-]{3,23}";
+    (
+        prop_oneof![Just("LPA:"), Just("lpa:"), Just("Lpa:"), Just("")],
+        host,
+        mid,
+        "([A-Za-z_]{0,8}[ _]?)?",
+        "( [A-Za-z]{1,8}){0,2}",
+    )
+        .prop_map(|(lpa, host, mid, before, after)| format!("{before}{lpa}1${host}${mid}{after}"))
+}
+
+/// A code, its case mixed or not, under a stack of one to four encodings. (Mixed case comes
+/// first only: on top of base64 or an entity name it would destroy what it wraps.)
+fn arb_wrapped() -> impl Strategy<Value = (String, String)> {
+    (
+        arb_code(),
+        any::<bool>(),
+        prop::collection::vec(arb_encoding(), 1..=4),
+        any::<u64>(),
+    )
+        .prop_map(|(code, mixed, stack, seed)| {
+            let start = match mixed {
+                true => encode(Encoding::MixedCase, &code, seed),
+                false => code.clone(),
+            };
+            let wrapped = stack.iter().enumerate().fold(start, |s, (i, e)| {
+                encode(*e, &s, seed.rotate_left(i as u32 * 7 + 3))
+            });
+            (code, wrapped)
+        })
+}
+
+const FIELDS: [&str; 6] = [
+    "client_reference",
+    "product_name",
+    "failure_reason",
+    "failure_code",
+    "currency",
+    "country_code",
+];
+
+fn webhook_events(field: &str, value: &str) -> Vec<super::Event> {
+    let mut body = json!({"id": "evt_1", "type": "esim.failed", "created_at": "2026-01-01T00:00:00Z",
+        "data": {"id": 1, "status": "FAILED", "iccid": "8910300000123456789",
+            "currency": "USD", "country_code": "JPN", "failure_code": "OUT_OF_STOCK"}});
+    body["data"][field] = json!(value);
+    let env = parse_envelope(body.to_string().as_bytes()).expect("envelope");
+    match from_webhook(&env).expect("normalise") {
+        Normalised::Publish(events) => events,
+        Normalised::Ignored => panic!("esim.failed is published"),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn no_wrapped_code_gets_past_the_scanner((code, wrapped) in arb_wrapped()) {
+        prop_assert!(looks_like_lpa(&code), "plain: {code}");
+        prop_assert!(looks_like_lpa(&wrapped), "{code} wrapped as {wrapped}");
+    }
+
+    #[test]
+    fn no_wrapped_code_survives_into_an_event(
+        (_code, wrapped) in arb_wrapped(),
+        field in prop::sample::select(&FIELDS[..]),
+    ) {
+        let events = webhook_events(field, &wrapped);
+        assert_schema_valid(&events);
+        for e in &events {
+            let payload = String::from_utf8(e.to_payload().unwrap()).unwrap();
+            let v: Value = serde_json::from_str(&payload).unwrap();
+            prop_assert!(v["data"][field].is_null(), "{field} kept: {payload}");
+            prop_assert!(!payload.contains(&wrapped), "{payload}");
+            prop_assert!(!looks_like_lpa(&payload), "{payload}");
+        }
+        prop_assert_eq!(events[0].data.rejected.fields().collect::<Vec<_>>(), [field]);
+    }
+
+    #[test]
+    fn ordinary_values_survive(
+        name in "[A-Z][a-z]{2,10}( [A-Za-z]{2,10}){0,3}",
+        extra in prop_oneof![
+            Just(""), Just(" $5"), Just(" 100% data"), Just(" 5$"), Just(" (US$ 10)"),
+            Just(" & more"), Just(" 50%-off"), Just(" #1"), Just(" 1GB/7d"), Just(": Tokyo"),
+        ],
+        reference in "[A-Z][A-Z0-9_]{2,30}",
+    ) {
+        let product = format!("{name}{extra}");
+        prop_assert_eq!(clean_text(&product), Some(product.as_str()));
+        prop_assert_eq!(clean_text(&reference), Some(reference.as_str()));
+        let body = json!({"id": 1, "product_name": product, "client_reference": reference,
+            "failure_reason": format!("{name}{extra}")});
+        let o: super::OrderData = serde_json::from_value(body).unwrap();
+        prop_assert_eq!(o.product_name.as_deref(), Some(product.as_str()));
+        prop_assert_eq!(o.client_reference.as_deref(), Some(reference.as_str()));
+        prop_assert!(o.rejected.is_empty());
+    }
+}
+
+#[test]
+fn the_reported_cases_are_dropped_from_events() {
+    for value in [
+        "LPA%3A1%24smdp.example.com%24MATCHING",
+        "TFBBOjEkc21kcC5leGFtcGxlLmNvbSRNQVRDSElORw==",
+        "&#76;&#80;&#65;&#58;1&#36;smdp.example.com&#36;ID",
+        "ＬＰＡ：１＄ｓｍｄｐ．ｅｘａｍｐｌｅ．ｃｏｍ＄ＩＤ",
+        "1$host:8443$ID",
+        "REF_1$host$ID",
+        "LPA:1$host$ MATCHING",
+    ] {
+        for field in FIELDS {
+            let events = webhook_events(field, value);
+            let payload = String::from_utf8(events[0].to_payload().unwrap()).unwrap();
+            assert!(
+                !payload.contains("MATCHING") && !payload.contains("ID\""),
+                "{payload}"
+            );
+            let v: Value = serde_json::from_str(&payload).unwrap();
+            assert!(v["data"][field].is_null(), "{field} = {value:?} kept");
+        }
+    }
+}

@@ -1,0 +1,185 @@
+//! The activation-code scan: is there LPA-like text in any decoding of this value?
+//!
+//! A value is scanned as given, and then every text reachable from it by the decodings in
+//! [`super::decode`], each folded to its canonical form and scanned with and without its
+//! whitespace. Two patterns count as a code:
+//! - `LPA:` in any case (so `LPA:1$host$ MATCHING` is a hit as a whole, not just its first
+//!   word);
+//! - a bare code `<digit>$<host>$`, the host with letters, digits, `.`, `-`, `_` and a `:port`
+//!   (`1$host:8443$ID`, `REF_1$host$ID`).
+//!
+//! The work is bounded (texts visited, bytes decoded, depth); a value that exhausts the bound is
+//! reported as a hit, so nesting more encodings than the bound allows cannot hide a code.
+
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::decode::{canonical, is_inert, layers, squeezed, Layer};
+
+/// `LPA:` (spaces allowed before the colon), or a bare `<digit>$<host>$`.
+static CODE: LazyLock<Regex> = LazyLock::new(|| {
+    // Literal patterns covered by the tests below, so they always compile.
+    Regex::new(r"(?i)lpa\s*:|\p{Nd}\$[\p{L}\p{N}.\-:_]*\p{L}[\p{L}\p{N}.\-:_]*\$")
+        .expect("static regex")
+});
+/// On text without whitespace: `LPA:` not inside a word, or a bare code with a dotted host
+/// (whitespace removed, `2$ extra $` must not become a code).
+static SQUEEZED_CODE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)(?:^|[^\p{L}])lpa:|\p{Nd}\$[\p{L}\p{N}\-_]+(?:\.[\p{L}\p{N}\-_]+)+(?::\p{Nd}+)?\$",
+    )
+    .expect("static regex")
+});
+
+/// Deepest chain of decodings followed.
+const MAX_DEPTH: usize = 16;
+/// Most texts visited for one value.
+const MAX_TEXTS: usize = 512;
+/// Bytes that may be visited per byte of input, plus a fixed allowance.
+const BYTES_PER_INPUT_BYTE: usize = 32;
+const BYTES_BASE: usize = 64 * 1024;
+
+/// True if `s`, or anything it decodes to, holds LPA-like text (or the scan ran out of work).
+pub fn leaks(s: &str) -> bool {
+    if CODE.is_match(s) {
+        return true;
+    }
+    if is_inert(s) {
+        return SQUEEZED_CODE.is_match(&squeezed(s));
+    }
+    let mut bytes_left = s
+        .len()
+        .saturating_mul(BYTES_PER_INPUT_BYTE)
+        .saturating_add(BYTES_BASE);
+    let mut spend = |n: usize| match bytes_left.checked_sub(n) {
+        Some(left) => {
+            bytes_left = left;
+            true
+        }
+        None => false,
+    };
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut stack = vec![(s.to_owned(), 0usize)];
+    while let Some((text, depth)) = stack.pop() {
+        if depth > MAX_DEPTH || seen.len() >= MAX_TEXTS {
+            return true;
+        }
+        let c = canonical(&text);
+        if !spend(c.len().saturating_mul(2)) {
+            return true;
+        }
+        if CODE.is_match(&c) || SQUEEZED_CODE.is_match(&squeezed(&c)) {
+            return true;
+        }
+        // Decode the text as given and as folded: folding first can merge the syntax of two
+        // layers (a full-width `＆＃ｘ６` next to an entity that decodes to `１；`).
+        let mut next = layers(&c);
+        if c != text.as_str() {
+            next.extend(layers(&text));
+        }
+        for layer in next {
+            match layer {
+                Layer::Text(t) => {
+                    if !spend(t.len()) {
+                        return true;
+                    }
+                    if seen.insert(t.clone()) {
+                        stack.push((t, depth + 1));
+                    }
+                }
+                Layer::Opaque(t) => {
+                    if !spend(t.len()) {
+                        return true;
+                    }
+                    let c = canonical(&t);
+                    if CODE.is_match(&c) || SQUEEZED_CODE.is_match(&squeezed(&c)) {
+                        return true;
+                    }
+                }
+            }
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_reported_encodings_are_hits() {
+        for s in [
+            "LPA:1$smdp.example.com$MATCHING",
+            "LPA%3A1%24smdp.example.com%24MATCHING",
+            "TFBBOjEkc21kcC5leGFtcGxlLmNvbSRNQVRDSElORw==",
+            "&#76;&#80;&#65;&#58;1&#36;smdp.example.com&#36;ID",
+            "ＬＰＡ：１＄ｓｍｄｐ．ｅｘａｍｐｌｅ．ｃｏｍ＄ＩＤ",
+            "1$host:8443$ID",
+            "REF_1$host$ID",
+            "LPA:1$host$ MATCHING",
+            r"\u004c\u0050\u0041\u003a1\u0024h\u0024i",
+            "l p a : 1 $ smdp . example . com $ x",
+            "%254C%2550A%253A1%2524h%2524i",
+        ] {
+            assert!(leaks(s), "{s}");
+        }
+    }
+
+    #[test]
+    fn ordinary_values_are_not() {
+        for s in [
+            "TRIP_TOKYO_OCT",
+            "Japan eSIM 1GB $5",
+            "Alpaca $5 eSIM",
+            "US$5 plan, 2$ extra $",
+            "100% data, 50% off",
+            "Fish & Chips &amp; more",
+            "Supplier has no profiles left",
+            "OUT_OF_STOCK",
+            "Help a: b",
+            "Café — 東京 eSIM 🎌",
+            "8910300000123456789",
+            "evt_esim_8910300000123456789_delivered",
+            "C:\\path\\to\\file",
+        ] {
+            assert!(!leaks(s), "{s}");
+        }
+    }
+
+    #[test]
+    fn deep_stacks_are_followed_and_deeper_ones_are_hits() {
+        let mut s = "LPA%3A1%24h%24i".to_owned();
+        for layers in 1..40 {
+            s = s.replace('%', "%25");
+            assert!(leaks(&s), "{layers} layers of percent-encoding");
+        }
+    }
+}
+#[cfg(test)]
+mod timing {
+    #[test]
+    #[ignore]
+    fn timing() {
+        let payload = br#"{"id":"evt_esim_8910300000123456789_delivered","type":"esim.delivered","created_at":"2026-05-15T14:30:32Z","source":"webhook","data":{"id":9302481,"client_reference":"TRIP_TOKYO_OCT","status":"DELIVERED","product_name":"Japan eSIM","country_code":"JPN","data_amount_gb":1.0,"validity_days":7,"amount":4.275,"currency":"USD","iccid":"8910300000123456789"}}"#;
+        let n = 2000;
+        let t = std::time::Instant::now();
+        for _ in 0..n {
+            let _ = crate::replay::guard::line(payload);
+        }
+        eprintln!("guard::line {:?}/call", t.elapsed() / n);
+        let t = std::time::Instant::now();
+        for _ in 0..n {
+            let _ = super::leaks("TRIP_TOKYO_OCT");
+        }
+        eprintln!("leaks(TRIP_TOKYO_OCT) {:?}/call", t.elapsed() / n);
+        let long =
+            "Supplier has no profiles left for this destination; please retry later ".repeat(14);
+        let t = std::time::Instant::now();
+        for _ in 0..200 {
+            let _ = super::leaks(&long);
+        }
+        eprintln!("leaks(1000 chars) {:?}/call", t.elapsed() / 200);
+    }
+}
