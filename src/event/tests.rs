@@ -246,3 +246,24 @@ fn a_webhook_of_a_step_that_needs_an_iccid_but_lacks_it_is_an_error() {
         assert!(from_webhook(&env).is_err(), "{t}");
     }
 }
+
+#[test]
+fn the_schema_states_the_field_rules() {
+    let validator = schema_validator();
+    let event = |data: Value| {
+        json!({"id": "evt_esim_order-1_failed", "type": "esim.failed",
+            "created_at": "2026-01-01T00:00:00Z", "source": "poll", "data": data})
+    };
+    assert!(validator.is_valid(&event(json!({"id": 1, "currency": "USD",
+        "failure_code": "OUT_OF_STOCK", "product_name": "Japan eSIM $5"}))));
+    for bad in [
+        json!({"id": 1, "currency": "usd"}),
+        json!({"id": 1, "country_code": "JP"}),
+        json!({"id": 1, "failure_code": "out of stock"}),
+        json!({"id": 1, "product_name": "a\nb"}),
+        json!({"id": 1, "failure_reason": "lpa:x"}),
+        json!({"id": 1, "iccid": "8910"}),
+    ] {
+        assert!(!validator.is_valid(&event(bad.clone())), "{bad}");
+    }
+}

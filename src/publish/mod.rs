@@ -176,6 +176,10 @@ fn record(event: &Event, outcome: Published, took: Duration) {
     match outcome {
         Published::Stored { .. } => {
             metrics::counter!("esim_bridge_events_published_total", &labels).increment(1);
+            for field in event.data.rejected.fields() {
+                metrics::counter!("esim_bridge_event_fields_dropped_total", "field" => field)
+                    .increment(1);
+            }
         }
         Published::Duplicate => {
             metrics::counter!("esim_bridge_events_duplicate_total", &labels).increment(1);
