@@ -55,7 +55,10 @@ pub(super) async fn run(
         }
     };
     if let Err(e) = ended {
-        let kind = error_kind(&e);
+        let kind = match error_kind(&e) {
+            "header_timeout" if state.has_served() => "idle_timeout",
+            kind => kind,
+        };
         count(shared.name, kind);
         tracing::debug!(
             listener = shared.name,

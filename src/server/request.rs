@@ -67,6 +67,8 @@ pub(super) struct ConnState {
     slot: Mutex<Slot>,
     /// Set when an answer left request bytes unread: the connection lingers before closing.
     linger: AtomicBool,
+    /// Set once a request arrived: a later header timeout is an idle kept-alive connection.
+    served: AtomicBool,
 }
 
 impl ConnState {
@@ -74,11 +76,16 @@ impl ConnState {
         Arc::new(Self {
             slot: Mutex::new(slot),
             linger: AtomicBool::new(false),
+            served: AtomicBool::new(false),
         })
     }
 
     pub(super) fn wants_linger(&self) -> bool {
         self.linger.load(Ordering::Relaxed)
+    }
+
+    pub(super) fn has_served(&self) -> bool {
+        self.served.load(Ordering::Relaxed)
     }
 
     fn slot(&self) -> MutexGuard<'_, Slot> {
@@ -158,6 +165,7 @@ impl Refusal {
 
 async fn handle(shared: &Shared, conn: &ConnState, req: Request<Incoming>) -> Response<Body> {
     let deadline = Instant::now() + shared.request_timeout;
+    conn.served.store(true, Ordering::Relaxed);
     if conn.slot().busy().is_err() {
         return refuse(shared, conn, Refusal::Preempted);
     }

@@ -8,7 +8,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::bridge::{esim_webhook, Scenario};
-use crate::slow_support::{read_status, signed_request};
+use crate::slow_support::{is_closed, read_status, signed_request};
 
 const LIMIT: Duration = Duration::from_secs(10);
 
@@ -91,5 +91,41 @@ async fn expect_continue_http10_keep_alive_and_pipelining_are_served() {
     assert_eq!(read_response(&mut conn).await, 200);
 
     assert_eq!(s.stored().await.len(), 6);
+    s.finish().await;
+}
+
+#[tokio::test]
+async fn an_idle_kept_alive_connection_closes_at_the_header_timeout_and_is_counted_apart() {
+    let s = Scenario::start(|c| c.webhook.header_timeout = Duration::from_secs(1)).await;
+    let addr = s.bridge.webhook;
+    let mut served = TcpStream::connect(addr).await.expect("connect");
+    served.write_all(&keep_alive(7)).await.expect("send");
+    assert_eq!(read_response(&mut served).await, 200);
+    let mut trickle = TcpStream::connect(addr).await.expect("connect");
+    trickle
+        .write_all(b"POST /webhooks/octopus HTTP/1.1\r\n")
+        .await
+        .expect("part of a head");
+    for conn in [&mut served, &mut trickle] {
+        assert!(
+            is_closed(conn, LIMIT).await,
+            "closed after the header timeout"
+        );
+    }
+    let admin = format!("http://{}/metrics", s.bridge.admin);
+    let line = |reason: &str| {
+        format!(r#"esim_bridge_http_refused_total{{listener="webhook",reason="{reason}"}}"#)
+    };
+    let mut metrics = String::new();
+    for _ in 0..50 {
+        let answer = s.http.get(&admin).send().await.expect("metrics");
+        metrics = answer.text().await.expect("text");
+        if metrics.contains(&line("idle_timeout")) && metrics.contains(&line("header_timeout")) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(metrics.contains(&line("idle_timeout")), "{metrics}");
+    assert!(metrics.contains(&line("header_timeout")), "{metrics}");
     s.finish().await;
 }
