@@ -75,7 +75,7 @@ async fn start_stack(nats_url: &str, replicas: u8, log: &mut Log) -> Stack {
 /// Kills the polling replica, records the takeover, restarts the killed one as a standby.
 async fn kill_the_poller(stack: &mut Stack, log: &mut Log) {
     let looked = Instant::now();
-    let leader = await_single_leader(&stack.bridges, Duration::from_secs(30)).await;
+    let leader = await_single_leader(&stack.bridges, Duration::from_secs(60)).await;
     let leader = leader.expect("exactly one replica polls");
     if looked.elapsed() > Duration::from_secs(1) {
         log.note(format!(
