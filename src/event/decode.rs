@@ -52,7 +52,9 @@ const ENGINES: [GeneralPurpose; 2] = [
 
 /// NFKC with invisible characters removed (ASCII text is already canonical).
 pub fn canonical(s: &str) -> Cow<'_, str> {
-    if s.is_ascii() {
+    if s.chars()
+        .all(|c| c.is_ascii() || c == char::REPLACEMENT_CHARACTER)
+    {
         return Cow::Borrowed(s);
     }
     let folded: String = s.nfkc().collect();
@@ -191,6 +193,39 @@ fn decodings(seg: &str) -> Vec<Vec<u8>> {
         }
     }
     out
+}
+
+/// True if no base64 run in `bytes` decodes (at any alignment, in either alphabet) to text, or
+/// to bytes holding `$`, `:` or a non-ASCII character: nothing a code needs can come out of
+/// them. Used to pass payloads that are plainly clean without parsing them.
+pub fn base64_runs_are_noise(bytes: &[u8]) -> bool {
+    static RUN: LazyLock<regex::bytes::Regex> =
+        LazyLock::new(|| regex::bytes::Regex::new(r"[A-Za-z0-9+/_\-]{8,}").expect("static regex"));
+    RUN.find_iter(bytes).all(|run| {
+        let run = run.as_bytes();
+        if run.iter().all(u8::is_ascii_digit) {
+            return true;
+        }
+        // The run is ASCII, so it is valid UTF-8.
+        let run = std::str::from_utf8(run).unwrap_or_default();
+        (0..4).all(|offset| {
+            decodings(&run[offset.min(run.len())..])
+                .iter()
+                .all(|d| is_noise(d))
+        })
+    })
+}
+
+fn is_noise(decoded: &[u8]) -> bool {
+    if decoded.contains(&b'$') || decoded.contains(&b':') {
+        return false;
+    }
+    match std::str::from_utf8(decoded) {
+        Ok(t) => !is_text(t),
+        Err(_) => String::from_utf8_lossy(decoded)
+            .chars()
+            .all(|c| c.is_ascii() || c == char::REPLACEMENT_CHARACTER),
+    }
 }
 
 /// Printable text: no control characters other than whitespace.
