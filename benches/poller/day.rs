@@ -9,6 +9,7 @@ use std::time::Duration;
 use esim_bridge::config::{Secret, UpstreamConfig};
 use esim_bridge::event::{Event, EventType};
 use esim_bridge::ingest::poller::auth::Credentials;
+use esim_bridge::ingest::poller::cursor::Cursor;
 use esim_bridge::ingest::poller::quarantine::Quarantined;
 use esim_bridge::ingest::poller::stats::Figures;
 use esim_bridge::ingest::poller::transport::Transport;
@@ -78,7 +79,7 @@ impl Outlet for Recorder {
     async fn forget(&self, _: u64) -> Result<(), OutletError> {
         Ok(())
     }
-    async fn save_cursor(&self, _: u64) -> Result<(), OutletError> {
+    async fn save_cursor(&self, _: &Cursor) -> Result<(), OutletError> {
         Ok(())
     }
     async fn quarantine(&self, _: u64, _: &Quarantined) -> Result<(), OutletError> {

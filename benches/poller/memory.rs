@@ -166,7 +166,7 @@ pub async fn run(orders: usize) -> MemoryResult {
     let heap_before = LIVE.load(Ordering::Relaxed);
     let started = Instant::now();
     let mut engine = Engine::new(upstream, outlet, clock, Settings::from_config(&cfg));
-    engine.set_cursor(state.cursor().await.expect("cursor"));
+    engine.set_cursor(state.discovery().await.expect("cursor"));
     let loaded = state
         .load(|id, stored| engine.restore(id, stored))
         .await

@@ -32,6 +32,10 @@ pub struct UpstreamConfig {
     /// On first start, how far back to import existing orders.
     #[serde(with = "super::duration")]
     pub backfill: Duration,
+    /// Discovery re-reads orders created this long before the newest one it has seen, so an
+    /// order that appears in the list late (or with a lower id) is still found.
+    #[serde(with = "super::duration")]
+    pub discovery_overlap: Duration,
     /// Page size for list calls.
     pub page_size: u32,
     /// Connect timeout for provider requests.
@@ -66,6 +70,7 @@ impl Default for UpstreamConfig {
             api_secret_file: None,
             reads_per_minute: 240,
             backfill: Duration::from_secs(24 * 3600),
+            discovery_overlap: Duration::from_secs(600),
             page_size: 100,
             connect_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(30),

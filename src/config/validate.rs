@@ -173,6 +173,12 @@ fn upstream(c: &Config) -> Result<(), ConfigError> {
         }
         Some(url) => base_url(url, u.allow_insecure_http)?,
     }
+    if u.discovery_overlap.is_zero() || u.discovery_overlap > Duration::from_secs(7 * 86_400) {
+        return bad(
+            "upstream.discovery_overlap",
+            "must be greater than zero and at most 7d",
+        );
+    }
     if !(MIN_RESPONSE_BYTES..=MAX_RESPONSE_BYTES).contains(&u.max_response_bytes) {
         return bad(
             "upstream.max_response_bytes",
@@ -264,6 +270,12 @@ mod tests {
         assert_eq!(with("http://sim:8081", &allowed), None);
         let c = example_with(&[]).expect("example parses");
         assert_eq!(c.upstream.max_response_bytes, 4 * 1024 * 1024);
+        assert_eq!(c.upstream.discovery_overlap, Duration::from_secs(600));
+        for bad in ["0s", "8d"] {
+            let e = example_with(&[("ESIM_BRIDGE_UPSTREAM__DISCOVERY_OVERLAP", bad)]);
+            let key = e.err().and_then(|e| e.key().map(str::to_owned));
+            assert_eq!(key.as_deref(), Some("upstream.discovery_overlap"), "{bad}");
+        }
         for n in ["1024", "1000000000000"] {
             let e = example_with(&[("ESIM_BRIDGE_UPSTREAM__MAX_RESPONSE_BYTES", n)]);
             assert_eq!(

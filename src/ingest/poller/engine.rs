@@ -19,6 +19,7 @@ use super::budget::Lane;
 use super::cadence::{Cadence, Next};
 use super::client::UpstreamClient;
 use super::clock::{self, Clock};
+use super::cursor::Cursor;
 use super::metrics;
 use super::outlet::Outlet;
 use super::reads::{Done, Job};
@@ -39,6 +40,8 @@ pub struct Settings {
     pub cadence: Cadence,
     pub concurrency: usize,
     pub backfill: Duration,
+    /// `upstream.discovery_overlap`.
+    pub discovery_overlap: Duration,
     /// `upstream.reserved_share`.
     pub reserved_share: f64,
 }
@@ -49,6 +52,7 @@ impl Settings {
             cadence: Cadence::new(cfg.cadence.clone()),
             concurrency: usize::try_from(cfg.concurrency.max(1)).unwrap_or(1),
             backfill: cfg.backfill,
+            discovery_overlap: cfg.discovery_overlap,
             reserved_share: cfg.reserved_share,
         }
     }
@@ -64,7 +68,7 @@ pub struct Engine<O> {
     /// Ids of tracked PENDING orders.
     pub(super) pending: BTreeSet<u64>,
     pub(super) queue: DueQueue<Job>,
-    pub(super) cursor: Option<u64>,
+    pub(super) cursor: Cursor,
     pub(super) discovery: Option<DiscoveryPass>,
     pub(super) pending_scan: Option<PendingScan>,
     /// Consecutive failures per job (5xx, network), for its backoff.
@@ -94,7 +98,7 @@ impl<O: Outlet> Engine<O> {
             orders: HashMap::new(),
             pending: BTreeSet::new(),
             queue,
-            cursor: None,
+            cursor: Cursor::default(),
             discovery: None,
             pending_scan: None,
             failures: HashMap::new(),
@@ -108,9 +112,9 @@ impl<O: Outlet> Engine<O> {
         }
     }
 
-    /// Sets the discovery cursor (the newest order id already seen).
-    pub fn set_cursor(&mut self, cursor: Option<u64>) {
-        self.cursor = cursor;
+    /// Sets the discovery cursor a previous run stored (`None`: a first start, back-fill).
+    pub fn set_cursor(&mut self, cursor: Option<Cursor>) {
+        self.cursor = cursor.unwrap_or_default();
     }
 
     /// Resumes one stored order at its stored due time.
@@ -160,7 +164,8 @@ impl<O: Outlet> Engine<O> {
             self.queue
                 .schedule(Job::PendingList, Class::Fulfilment, now);
         }
-        tracing::info!(tracked = self.orders.len(), cursor = ?self.cursor, "poller running");
+        let cursor = self.cursor.last_id;
+        tracing::info!(tracked = self.orders.len(), cursor, "poller running");
         let mut report = tokio::time::interval(REPORT_EVERY);
         report.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         let mut facts_open = true;

@@ -192,3 +192,31 @@ async fn an_order_at_the_end_of_time_is_quarantined_and_stays_skipped_after_a_re
     assert_eq!(reads.get(&2), reads_before.get(&2), "{reads:?}");
     assert_eq!(reads.get(&3), None, "{reads:?}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_order_listed_late_with_a_lower_id_is_found_and_a_re_seen_one_costs_nothing() {
+    let failed = delivered(20, "8910300000000000020", "").replace("DELIVERED", "FAILED");
+    let fake = script(&[(20, failed.clone())]);
+    let run = FakeRun::start(&fake, &[]);
+    tokio::time::sleep(Duration::from_secs(12)).await;
+    // Created after order 20, listed only now, with a lower id (ids need not follow creation).
+    let late = delivered(10, "8910300000000000010", "").replace("11:59:00", "11:59:30");
+    {
+        let mut s = fake.lock().unwrap();
+        s.list = format!("[{late}, {failed}]");
+        s.details.insert(10, late);
+    }
+    tokio::time::sleep(Duration::from_secs(12)).await;
+    let calls = run.memory.calls.lock().unwrap().clone();
+    let (events, _) = run.finish().await;
+    let mut found = ids(&events);
+    found.sort_unstable();
+    assert_eq!(found, [10, 20], "the late order is found");
+    let publishes_of = |id: u64| calls.iter().filter(|&&c| c == id).count();
+    assert_eq!(
+        publishes_of(20),
+        1,
+        "re-listed every pass, published once: {calls:?}"
+    );
+    assert_eq!(publishes_of(10), 1, "{calls:?}");
+}

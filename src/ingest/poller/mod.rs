@@ -21,6 +21,7 @@ pub mod budget;
 pub mod cadence;
 pub mod client;
 pub mod clock;
+pub mod cursor;
 pub mod engine;
 pub mod error;
 pub mod follow;
@@ -167,7 +168,7 @@ impl Term<'_> {
         tasks.spawn(forward.instrument(tracing::info_span!("poller_follow")));
         let settings = Settings::from_config(&cfg.upstream);
         let mut engine = Engine::new(client.clone(), outlet.clone(), clock, settings);
-        engine.set_cursor(state.cursor().await?);
+        engine.set_cursor(state.discovery().await?);
         let started = Instant::now();
         let loaded = state.load(|id, stored| engine.restore(id, stored)).await?;
         let (now, keep) = (clock.now(), cfg.upstream.cadence.give_up_after);

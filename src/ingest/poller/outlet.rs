@@ -6,6 +6,7 @@
 
 use std::future::Future;
 
+use super::cursor::Cursor;
 use super::quarantine::Quarantined;
 use super::state::{StateError, StateStore, StoredOrder};
 use crate::event::Event;
@@ -45,7 +46,7 @@ pub trait Outlet: Send + Sync {
     /// Drops a finished order's state.
     fn forget(&self, id: u64) -> impl Future<Output = Result<(), OutletError>> + Send;
     /// Stores the discovery cursor.
-    fn save_cursor(&self, last_id: u64) -> impl Future<Output = Result<(), OutletError>> + Send;
+    fn save_cursor(&self, cursor: &Cursor) -> impl Future<Output = Result<(), OutletError>> + Send;
     /// Stores that an order is quarantined (see `quarantine`).
     fn quarantine(
         &self,
@@ -89,8 +90,8 @@ impl Outlet for NatsOutlet {
         Ok(self.state.forget(id).await?)
     }
 
-    async fn save_cursor(&self, last_id: u64) -> Result<(), OutletError> {
-        Ok(self.state.save_cursor(last_id).await?)
+    async fn save_cursor(&self, cursor: &Cursor) -> Result<(), OutletError> {
+        Ok(self.state.save_discovery(cursor).await?)
     }
 
     async fn quarantine(&self, id: u64, entry: &Quarantined) -> Result<(), OutletError> {

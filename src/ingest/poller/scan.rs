@@ -2,9 +2,11 @@
 //!
 //! - Pending: one list call (more pages only if needed) covers every PENDING order; an order
 //!   that is tracked as PENDING but missing from a complete scan gets one detail read.
-//! - Discovery: newest-first pages until an order at or below the cursor (or, on the very
-//!   first run, older than `upstream.backfill`); new orders are published and tracked, and the
-//!   cursor advances only once the whole pass is published and stored.
+//! - Discovery: newest-first pages until an order created before the window of the cursor
+//!   (see [`super::cursor`]: the newest creation seen minus `upstream.discovery_overlap`; on
+//!   the very first run, `upstream.backfill` ago). Orders in the window that were not seen
+//!   before are published and tracked, whatever their id; the cursor advances once the whole
+//!   pass is published.
 
 use std::collections::HashSet;
 
@@ -12,6 +14,8 @@ use time::OffsetDateTime;
 use tokio::time::Instant;
 
 use super::client::ListPage;
+use super::clock;
+use super::cursor::{Cursor, Listed, Pass};
 use super::engine::Engine;
 use super::outlet::Outlet;
 use super::reads::Job;
@@ -30,7 +34,7 @@ pub(super) struct PendingScan {
 pub(super) struct DiscoveryPass {
     /// The page to read next (1-based).
     pub page: u32,
-    max_seen: u64,
+    pass: Pass,
 }
 
 impl<O: Outlet> Engine<O> {
@@ -70,31 +74,36 @@ impl<O: Outlet> Engine<O> {
     pub(super) async fn on_discovery_page(&mut self, page: ListPage, at: OffsetDateTime) {
         let mut pass = self.discovery.take().unwrap_or(DiscoveryPass {
             page: 1,
-            max_seen: 0,
+            pass: Pass::default(),
         });
-        let horizon = self.cursor.is_none().then(|| {
-            time::Duration::try_from(self.settings.backfill)
-                .ok()
-                .and_then(|b| at.checked_sub(b))
-                .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+        let overlap = self.settings.discovery_overlap;
+        let first_run = self.cursor == Cursor::default();
+        let horizon_ms = first_run.then(|| {
+            let backfill = time::Duration::try_from(self.settings.backfill).ok();
+            let horizon = backfill.and_then(|b| at.checked_sub(b));
+            clock::unix_ms(horizon.unwrap_or(OffsetDateTime::UNIX_EPOCH))
         });
+        let at_ms = clock::unix_ms(at);
         let mut reached_known = false;
         let more = page.has_more && !(page.orders.is_empty() && page.unfit.is_empty());
         for (id, reason) in page.unfit {
-            if !(self.quarantined.contains(&id) || self.cursor.is_some_and(|c| id <= c)) {
+            if !self.quarantined.contains(&id) {
                 self.quarantine(id, reason).await;
             }
         }
         for order in page.orders {
-            pass.max_seen = pass.max_seen.max(order.id);
-            let known = self.cursor.is_some_and(|c| order.id <= c);
-            let too_old = match (horizon, created(order.created_at.as_deref())) {
-                (Some(horizon), Some(created)) => created < horizon,
-                _ => false,
-            };
-            if known || too_old {
-                reached_known = true;
-                continue;
+            // An order without a creation time counts as created now: remembered, not re-admitted.
+            let created = created(order.created_at.as_deref()).unwrap_or(at_ms);
+            match self
+                .cursor
+                .classify(&mut pass.pass, order.id, Some(created), overlap, horizon_ms)
+            {
+                Listed::Older => {
+                    reached_known = true;
+                    continue;
+                }
+                Listed::Seen => continue,
+                Listed::New => {}
             }
             if self.orders.contains_key(&order.id) || self.quarantined.contains(&order.id) {
                 continue;
@@ -112,21 +121,20 @@ impl<O: Outlet> Engine<O> {
             self.queue.schedule(Job::Discovery, Class::Discovery, now);
             return;
         }
-        let cursor = self.cursor.unwrap_or(0).max(pass.max_seen);
-        if self.cursor != Some(cursor) {
-            match self.outlet.save_cursor(cursor).await {
-                Ok(()) => self.cursor = Some(cursor),
-                Err(e) => {
-                    tracing::warn!(error = %e, "discovery cursor not stored; the next pass re-reads")
-                }
+        let next = self.cursor.advance(pass.pass, overlap);
+        if next != self.cursor {
+            if let Err(e) = self.outlet.save_cursor(&next).await {
+                tracing::warn!(error = %e, "discovery cursor not stored; a restart re-reads the window");
             }
+            self.cursor = next;
         }
         let due = now + self.settings.cadence.config().discovery;
         self.queue.schedule(Job::Discovery, Class::Discovery, due);
     }
 }
 
-fn created(at: Option<&str>) -> Option<OffsetDateTime> {
+/// Unix ms of a sane `created_at`.
+fn created(at: Option<&str>) -> Option<i64> {
     at.and_then(super::sanity::date)
-        .and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok())
+        .map(|s| s.saturating_mul(1000))
 }

@@ -1,6 +1,6 @@
 //! The poller's durable state in a JetStream KV bucket (`nats.state_bucket`, history 1).
 //!
-//! Keys: `cursor` (the newest order id discovery has seen), `order.<id>` (one per tracked
+//! Keys: `cursor` (where discovery stops, see [`super::cursor`]), `order.<id>` (one per tracked
 //! order: phase, furthest published step, dates, next due time and the last code-free
 //! snapshot), and `poller.lease` (see [`super::lease`]). The engine writes an order's key only
 //! after the events its observation implies are acknowledged, so a restart resumes exactly
@@ -16,6 +16,7 @@ use bytes::Bytes;
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 
+use super::cursor::Cursor;
 use super::tracked::{Phase, Tracked};
 use crate::config::NatsConfig;
 use crate::event::{EventType, OrderData};
@@ -79,11 +80,6 @@ impl StoredOrder {
             validity_days: self.validity_days,
         }
     }
-}
-
-#[derive(Serialize, Deserialize)]
-struct Cursor {
-    last_id: u64,
 }
 
 /// The state bucket.
@@ -155,25 +151,35 @@ impl StateStore {
             .map_err(|e| StateError::Write(e.to_string()))
     }
 
-    /// The discovery cursor, if one was stored.
-    pub async fn cursor(&self) -> Result<Option<u64>, StateError> {
+    /// The discovery cursor, if one was stored (a legacy `{"last_id"}` record included).
+    pub async fn discovery(&self) -> Result<Option<Cursor>, StateError> {
         let value = self
             .kv
             .get(CURSOR_KEY)
             .await
             .map_err(|e| StateError::Read(e.to_string()))?;
-        Ok(value.and_then(|v| serde_json::from_slice::<Cursor>(&v).ok().map(|c| c.last_id)))
+        Ok(value.and_then(|v| serde_json::from_slice::<Cursor>(&v).ok()))
+    }
+
+    /// The highest order id discovery has seen, if a cursor was stored.
+    pub async fn cursor(&self) -> Result<Option<u64>, StateError> {
+        Ok(self.discovery().await?.map(|c| c.last_id))
     }
 
     /// Stores the discovery cursor.
+    pub async fn save_discovery(&self, cursor: &Cursor) -> Result<(), StateError> {
+        let value = serde_json::to_vec(cursor).map_err(|e| StateError::Write(e.to_string()))?;
+        self.put(CURSOR_KEY.to_owned(), value).await
+    }
+
+    /// Stores a cursor in the legacy form (only `last_id`), as versions before the
+    /// creation-time mark wrote it.
     pub async fn save_cursor(&self, last_id: u64) -> Result<(), StateError> {
-        let value = serde_json::to_vec(&Cursor { last_id })
-            .map_err(|e| StateError::Write(e.to_string()))?;
-        self.kv
-            .put(CURSOR_KEY, Bytes::from(value))
-            .await
-            .map(drop)
-            .map_err(|e| StateError::Write(e.to_string()))
+        let cursor = Cursor {
+            last_id,
+            ..Cursor::default()
+        };
+        self.save_discovery(&cursor).await
     }
 
     /// Streams every stored order to `each` (one ordered consumer, last value per key), so

@@ -1,0 +1,181 @@
+//! Where discovery stops: a creation-time high-water mark with an overlap window, and the ids
+//! recently seen inside that window.
+//!
+//! Order ids need not follow creation order, and an order may appear in the list after newer
+//! ones were already seen, so "the highest id seen" cannot be the cursor. Each pass reads the
+//! newest-first list down to the first order created before `high-water mark - overlap`;
+//! every order in between that is not among the recently seen ids is new (admitted), however
+//! low its id. Re-seen orders cost nothing: their ids are remembered (at most [`MAX_RECENT`],
+//! newest first) as long as they lie inside the window.
+//!
+//! Stored as the KV key `cursor`: `{"last_id", "created_ms", "recent": [[id, created_ms]...]}`.
+//! A record from an older version (`{"last_id"}` only) is read as a legacy cursor: its first
+//! pass treats ids up to `last_id` as known (the old rule), then writes the new form.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// Most recently seen ids remembered (a page of 500 is 1/40 of it).
+pub const MAX_RECENT: usize = 20_000;
+
+/// The discovery cursor.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cursor {
+    /// The highest order id seen (shown by `status`; the only field of the legacy form).
+    #[serde(default)]
+    pub last_id: u64,
+    /// Newest `created_at` seen (unix ms); `None` in a legacy record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_ms: Option<i64>,
+    /// Ids seen with their `created_at` (unix ms) inside the overlap window.
+    #[serde(default)]
+    pub recent: Vec<(u64, i64)>,
+}
+
+/// One discovery pass in progress: what it has seen so far.
+#[derive(Debug, Default)]
+pub struct Pass {
+    seen: HashMap<u64, i64>,
+    max_id: u64,
+}
+
+/// What a pass makes of one listed order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listed {
+    /// Not seen before: admit it.
+    New,
+    /// Seen before (recently, or known by the legacy rule): nothing to do.
+    Seen,
+    /// Created before the window: nothing to do, and the pass may stop after this page.
+    Older,
+}
+
+impl Cursor {
+    /// Where the window starts: the high-water mark minus `overlap`.
+    fn window_start(&self, overlap: Duration) -> Option<i64> {
+        let overlap = i64::try_from(overlap.as_millis()).unwrap_or(i64::MAX);
+        self.created_ms.map(|h| h.saturating_sub(overlap))
+    }
+
+    /// Classifies a listed order (`created_ms`: its sane `created_at`, if any) and records it
+    /// in `pass`. `horizon_ms` is the back-fill limit of a first run.
+    pub fn classify(
+        &self,
+        pass: &mut Pass,
+        id: u64,
+        created_ms: Option<i64>,
+        overlap: Duration,
+        horizon_ms: Option<i64>,
+    ) -> Listed {
+        pass.max_id = pass.max_id.max(id);
+        let recent = self.recent.iter().any(|&(r, _)| r == id);
+        let legacy_known = self.created_ms.is_none() && self.last_id > 0 && id <= self.last_id;
+        let before = self.window_start(overlap).or(horizon_ms);
+        if let Some(created) = created_ms {
+            if before.is_some_and(|start| created < start) {
+                return Listed::Older;
+            }
+            pass.seen.insert(id, created);
+        }
+        match (legacy_known, recent) {
+            (true, _) => Listed::Older,
+            (false, true) => Listed::Seen,
+            (false, false) => Listed::New,
+        }
+    }
+
+    /// The cursor after a complete pass: the mark moves to the newest creation seen, the
+    /// window's ids are kept (newest first, at most [`MAX_RECENT`]).
+    pub fn advance(&self, pass: Pass, overlap: Duration) -> Cursor {
+        let newest = pass.seen.values().copied().max();
+        let created_ms = match (self.created_ms, newest) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        let mut next = Cursor {
+            last_id: self.last_id.max(pass.max_id),
+            created_ms,
+            recent: Vec::new(),
+        };
+        let start = next.window_start(overlap).unwrap_or(i64::MIN);
+        let mut recent: HashMap<u64, i64> = self.recent.iter().copied().collect();
+        recent.extend(pass.seen);
+        let mut recent: Vec<(u64, i64)> = recent.into_iter().filter(|&(_, c)| c >= start).collect();
+        recent.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(b.0.cmp(&a.0)));
+        recent.truncate(MAX_RECENT);
+        next.recent = recent;
+        next
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIN: i64 = 60_000;
+    const OVERLAP: Duration = Duration::from_secs(600);
+
+    #[test]
+    fn a_late_order_with_a_lower_id_is_new_and_a_re_seen_one_is_not() {
+        let first = Cursor::default();
+        let mut pass = Pass::default();
+        assert_eq!(
+            first.classify(&mut pass, 20, Some(100 * MIN), OVERLAP, Some(0)),
+            Listed::New
+        );
+        let cursor = first.advance(pass, OVERLAP);
+        assert_eq!((cursor.last_id, cursor.created_ms), (20, Some(100 * MIN)));
+
+        let mut pass = Pass::default();
+        let late = cursor.classify(&mut pass, 10, Some(101 * MIN), OVERLAP, None);
+        let older_but_in_window = cursor.classify(&mut pass, 5, Some(95 * MIN), OVERLAP, None);
+        let again = cursor.classify(&mut pass, 20, Some(100 * MIN), OVERLAP, None);
+        let old = cursor.classify(&mut pass, 3, Some(80 * MIN), OVERLAP, None);
+        assert_eq!(
+            [late, older_but_in_window, again, old],
+            [Listed::New, Listed::New, Listed::Seen, Listed::Older]
+        );
+        let cursor = cursor.advance(pass, OVERLAP);
+        assert_eq!((cursor.last_id, cursor.created_ms), (20, Some(101 * MIN)));
+        assert_eq!(
+            cursor.recent,
+            [(10, 101 * MIN), (20, 100 * MIN), (5, 95 * MIN)]
+        );
+        // Once the mark moves past them, old ids leave the window (and the memory).
+        let mut pass = Pass::default();
+        cursor.classify(&mut pass, 30, Some(200 * MIN), OVERLAP, None);
+        assert_eq!(cursor.advance(pass, OVERLAP).recent, [(30, 200 * MIN)]);
+    }
+
+    #[test]
+    fn a_legacy_cursor_reads_back_and_keeps_the_old_rule_for_one_pass() {
+        let legacy: Cursor = serde_json::from_str(r#"{"last_id": 20}"#).unwrap();
+        assert_eq!((legacy.last_id, legacy.created_ms), (20, None));
+        let mut pass = Pass::default();
+        assert_eq!(
+            legacy.classify(&mut pass, 21, Some(100 * MIN), OVERLAP, None),
+            Listed::New
+        );
+        assert_eq!(
+            legacy.classify(&mut pass, 20, Some(99 * MIN), OVERLAP, None),
+            Listed::Older
+        );
+        let next = legacy.advance(pass, OVERLAP);
+        assert_eq!(next.created_ms, Some(100 * MIN));
+        let json = serde_json::to_string(&next).unwrap();
+        let back: Cursor = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, next);
+    }
+
+    #[test]
+    fn the_remembered_ids_are_bounded() {
+        let mut pass = Pass::default();
+        let cursor = Cursor::default();
+        for id in 0..(MAX_RECENT as u64 + 500) {
+            cursor.classify(&mut pass, id, Some(100 * MIN), OVERLAP, None);
+        }
+        assert_eq!(cursor.advance(pass, OVERLAP).recent.len(), MAX_RECENT);
+    }
+}
