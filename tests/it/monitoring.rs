@@ -90,7 +90,8 @@ async fn the_nats_connected_gauge_follows_the_client_at_each_scrape() {
     bridge.stop().await;
 }
 
-/// Stored, duplicate, rejected for a foreign secret and for an old timestamp.
+/// Stored, duplicate, rejected for a foreign secret and for an old timestamp; one stored with
+/// an unknown status and a dropped field.
 async fn drive_webhooks(bridge: &Bridge) {
     let now = now_secs();
     for (id, n, secret, ts, status) in [
@@ -102,6 +103,23 @@ async fn drive_webhooks(bridge: &Bridge) {
     ] {
         assert_eq!(post(bridge, id, n, secret, ts).await, status, "{id}");
     }
+    // Stored, with a status this version does not know and a product name it drops.
+    let mut odd: Value = serde_json::from_str(&esim_webhook(
+        "evt_mon_5",
+        "esim.delivered",
+        7_300_005,
+        Some("8910300000073000105"),
+    ))
+    .expect("json");
+    odd["data"]["status"] = "REISSUED".into();
+    odd["data"]["product_name"] = "Japan\u{7} eSIM".into();
+    let http = reqwest::Client::new();
+    let sent = signed_at(&http, &bridge.url(), &odd.to_string(), SECRET, now).send();
+    assert_eq!(
+        sent.await.expect("POST webhook").status(),
+        200,
+        "odd webhook"
+    );
 }
 
 async fn post(bridge: &Bridge, id: &str, n: u64, secret: &str, ts: u64) -> u16 {
