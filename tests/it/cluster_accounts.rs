@@ -238,6 +238,21 @@ async fn a_team_manages_its_own_durables_but_cannot_touch_another_teams() {
         "analytics created a durable outside its names"
     );
 
+    // Nor can the operator tools' user, which may create consumers of any other name.
+    let ops = team(&server, "ops", OPS_PASSWORD).await;
+    let hijack = durable("billing-invoices", "esim.events.*.failed");
+    assert!(
+        ops.create_consumer(hijack).await.is_err(),
+        "ops re-configured billing's durable"
+    );
+    let deleted = ops.delete_consumer("billing-invoices").await;
+    assert!(deleted.is_err(), "ops deleted billing's durable");
+    // The bridge's user may create consumers of any name too (its ordered consumers).
+    let as_bridge = team(&server, "bridge", BRIDGE_PASSWORD).await;
+    let hijack = durable("billing-invoices", "esim.events.*.failed");
+    let hijacked = as_bridge.create_consumer(hijack).await;
+    assert!(hijacked.is_err(), "bridge re-configured billing's durable");
+
     // Billing's durable is intact: same filter, and its message is still there for billing.
     let mut invoices: jetstream::consumer::PullConsumer = billing
         .get_consumer("billing-invoices")
@@ -263,14 +278,20 @@ async fn a_team_manages_its_own_durables_but_cannot_touch_another_teams() {
     );
     bridge.stop().await;
 
-    // Every refusal was the server's, for analytics and billing only.
+    // Every refusal was the server's, for exactly the users that tried.
     let log = server.log();
     let violations: Vec<&str> = log.lines().filter(|l| l.contains("Violation")).collect();
-    assert!(violations.len() >= 4, "{violations:#?}");
+    assert!(violations.len() >= 7, "{violations:#?}");
     assert!(
-        violations
-            .iter()
-            .all(|l| l.contains("user:analytics") || l.contains("user:billing")),
+        violations.iter().any(|l| l.contains("user:bridge")),
+        "{violations:#?}"
+    );
+    assert!(
+        violations.iter().all(
+            |l| ["user:analytics", "user:billing", "user:ops", "user:bridge"]
+                .iter()
+                .any(|u| l.contains(u))
+        ),
         "{violations:#?}"
     );
 }
