@@ -64,11 +64,15 @@ pub fn canonical(s: &str) -> Cow<'_, str> {
     }
 }
 
-/// True if nothing in `s` can be decoded or folded: ASCII without `%`, `&`, `\` and without a
-/// run that could be base64.
+/// True if `s` is ASCII without `%`, `&` or `\`: nothing but base64 can be decoded in it.
+pub fn is_plain(s: &str) -> bool {
+    s.is_ascii() && !s.contains(['%', '&', '\\'])
+}
+
+/// True if nothing in `s` can be decoded or folded: [`is_plain`] and without a run that could
+/// be base64.
 pub fn is_inert(s: &str) -> bool {
-    s.is_ascii()
-        && !s.contains(['%', '&', '\\'])
+    is_plain(s)
         && !BASE64_RUN
             .find_iter(s)
             .any(|run| !run.as_str().bytes().all(|b| b.is_ascii_digit()))

@@ -19,6 +19,8 @@ enum Encoding {
     PercentLowerHex,
     Base64,
     Base64Url,
+    /// Base64 wrapped in lines, as MIME does (decoders skip the whitespace).
+    Base64Wrapped,
     HtmlNamed,
     HtmlDecimal,
     HtmlHex,
@@ -51,6 +53,16 @@ fn encode(e: Encoding, s: &str, seed: u64) -> String {
         }
         Encoding::Base64 => STANDARD.encode(s),
         Encoding::Base64Url => URL_SAFE_NO_PAD.encode(s),
+        Encoding::Base64Wrapped => {
+            let b = STANDARD.encode(s);
+            let width = 4 + (seed % 12) as usize;
+            let lines: Vec<&str> = b
+                .as_bytes()
+                .chunks(width)
+                .map(|c| std::str::from_utf8(c).unwrap_or_default())
+                .collect();
+            lines.join(if seed % 2 == 0 { "\n" } else { " " })
+        }
         Encoding::HtmlNamed => s
             .replace('&', "&amp;")
             .replace(':', "&colon;")
@@ -121,6 +133,7 @@ fn arb_encoding() -> impl Strategy<Value = Encoding> {
         Just(Encoding::PercentLowerHex),
         Just(Encoding::Base64),
         Just(Encoding::Base64Url),
+        Just(Encoding::Base64Wrapped),
         Just(Encoding::HtmlNamed),
         Just(Encoding::HtmlDecimal),
         Just(Encoding::HtmlHex),

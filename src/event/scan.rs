@@ -16,7 +16,9 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::decode::{canonical, is_inert, layers, squeezed, Layer};
+use super::decode::{
+    base64_runs_are_noise, canonical, is_inert, is_plain, layers, squeezed, Layer,
+};
 
 /// `LPA:` (spaces allowed before the colon), or a bare `<digit>$<host>$`.
 static CODE: LazyLock<Regex> = LazyLock::new(|| {
@@ -52,7 +54,15 @@ pub fn leaks(s: &str) -> bool {
     if matches(s) {
         return true;
     }
-    if is_inert(s) {
+    // Plain ASCII with nothing to decode but base64 runs that decode to noise: no view can
+    // hold a `:` or `$`, so no view can match.
+    // (Base64 decoders that skip whitespace would join runs split by it: check them joined.)
+    if is_inert(&squeezed(s))
+        || (!s.contains([':', '$'])
+            && is_plain(s)
+            && base64_runs_are_noise(s.as_bytes())
+            && base64_runs_are_noise(squeezed(s).as_bytes()))
+    {
         return false;
     }
     let mut bytes_left = s
@@ -85,6 +95,10 @@ pub fn leaks(s: &str) -> bool {
         if c != text.as_str() {
             next.extend(layers(&text));
         }
+        let joined = squeezed(&c);
+        if joined != c {
+            next.extend(layers(&joined));
+        }
         for layer in next {
             match layer {
                 Layer::Text(t) => {
@@ -107,6 +121,42 @@ pub fn leaks(s: &str) -> bool {
         }
     }
     false
+}
+
+/// True if `payload` cannot hold activation-code material, decided without parsing it: ASCII
+/// without line breaks, `\\`, `%`, `&` or `$`; no `lpa` and no secret key name (case, `_`,
+/// `-` and whitespace ignored); and every base64 run decodes to noise. Everything else takes
+/// the full scan ([`crate::event::redact::find_leak`] on the parsed document). A bridge event
+/// usually passes: its strings are plain words and numbers.
+pub fn plainly_clean(payload: &[u8]) -> bool {
+    const NEEDLES: [&[u8]; 5] = [
+        b"lpa",
+        b"activationcode",
+        b"qrcode",
+        b"smdpaddress",
+        b"matchingid",
+    ];
+    if !payload.is_ascii()
+        || payload
+            .iter()
+            .any(|b| matches!(b, b'\\' | b'%' | b'&' | b'$' | b'\n' | b'\r'))
+    {
+        return false;
+    }
+    let folded: Vec<u8> = payload
+        .iter()
+        .filter(|b| !matches!(b, b'_' | b'-') && !b.is_ascii_whitespace())
+        .map(u8::to_ascii_lowercase)
+        .collect();
+    let found = |needle: &[u8]| folded.windows(needle.len()).any(|w| w == needle);
+    let joined: Vec<u8> = payload
+        .iter()
+        .copied()
+        .filter(|b| !b.is_ascii_whitespace())
+        .collect();
+    !NEEDLES.into_iter().any(found)
+        && base64_runs_are_noise(payload)
+        && base64_runs_are_noise(&joined)
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use super::key::{EventKey, KeyError};
 use super::lifecycle::EventType;
 use super::order::OrderData;
 use super::redact::{self, Leak};
+use super::scan;
 
 /// Value of the `Esim-Schema` header; bumped only for incompatible payload changes.
 pub const SCHEMA_VERSION: &str = "1";
@@ -129,10 +130,13 @@ impl Event {
     /// The JSON payload, checked once more for activation-code material (every key and string,
     /// through every decoding the scan knows) before it leaves.
     pub fn to_payload(&self) -> Result<Vec<u8>, SchemaError> {
-        if let Some(leak) = redact::find_leak(&serde_json::to_value(self)?) {
-            return Err(leak.into());
+        let bytes = serde_json::to_vec(self)?;
+        if !scan::plainly_clean(&bytes) {
+            if let Some(leak) = redact::find_leak(&serde_json::to_value(self)?) {
+                return Err(leak.into());
+            }
         }
-        Ok(serde_json::to_vec(self)?)
+        Ok(bytes)
     }
 }
 

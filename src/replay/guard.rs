@@ -11,7 +11,7 @@
 
 use serde_json::Value;
 
-use crate::event::{decode, redact};
+use crate::event::{redact, scan};
 
 /// A payload made safe to write as one NDJSON line.
 pub enum Line<'a> {
@@ -37,7 +37,7 @@ impl Line<'_> {
 
 /// Checks one payload.
 pub fn line(payload: &[u8]) -> Line<'_> {
-    if plainly_clean(payload) {
+    if scan::plainly_clean(payload) {
         return Line::Stored(payload);
     }
     match serde_json::from_slice::<Value>(payload) {
@@ -60,34 +60,6 @@ pub fn line(payload: &[u8]) -> Line<'_> {
         Err(_) if has_line_break(payload) => single_line(payload, false),
         Err(_) => Line::Stored(payload),
     }
-}
-
-/// True if `payload` cannot hold activation-code material, decided without parsing it: ASCII
-/// without line breaks, `\\`, `%`, `&` or `$`; no `lpa` and no secret key name (case, `_`,
-/// `-` and whitespace ignored); and every base64 run decodes to noise. Everything else takes
-/// the full scan. (A bridge event usually passes: its strings are plain words and numbers.)
-fn plainly_clean(payload: &[u8]) -> bool {
-    const NEEDLES: [&[u8]; 5] = [
-        b"lpa",
-        b"activationcode",
-        b"qrcode",
-        b"smdpaddress",
-        b"matchingid",
-    ];
-    if !payload.is_ascii()
-        || payload
-            .iter()
-            .any(|b| matches!(b, b'\\' | b'%' | b'&' | b'$' | b'\n' | b'\r'))
-    {
-        return false;
-    }
-    let folded: Vec<u8> = payload
-        .iter()
-        .filter(|b| !matches!(b, b'_' | b'-') && !b.is_ascii_whitespace())
-        .map(u8::to_ascii_lowercase)
-        .collect();
-    let found = |needle: &[u8]| folded.windows(needle.len()).any(|w| w == needle);
-    !NEEDLES.into_iter().any(found) && decode::base64_runs_are_noise(payload)
 }
 
 /// True if a header value a replay would copy carries activation-code material.
