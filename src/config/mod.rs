@@ -13,6 +13,7 @@ mod sections;
 mod signing;
 mod upstream;
 mod validate;
+mod validate_upstream;
 
 use std::path::{Path, PathBuf};
 

@@ -1,0 +1,164 @@
+//! Checks of `[upstream]` that serde cannot express; each failure names its key.
+
+use std::time::Duration;
+
+use super::secret::non_empty;
+use super::validate::{bad, positive};
+use super::{Config, ConfigError};
+
+/// Bounds of `upstream.max_response_bytes`.
+const MIN_RESPONSE_BYTES: u64 = 64 * 1024;
+const MAX_RESPONSE_BYTES: u64 = 256 * 1024 * 1024;
+
+/// `https://` always; plain `http://` only for a loopback host or when explicitly allowed.
+fn base_url(url: &str, allow_http: bool) -> Result<(), ConfigError> {
+    const KEY: &str = "upstream.base_url";
+    let Ok(parsed) = reqwest::Url::parse(url) else {
+        return bad(KEY, "not a valid URL");
+    };
+    let Some(host) = parsed.host_str() else {
+        return bad(KEY, "the URL names no host");
+    };
+    let ip = host.trim_start_matches('[').trim_end_matches(']');
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || ip
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    match parsed.scheme() {
+        "https" => Ok(()),
+        "http" if loopback || allow_http => Ok(()),
+        "http" => bad(
+            KEY,
+            "must be https:// (plain http:// only for a loopback host, or with upstream.allow_insecure_http)",
+        ),
+        _ => bad(KEY, "must be an https:// URL"),
+    }
+}
+
+pub(super) fn upstream(c: &Config) -> Result<(), ConfigError> {
+    let u = &c.upstream;
+    non_empty("upstream.api_key", &u.api_key)?;
+    non_empty("upstream.api_secret", &u.api_secret)?;
+    if !u.enabled {
+        return Ok(());
+    }
+    match u.base_url.as_deref() {
+        None | Some("") => {
+            return bad(
+                "upstream.base_url",
+                "required when upstream.enabled (or set it false)",
+            )
+        }
+        Some(url) => base_url(url, u.allow_insecure_http)?,
+    }
+    if u.discovery_overlap.is_zero() || u.discovery_overlap > Duration::from_secs(7 * 86_400) {
+        return bad(
+            "upstream.discovery_overlap",
+            "must be greater than zero and at most 7d",
+        );
+    }
+    if !(MIN_RESPONSE_BYTES..=MAX_RESPONSE_BYTES).contains(&u.max_response_bytes) {
+        return bad(
+            "upstream.max_response_bytes",
+            "must be between 65536 (64 KiB) and 268435456 (256 MiB)",
+        );
+    }
+    if u.api_key.is_none() {
+        return bad("upstream.api_key", "required when upstream.enabled");
+    }
+    if u.api_secret.is_none() {
+        return bad("upstream.api_secret", "required when upstream.enabled");
+    }
+    if !(1..=600).contains(&u.reads_per_minute) {
+        return bad("upstream.reads_per_minute", "must be between 1 and 600");
+    }
+    if !(1..=500).contains(&u.page_size) {
+        return bad("upstream.page_size", "must be between 1 and 500");
+    }
+    if !(1..=64).contains(&u.concurrency) {
+        return bad("upstream.concurrency", "must be between 1 and 64");
+    }
+    if !(0.0..=0.5).contains(&u.reserved_share) {
+        return bad("upstream.reserved_share", "must be between 0 and 0.5");
+    }
+    let cad = &u.cadence;
+    for (key, d) in [
+        ("upstream.cadence.discovery", cad.discovery),
+        ("upstream.cadence.pending", cad.pending),
+        ("upstream.cadence.install_fast", cad.install_fast),
+        ("upstream.cadence.install_slow", cad.install_slow),
+        ("upstream.cadence.install_tail", cad.install_tail),
+        ("upstream.cadence.lifecycle", cad.lifecycle),
+        ("upstream.cadence.after_expiry", cad.after_expiry),
+        ("upstream.cadence.give_up_after", cad.give_up_after),
+        ("upstream.connect_timeout", u.connect_timeout),
+        ("upstream.request_timeout", u.request_timeout),
+        ("upstream.lease_ttl", u.lease_ttl),
+    ] {
+        positive(key, d)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    fn example_with(env: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/esim-bridge.example.toml");
+        let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+        Config::load_with_env(Some(Path::new(path)), env)
+    }
+
+    #[test]
+    fn the_provider_url_must_be_https_except_on_loopback() {
+        let with = |url: &str, extra: &[(&str, &str)]| {
+            let mut env = vec![("ESIM_BRIDGE_UPSTREAM__BASE_URL", url)];
+            env.extend_from_slice(extra);
+            example_with(&env)
+                .err()
+                .and_then(|e| e.key().map(str::to_owned))
+        };
+        for ok in [
+            "https://sandbox-api.octopuscards.io",
+            "http://127.0.0.1:8081",
+            "http://127.9.9.9",
+            "http://localhost:8081",
+            "http://[::1]:8081",
+        ] {
+            assert_eq!(with(ok, &[]), None, "{ok}");
+        }
+        for bad in [
+            "http://sandbox-api.octopuscards.io",
+            "http://10.0.0.1:8081",
+            "http://127.0.0.1.evil.example",
+            "ftp://127.0.0.1",
+            "not a url",
+        ] {
+            assert_eq!(
+                with(bad, &[]).as_deref(),
+                Some("upstream.base_url"),
+                "{bad}"
+            );
+        }
+        let allowed = [("ESIM_BRIDGE_UPSTREAM__ALLOW_INSECURE_HTTP", "true")];
+        assert_eq!(with("http://sim:8081", &allowed), None);
+        let c = example_with(&[]).expect("example parses");
+        assert_eq!(c.upstream.max_response_bytes, 4 * 1024 * 1024);
+        assert_eq!(c.upstream.discovery_overlap, Duration::from_secs(600));
+        for bad in ["0s", "8d"] {
+            let e = example_with(&[("ESIM_BRIDGE_UPSTREAM__DISCOVERY_OVERLAP", bad)]);
+            let key = e.err().and_then(|e| e.key().map(str::to_owned));
+            assert_eq!(key.as_deref(), Some("upstream.discovery_overlap"), "{bad}");
+        }
+        for n in ["1024", "1000000000000"] {
+            let e = example_with(&[("ESIM_BRIDGE_UPSTREAM__MAX_RESPONSE_BYTES", n)]);
+            assert_eq!(
+                e.err().and_then(|e| e.key().map(str::to_owned)).as_deref(),
+                Some("upstream.max_response_bytes")
+            );
+        }
+    }
+}
