@@ -123,3 +123,89 @@ async fn answers_over_the_size_limit_are_abandoned_and_counted() {
     assert_eq!(detail, Err(ClientError::TooLarge { limit }));
     assert_eq!(ClientError::TooLarge { limit }.outcome(), "too_large");
 }
+
+/// A delivered order as the provider lists it, created a minute ago.
+fn listed(id: u64, iccid: &str, activated_at: Option<&str>) -> String {
+    let created = time::OffsetDateTime::now_utc() - time::Duration::minutes(1);
+    let created = created
+        .format(&time::format_description::well_known::Rfc3339)
+        .expect("format");
+    let activation = match activated_at {
+        Some(at) => format!(
+            r#""activation_status": "ACTIVE", "is_installed": true, "activated_at": "{at}""#
+        ),
+        None => r#""activation_status": "NOT_INSTALLED", "is_installed": false"#.to_owned(),
+    };
+    format!(
+        r#"{{"id": {id}, "status": "DELIVERED", "iccid": "{iccid}", "validity_days": 0,
+            "created_at": "{created}", {activation}}}"#
+    )
+}
+
+#[tokio::test]
+async fn unprocessable_orders_are_quarantined_in_kv_and_the_bridge_keeps_polling_across_restarts() {
+    use crate::bridge::Bridge;
+    use crate::fixture::NatsServer;
+    use crate::poller_support::{state_values, types_for, wait_for, with_poller};
+
+    let good = listed(1, "8910300000000000001", None);
+    let orders = [
+        (3, listed(3, "8910300000000000003\\n", None)),
+        (
+            2,
+            listed(2, "8910300000000000002", Some("9999-12-31T23:59:30Z")),
+        ),
+        (1, good.clone()),
+    ];
+    let list = format!(
+        "[{}]",
+        orders
+            .iter()
+            .map(|(_, o)| o.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let details: std::collections::HashMap<u64, String> = orders.into_iter().collect();
+    let router = Router::new()
+        .route("/auth/login", post(|| async { grant() }))
+        .route("/api/v1/esim/orders", get(move || async move { list }))
+        .route(
+            "/api/v1/esim/orders/{id}",
+            get(move |axum::extract::Path(id): axum::extract::Path<u64>| {
+                let body = details.get(&id).cloned();
+                async move { body.ok_or(StatusCode::NOT_FOUND) }
+            }),
+        );
+    let provider = serve(router).await;
+    let nats = NatsServer::start().await;
+    let url = nats.url();
+
+    for run in 0..2 {
+        let bridge = Bridge::start(&url, |c| with_poller(c, &provider)).await;
+        let stored = wait_for(&url, |s| types_for(s, "8910300000000000001").len() == 1).await;
+        assert_eq!(
+            stored.len(),
+            1,
+            "only the sane order became an event (run {run})"
+        );
+        let keys: Vec<String> = state_values(&url)
+            .await
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        for key in ["quarantine.2", "quarantine.3"] {
+            assert!(keys.iter().any(|k| k == key), "{key} missing: {keys:?}");
+        }
+        // Still polling after the quarantines (and, on the second run, after the restart).
+        tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+        let http = reqwest::Client::new();
+        let ready = http
+            .get(format!("http://{}/readyz", bridge.admin))
+            .send()
+            .await
+            .expect("readyz");
+        let body = ready.text().await.expect("body");
+        assert!(body.starts_with("ready\npoller: polling"), "{body}");
+        bridge.stop().await;
+    }
+}
