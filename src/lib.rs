@@ -26,6 +26,8 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod event;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod healthcheck;
 pub mod ingest;
 pub mod publish;

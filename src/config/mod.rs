@@ -22,12 +22,16 @@ use figment::Figment;
 use serde::{Deserialize, Serialize};
 
 pub use mask::{mask_url, mask_urls};
+pub(crate) use secret::is_secret_key;
 pub use secret::{Secret, MASK};
 pub use sections::{
     AdminConfig, LogConfig, LogFormat, NatsConfig, Scheme, TlsConfig, WebhookConfig,
 };
 pub use signing::{KeyError, SigningKey, MIN_STANDARD_KEY_BYTES};
 pub use upstream::{CadenceConfig, UpstreamConfig};
+
+/// A config file larger than this is refused (it is a few kilobytes).
+pub const MAX_CONFIG_FILE_BYTES: u64 = 1024 * 1024;
 
 /// Environment variable prefix; `__` separates nesting levels.
 pub const ENV_PREFIX: &str = "ESIM_BRIDGE_";
@@ -126,25 +130,55 @@ impl Config {
         Ok(config)
     }
 
+    /// Like [`Config::load_with_env`] with the file's text given, and without reading the
+    /// `*_file`s it names: the whole loader minus I/O, for the `config_load` fuzz target.
+    #[doc(hidden)]
+    pub fn load_from_text(
+        text: Option<&str>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let file = text.map(|t| (Path::new("(text)"), t));
+        let mut config = Self::extract_text(file, env)?;
+        validate::validate(&config)?;
+        let w = &mut config.webhook;
+        if w.enabled {
+            w.keys = signing::decode_all(w.scheme, &w.secrets)?;
+        }
+        Ok(config)
+    }
+
     /// Defaults < file < environment, deserialised but neither resolved nor validated.
     fn extract(
         file: Option<&Path>,
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self, ConfigError> {
-        let mut figment = Figment::from(Serialized::defaults(Config::default()));
-        if let Some(path) = file {
-            if !path.is_file() {
-                return Err(ConfigError::File {
-                    path: path.to_owned(),
-                    reason: "not found or not a file".into(),
-                });
-            }
-            let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
+        let Some(path) = file else {
+            return Self::extract_text(None, env);
+        };
+        if !path.is_file() {
+            return Err(ConfigError::File {
                 path: path.to_owned(),
-                reason: format!("cannot read: {e}"),
-            })?;
-            report::check_toml(path, &text)?;
-            figment = figment.merge(Toml::string(&text));
+                reason: "not found or not a file".into(),
+            });
+        }
+        let text = secret::read_bounded(path, MAX_CONFIG_FILE_BYTES).map_err(|reason| {
+            ConfigError::File {
+                path: path.to_owned(),
+                reason,
+            }
+        })?;
+        Self::extract_text(Some((path, &text)), env)
+    }
+
+    /// [`Config::extract`] with the file already read: `(path for errors, text)`.
+    fn extract_text(
+        file: Option<(&Path, &str)>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some((path, text)) = file {
+            report::check_toml(path, text)?;
+            figment = figment.merge(Toml::string(text));
         }
         figment = env::merge(figment, env);
         figment.extract().map_err(report::from_figment)

@@ -160,11 +160,30 @@ pub fn one_or_many<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Secret>, D::Er
     d.deserialize_any(OneOrMany)
 }
 
+/// A secret file larger than this is refused (a secret is a few dozen bytes; a list of
+/// webhook secrets a few hundred), so `/dev/zero` or a wrong path cannot exhaust memory.
+pub const MAX_SECRET_FILE_BYTES: u64 = 64 * 1024;
+
 /// Reads a secret file: surrounding whitespace trimmed, never echoed in errors.
 pub fn read_file(key: &str, path: &Path) -> Result<String, ConfigError> {
-    std::fs::read_to_string(path)
+    read_bounded(path, MAX_SECRET_FILE_BYTES)
         .map(|s| s.trim().to_owned())
-        .map_err(|e| ConfigError::invalid(key, format!("cannot read {}: {e}", path.display())))
+        .map_err(|reason| ConfigError::invalid(key, format!("{}: {reason}", path.display())))
+}
+
+/// Reads at most `limit` bytes of UTF-8 text; more, or unreadable, is an error (whose text
+/// is the I/O error's or the size, never the content).
+pub(crate) fn read_bounded(path: &Path, limit: u64) -> Result<String, String> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;
+    let mut bytes = Vec::new();
+    file.take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read: {e}"))?;
+    if bytes.len() as u64 > limit {
+        return Err(format!("larger than {limit} bytes"));
+    }
+    String::from_utf8(bytes).map_err(|_| "not UTF-8 text".to_owned())
 }
 
 /// Resolves `<name>` / `<name>_file` into one optional secret; both set is an error.

@@ -381,3 +381,18 @@ mod generated {
         }
     }
 }
+
+#[test]
+fn oversized_secret_files_are_refused_not_read_whole() {
+    let big = write(&"x".repeat(secret::MAX_SECRET_FILE_BYTES as usize + 1));
+    let f = write(&format!("{MINIMAL}[nats]\ntoken_file = {:?}\n", big.path()));
+    let e = Config::load_with_env(Some(f.path()), env(&[])).expect_err("too large");
+    assert_eq!(e.key(), Some("nats.token_file"));
+    assert!(e.to_string().contains("larger than"), "{e}");
+    #[cfg(unix)]
+    {
+        let zero = write(&format!("{MINIMAL}[nats]\ntoken_file = \"/dev/zero\"\n"));
+        let e = Config::load_with_env(Some(zero.path()), env(&[])).expect_err("endless");
+        assert_eq!(e.key(), Some("nats.token_file"));
+    }
+}

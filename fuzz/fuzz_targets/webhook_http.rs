@@ -1,0 +1,4 @@
+//! `webhook_http`: see `esim_bridge::fuzzing::webhook` for the input format and the properties checked.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| esim_bridge::fuzzing::webhook::run(data));

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Runs every cargo-fuzz target for a while, one after another, and prints executions per target.
+#
+#   fuzz/run.sh [seconds-per-target] [target...]
+#
+# Long runs: `fuzz/run.sh 600` (10 min per target). CI smoke: `fuzz/run.sh 20`. Without a
+# nightly toolchain or cargo-fuzz it prints why and exits 0: the committed corpus is replayed
+# on stable by `cargo test --test fuzz_corpus` either way.
+#
+# Each target runs under libFuzzer's memory limits (-rss_limit_mb, -malloc_limit_mb) and a
+# per-input timeout, seeded from fuzz/corpus/<target> (new inputs go to fuzz/corpus-work, not
+# into the committed corpus). A crash stops that target, leaves its reproducer in
+# fuzz/artifacts/<target>/, and makes the script exit 1 after the remaining targets ran.
+# Environment: FUZZ_JOBS (parallel jobs per target, default 1), FUZZ_NICE (default 10),
+# FUZZ_RSS_MB (default 2048), FUZZ_MALLOC_MB (default 256).
+set -u
+cd "$(dirname "$0")/.."
+
+seconds=${1:-20}
+shift || true
+targets=("$@")
+if [ ${#targets[@]} -eq 0 ]; then
+  targets=(webhook_http config_load replay_guard redaction_encodings upstream_responses)
+fi
+
+if ! rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
+  echo "fuzz/run.sh: no nightly toolchain; skipping (the corpus replay runs on stable)"
+  exit 0
+fi
+if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
+  echo "fuzz/run.sh: cargo-fuzz not installed (cargo install cargo-fuzz --locked); skipping"
+  exit 0
+fi
+
+nice_level=${FUZZ_NICE:-10}
+jobs=${FUZZ_JOBS:-1}
+rss=${FUZZ_RSS_MB:-2048}
+malloc=${FUZZ_MALLOC_MB:-256}
+logs=fuzz/logs
+mkdir -p "$logs"
+
+if ! nice -n "$nice_level" cargo +nightly fuzz build >"$logs/build.log" 2>&1; then
+  tail -n 30 "$logs/build.log"
+  echo "fuzz/run.sh: build failed"
+  exit 1
+fi
+
+status=0
+total=0
+printf '%-22s %12s %10s %s\n' target executions exec/s result
+for t in "${targets[@]}"; do
+  work="fuzz/corpus-work/$t"
+  mkdir -p "$work" "fuzz/artifacts/$t"
+  log="$logs/$t.log"
+  nice -n "$nice_level" cargo +nightly fuzz run "$t" "$work" "fuzz/corpus/$t" -- \
+    -max_total_time="$seconds" -rss_limit_mb="$rss" -malloc_limit_mb="$malloc" \
+    -timeout=10 -max_len=65536 -jobs="$jobs" -workers="$jobs" -print_final_stats=1 \
+    -artifact_prefix="fuzz/artifacts/$t/" >"$log" 2>&1
+  rc=$?
+  # With -jobs the output goes to fuzz-<n>.log files in the working directory.
+  if [ "$jobs" -gt 1 ]; then cat fuzz-*.log >>"$log" 2>/dev/null; rm -f fuzz-*.log; fi
+  execs=$(grep -h 'stat::number_of_executed_units' "$log" | awk '{s+=$2} END {print s+0}')
+  rate=$(( seconds > 0 ? execs / seconds : 0 ))
+  total=$(( total + execs ))
+  if [ $rc -eq 0 ]; then result=ok; else result="FAILED (exit $rc, see $log)"; status=1; fi
+  printf '%-22s %12d %10d %s\n' "$t" "$execs" "$rate" "$result"
+done
+printf '%-22s %12d\n' total "$total"
+exit $status

@@ -1,0 +1,284 @@
+//! An independent detector of activation-code material in text the bridge emits.
+//!
+//! Deliberately separate from [`crate::event::redact`] (a redactor cannot check itself): the
+//! text is looked at as written and after undoing the encodings a consumer might undo —
+//! percent-encoding, HTML entities, JSON `\u` escapes, full-width forms, invisible characters,
+//! base64 runs — in any nesting, and then matched against the two shapes of a code:
+//! `LPA:<digit>$...` and a bare `<digit>$<host>$<id>`.
+
+use std::sync::LazyLock;
+
+use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+use base64::Engine;
+use regex::Regex;
+
+/// A code, once decoded: `LPA:` + format digit + `$`, or `<digit>$<host>[:port]$<id>`.
+static CODE: LazyLock<Regex> = LazyLock::new(|| {
+    // A literal pattern, exercised by the tests below, so it always compiles.
+    Regex::new(r"(?i)lpa\s*:\s*\d?\s*\$|\d\$[a-z0-9.\-]+(?::\d+)?\$[a-z0-9_\-]")
+        .expect("static regex")
+});
+
+/// Runs of base64 long enough to hold a code.
+static BASE64_RUN: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"[A-Za-z0-9+/_\-]{12,}={0,2}").expect("static regex"));
+
+/// How many times the decodings are re-applied (nested encodings).
+const ROUNDS: usize = 4;
+
+/// True if `text`, or any decoding of it, contains an activation code.
+pub fn leaks(text: &str) -> bool {
+    views(text, 2).iter().any(|v| CODE.is_match(v))
+}
+
+/// True if `needle` (a matching id the caller planted) appears in `text` or a decoding of it.
+pub fn contains_decoded(text: &str, needle: &str) -> bool {
+    let needle = needle.to_ascii_lowercase();
+    views(text, 2)
+        .iter()
+        .any(|v| v.to_ascii_lowercase().contains(&needle))
+}
+
+/// Panics if `text` leaks a code; `what` names the output for the crash report.
+pub fn assert_clean(what: &str, text: &str) {
+    assert!(
+        !leaks(text),
+        "activation code in {what}: {:?}",
+        excerpt(text)
+    );
+}
+
+/// The start of `text`, for a readable crash report.
+pub fn excerpt(text: &str) -> String {
+    const SHOWN: usize = 400;
+    match text.char_indices().nth(SHOWN) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_owned(),
+    }
+}
+
+/// Panics if any string or key of a JSON document leaks a code (or the raw text does).
+pub fn assert_clean_json(what: &str, bytes: &[u8]) {
+    let text = String::from_utf8_lossy(bytes);
+    assert_clean(what, &text);
+    if let Ok(tree) = serde_json::from_slice::<serde_json::Value>(bytes) {
+        walk(&tree, &mut |s| assert_clean(what, s));
+    }
+}
+
+/// Calls `f` on every string and key of `v`.
+pub fn walk(v: &serde_json::Value, f: &mut dyn FnMut(&str)) {
+    match v {
+        serde_json::Value::String(s) => f(s),
+        serde_json::Value::Array(items) => items.iter().for_each(|i| walk(i, f)),
+        serde_json::Value::Object(map) => map.iter().for_each(|(k, i)| {
+            f(k);
+            walk(i, f);
+        }),
+        _ => {}
+    }
+}
+
+/// `text` normalised, plus normalised decodings of its base64 runs (to `depth` levels).
+fn views(text: &str, depth: usize) -> Vec<String> {
+    let plain = normalise(text);
+    let mut out = Vec::new();
+    if depth > 0 {
+        for run in BASE64_RUN.find_iter(&plain).take(16) {
+            let run = run.as_str().trim_end_matches('=');
+            for engine in [&STANDARD_NO_PAD, &URL_SAFE_NO_PAD] {
+                if let Ok(bytes) = engine.decode(run) {
+                    out.extend(views(&String::from_utf8_lossy(&bytes), depth - 1));
+                }
+            }
+        }
+    }
+    out.push(plain);
+    out
+}
+
+/// Undoes the textual encodings until nothing changes (at most [`ROUNDS`] times).
+fn normalise(text: &str) -> String {
+    let mut s = fold(text);
+    for _ in 0..ROUNDS {
+        let next = fold(&json_unescape(&html_decode(&percent_decode(&s))));
+        if next == s {
+            break;
+        }
+        s = next;
+    }
+    s
+}
+
+fn percent_decode(s: &str) -> String {
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+/// Full-width and small forms to ASCII; invisible and formatting characters removed.
+fn fold(s: &str) -> String {
+    s.chars()
+        .filter_map(|c| match c {
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0),
+            '\u{3000}' => Some(' '),
+            '\u{FE69}' => Some('$'),
+            '\u{FE55}' | '\u{FE13}' | '\u{2236}' | '\u{A789}' => Some(':'),
+            '\u{00AD}'
+            | '\u{034F}'
+            | '\u{061C}'
+            | '\u{115F}'
+            | '\u{1160}'
+            | '\u{17B4}'
+            | '\u{17B5}'
+            | '\u{180B}'..='\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}'
+            | '\u{FEFF}'
+            | '\u{FE00}'..='\u{FE0F}'
+            | '\u{E0000}'..='\u{E007F}' => None,
+            c => Some(c),
+        })
+        .collect()
+}
+
+/// `&#36;`, `&#x24;`, `&dollar;` and a few other named entities.
+fn html_decode(s: &str) -> String {
+    if !s.contains('&') {
+        return s.to_owned();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at + 1..];
+        match entity(tail) {
+            Some((c, used)) => {
+                out.push(c);
+                rest = &tail[used..];
+            }
+            None => {
+                out.push('&');
+                rest = tail;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The character an entity body (after `&`) stands for, and the bytes it used.
+fn entity(tail: &str) -> Option<(char, usize)> {
+    let end = tail
+        .char_indices()
+        .take(12)
+        .find(|(_, c)| !c.is_ascii_alphanumeric() && *c != '#');
+    let end = end.map_or(tail.len().min(12), |(i, _)| i);
+    let name = tail.get(..end)?;
+    let used = if tail[end..].starts_with(';') {
+        end + 1
+    } else {
+        end
+    };
+    let c = if let Some(num) = name.strip_prefix('#') {
+        let n = match num.strip_prefix(['x', 'X']) {
+            Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+            None => num.parse().ok()?,
+        };
+        char::from_u32(n)?
+    } else {
+        match name.to_ascii_lowercase().as_str() {
+            "amp" => '&',
+            "lt" => '<',
+            "gt" => '>',
+            "quot" => '"',
+            "apos" => '\'',
+            "dollar" => '$',
+            "colon" => ':',
+            "percnt" => '%',
+            "num" => '#',
+            "nbsp" => ' ',
+            _ => return None,
+        }
+    };
+    Some((c, used))
+}
+
+/// `\u0024` and `\x24` escapes written into text (JSON-escaped codes stored as literal text).
+fn json_unescape(s: &str) -> String {
+    if !s.contains('\\') {
+        return s.to_owned();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(at) = rest.find('\\') {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at + 1..];
+        let (digits, skip) = if let Some(h) = tail.strip_prefix(['u', 'U']) {
+            (h.get(..4), 5)
+        } else if let Some(h) = tail.strip_prefix('x') {
+            (h.get(..2), 3)
+        } else {
+            (None, 0)
+        };
+        match digits
+            .and_then(|d| u32::from_str_radix(d, 16).ok())
+            .and_then(char::from_u32)
+        {
+            Some(c) => {
+                out.push(c);
+                rest = &tail[skip..];
+            }
+            None => {
+                out.push('\\');
+                rest = tail;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::engine::general_purpose::STANDARD;
+
+    #[test]
+    fn finds_codes_through_encodings() {
+        let code = "LPA:1$smdp.example.com$MATCH-1234";
+        let b64 = STANDARD.encode(code);
+        for text in [
+            code.to_owned(),
+            "LPA%3A1%24smdp.example.com%24ID".to_owned(),
+            "LPA&#58;1&#x24;smdp.example.com&dollar;ID".to_owned(),
+            "ＬＰＡ：１＄smdp.example.com＄ID".to_owned(),
+            "L\u{200B}PA:1$h$ID".to_owned(),
+            "\\u004c\\u0050\\u0041:1$h$ID".to_owned(),
+            format!("ref {b64} end"),
+            STANDARD.encode(format!("x {b64}")),
+            "1$host:8443$ID".to_owned(),
+            "REF_1$host$ID".to_owned(),
+            "LPA%253A1%2524h%2524ID".to_owned(),
+        ] {
+            assert!(leaks(&text), "{text}");
+        }
+        assert!(contains_decoded(&b64, "match-1234"));
+    }
+
+    #[test]
+    fn ordinary_text_is_clean() {
+        for text in [
+            "Japan 10 GB eSIM",
+            "$4.275",
+            "order-8910 delivered",
+            "{\"amount\":4.275,\"currency\":\"USD\"}",
+            "esim.events.8944000000000000042.delivered",
+            "a & b &amp; c",
+            "",
+        ] {
+            assert!(!leaks(text), "{text}");
+        }
+    }
+}

@@ -1,0 +1,120 @@
+//! Target `upstream_responses`: what a provider answers — list, detail, auth and error bodies
+//! and their headers (`Retry-After`, `X-Has-More`, `X-Total-Pages`) — through the poller's
+//! wire parsing ([`crate::ingest::poller::wire`]) and on to the events an order implies.
+//!
+//! Input: one selector byte, header lines (`Name: value`) up to an empty line, then the body.
+//! Properties: no panic (overflow included) through parsing, the sanity gate, normalising,
+//! tracking and the cadence arithmetic on provider dates; a 429's wait is capped at an hour;
+//! no activation code in any event, subject, header or error text.
+
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use axum::http::{HeaderMap, HeaderName, HeaderValue};
+use time::OffsetDateTime;
+
+use super::{oracle, webhook};
+use crate::config::CadenceConfig;
+use crate::event::normalise;
+use crate::event::OrderData;
+use crate::ingest::poller::cadence::Cadence;
+use crate::ingest::poller::tracked::Tracked;
+use crate::ingest::poller::ClientError;
+use crate::ingest::poller::{sanity, wire};
+
+/// Headers parsed from one input at most.
+const MAX_HEADERS: usize = 32;
+/// The longest wait a 429 may impose (issue 8, finding 1).
+const MAX_RETRY_AFTER: Duration = wire::MAX_RETRY_AFTER;
+
+/// One fuzz input.
+pub fn run(data: &[u8]) {
+    let Some((&selector, rest)) = data.split_first() else {
+        return;
+    };
+    let (headers, body) = split(rest);
+    let page = u32::from(selector >> 3);
+    let per_page = u32::from(selector & 0x07).saturating_mul(25).max(1);
+    let observed = OffsetDateTime::from_unix_timestamp(webhook::NOW as i64)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+
+    let wait = wire::retry_after(&headers, body);
+    assert!(
+        wait <= MAX_RETRY_AFTER,
+        "Retry-After of {wait:?} not capped"
+    );
+    let fatal = ClientError::Fatal {
+        status: 400,
+        code: wire::error_code(body),
+    };
+    oracle::assert_clean("provider error", &fatal.to_string());
+
+    match wire::order(body) {
+        Ok(order) => snapshot(None, &order, observed),
+        Err(e) => oracle::assert_clean("detail error", &e.to_string()),
+    }
+    match wire::list_page(&headers, body, page, per_page) {
+        Ok((items, _more)) => {
+            let mut previous: Option<&OrderData> = None;
+            for order in items.orders.iter().take(64) {
+                snapshot(previous, order, observed);
+                previous = Some(order);
+            }
+        }
+        Err(e) => oracle::assert_clean("list error", &e.to_string()),
+    }
+    let _ = wire::has_more(&headers, page, usize::from(selector), per_page);
+    if let Err(e) = wire::grant(body) {
+        oracle::assert_clean("grant error", &e.to_string());
+    }
+}
+
+/// What the poller does with one order snapshot: the sanity gate (else quarantine), the
+/// events it implies, checked as they would be published, then the tracking state and the
+/// cadence arithmetic on the provider's dates.
+fn snapshot(previous: Option<&OrderData>, order: &OrderData, observed: OffsetDateTime) {
+    oracle::assert_clean_json("order", &serde_json::to_vec(order).unwrap_or_default());
+    if sanity::check(order).is_err() {
+        return;
+    }
+    let events = match normalise::from_snapshots(previous, order, observed) {
+        Ok(events) => events,
+        Err(e) => return oracle::assert_clean("snapshot error", &e.to_string()),
+    };
+    webhook::check_events(&events);
+    let mut tracked = Tracked::new();
+    if let Some(p) = previous {
+        tracked.learn(p);
+    }
+    tracked.apply(&events, order);
+    static CADENCE: LazyLock<Cadence> = LazyLock::new(|| Cadence::new(CadenceConfig::default()));
+    let next = CADENCE.next(&tracked, observed);
+    let _ = CADENCE.early(&tracked, next, observed);
+}
+
+/// Header lines up to the first empty line, then the body.
+fn split(raw: &[u8]) -> (HeaderMap, &[u8]) {
+    let mut headers = HeaderMap::new();
+    let mut rest = raw;
+    while let Some(end) = rest.iter().position(|b| *b == b'\n') {
+        let line = &rest[..end];
+        rest = &rest[end + 1..];
+        if line.is_empty() || line == b"\r" {
+            return (headers, rest);
+        }
+        if headers.len() >= MAX_HEADERS {
+            continue;
+        }
+        let Some(colon) = line.iter().position(|b| *b == b':') else {
+            continue;
+        };
+        let value = line[colon + 1..].trim_ascii();
+        if let (Ok(n), Ok(v)) = (
+            HeaderName::from_bytes(line[..colon].trim_ascii()),
+            HeaderValue::from_bytes(value),
+        ) {
+            headers.append(n, v);
+        }
+    }
+    (headers, rest)
+}
