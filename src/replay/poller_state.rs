@@ -133,7 +133,8 @@ impl PollerState {
         };
         if due <= now_ms {
             self.overdue += 1;
-            let late = ((now_ms - due) / 1000) as u64;
+            // `due` is read from the bucket: a corrupt entry (`i64::MIN`) must not overflow.
+            let late = u64::try_from(now_ms.saturating_sub(due) / 1000).unwrap_or(0);
             self.max_overdue_seconds = self.max_overdue_seconds.max(late);
         }
         if due <= now_ms + 60_000 {
@@ -225,6 +226,16 @@ mod tests {
             (s.overdue, s.max_overdue_seconds, s.due_next_minute),
             (1, 60, 2)
         );
+    }
+
+    #[test]
+    fn a_corrupt_due_time_in_the_bucket_saturates_instead_of_overflowing() {
+        let mut s = PollerState::default();
+        s.count(&order("install", Some(i64::MIN)), 100_000);
+        s.count(&order("install", Some(i64::MAX)), 100_000);
+        assert_eq!((s.tracked, s.overdue), (2, 1));
+        assert_eq!(s.max_overdue_seconds, (i64::MAX / 1000) as u64);
+        assert_eq!(s.due_next_minute, 1);
     }
 
     #[test]
