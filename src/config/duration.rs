@@ -77,7 +77,7 @@ mod tests {
     fn durations_past_100_years_are_refused_so_instant_arithmetic_cannot_overflow() {
         assert_eq!(parse("90d"), Ok(Duration::from_secs(90 * 86_400)));
         assert_eq!(parse("100y"), Ok(MAX));
-        // humantime takes all of these; each one panicked `Instant::now() + d` in the poller.
+        // humantime takes all of these; the last two panicked `Instant::now() + d` in the poller.
         for huge in ["101y", "18446744073709551615s", "300000000000y"] {
             let e = parse(huge).expect_err(huge);
             assert!(e.contains("longer than 100 years"), "{huge}: {e}");
@@ -91,5 +91,22 @@ mod tests {
             i64::try_from(nanos).is_ok(),
             "fits NATS's nanosecond fields"
         );
+    }
+
+    #[test]
+    fn a_too_long_duration_in_the_environment_names_its_key() {
+        for (var, key) in [
+            ("ESIM_BRIDGE_UPSTREAM__LEASE_TTL", "upstream.lease_ttl"),
+            (
+                "ESIM_BRIDGE_UPSTREAM__CADENCE__PENDING",
+                "upstream.cadence.pending",
+            ),
+            ("ESIM_BRIDGE_NATS__MAX_AGE", "nats.max_age"),
+        ] {
+            let env = [(var.to_owned(), "18446744073709551615s".to_owned())];
+            let e = crate::config::Config::load_with_env(None, env).expect_err(var);
+            assert_eq!(e.key(), Some(key), "{e}");
+            assert!(e.to_string().contains("longer than 100 years"), "{e}");
+        }
     }
 }
