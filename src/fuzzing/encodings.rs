@@ -18,6 +18,9 @@ use crate::replay::guard;
 const MAX_LAYERS: usize = 4;
 /// Characters of surrounding text kept at most.
 const MAX_TEXT: usize = 48;
+/// Encoded codes longer than this are skipped (layers multiply the length; a webhook field
+/// that long is no different, only slower to fuzz).
+const MAX_WRAPPED: usize = 2048;
 
 /// One generated case.
 #[derive(Debug, Arbitrary)]
