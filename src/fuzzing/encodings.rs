@@ -104,6 +104,9 @@ pub fn run(input: &Input) {
         .iter()
         .take(MAX_LAYERS)
         .fold(code, |s, l| apply(*l, &s));
+    if wrapped.len() > MAX_WRAPPED {
+        return;
+    }
     let before: String = input.before.chars().take(MAX_TEXT).collect();
     let after: String = input.after.chars().take(MAX_TEXT).collect();
     // Text the fuzzer placed around the code may spell the id itself; then only the code's
