@@ -35,13 +35,34 @@ impl Log {
     }
 }
 
+/// Prints the summary block and, when `ESIM_CHAOS_REPORT` names a file, appends it there too
+/// (`.ci/run` prints that file after `cargo test`, which captures a passing test's stdout).
 pub fn report(name: &str, c: &Count, log: &Log) {
-    let takeovers: Vec<String> = log.takeovers.iter().map(|d| format!("{d:.2?}")).collect();
-    println!("\n==== chaos summary: {name} ====");
-    for line in &log.events {
-        println!("  {line}");
+    let text = summary(name, c, log);
+    println!("{text}");
+    if let Some(path) = std::env::var_os("ESIM_CHAOS_REPORT") {
+        use std::io::Write as _;
+        let appended = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .and_then(|mut f| f.write_all(text.as_bytes()));
+        if let Err(e) = appended {
+            eprintln!("cannot append the chaos summary to {path:?}: {e}");
+        }
     }
-    println!(
+}
+
+fn summary(name: &str, c: &Count, log: &Log) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let takeovers: Vec<String> = log.takeovers.iter().map(|d| format!("{d:.2?}")).collect();
+    let _ = writeln!(out, "\n==== chaos summary: {name} ====");
+    for line in &log.events {
+        let _ = writeln!(out, "  {line}");
+    }
+    let _ = writeln!(
+        out,
         "  webhooks: {} sent, {} answered 2xx first time, {} re-sent until 2xx; \
          stored exactly once: {}/{}",
         c.webhooks_sent,
@@ -50,11 +71,13 @@ pub fn report(name: &str, c: &Count, log: &Log) {
         c.webhooks_stored_once,
         c.webhooks_sent
     );
-    println!(
+    let _ = writeln!(
+        out,
         "  simulator transitions: {} made; emitted exactly once: {}/{}",
         c.transitions, c.transitions_emitted_once, c.transitions
     );
-    println!(
+    let _ = writeln!(
+        out,
         "  poller deaths: {}; takeovers: [{}] (lease TTL {LEASE_TTL:?}, bound {TAKEOVER_LIMIT:?})",
         log.poller_deaths,
         takeovers.join(", ")
@@ -64,18 +87,24 @@ pub fn report(name: &str, c: &Count, log: &Log) {
         .iter()
         .map(|(n, d)| format!("{n} {d:.2?}"))
         .collect();
-    println!(
+    let _ = writeln!(
+        out,
         "  longest /healthz stall while running: {}",
         stalls.join(", ")
     );
     let (total, longest) = log.double_polling;
-    println!("  two replicas polling at once: {total:.2?} in all, longest {longest:.2?}");
-    println!(
+    let _ = writeln!(
+        out,
+        "  two replicas polling at once: {total:.2?} in all, longest {longest:.2?}"
+    );
+    let _ = writeln!(
+        out,
         "  stream: {} events; stored by nobody's doing: {}",
         c.stored_total,
         c.strays.len()
     );
-    println!("==== end of chaos summary: {name} ====\n");
+    let _ = writeln!(out, "==== end of chaos summary: {name} ====\n");
+    out
 }
 
 pub fn assert_counts(c: &Count, log: &Log) {
