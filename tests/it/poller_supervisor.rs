@@ -103,9 +103,10 @@ async fn a_panicking_engine_releases_the_lease_at_once_and_is_restarted() {
         .expect("B takes over")
         .expect("B started");
     let took = took_over - crashed_at;
-    // Released at once: B takes it at its next check (every TTL/3), not after expiry.
+    // Released at once: B takes it at its next check (every TTL/3), not after expiry (which
+    // would take at least TTL); the second of slack is for a loaded CI machine.
     assert!(
-        took < TTL / 3 + Duration::from_secs(1),
+        took < TTL - Duration::from_secs(1),
         "takeover took {took:?}"
     );
     assert!(holder(&url).await.contains("replica-b"));

@@ -109,7 +109,8 @@ async fn with_every_slot_busy_a_further_webhook_gets_503_at_once() {
     let nats = NatsServer::start().await;
     let env = [
         ("ESIM_BRIDGE_WEBHOOK__MAX_CONCURRENCY", "2"),
-        ("ESIM_BRIDGE_WEBHOOK__REQUEST_TIMEOUT", "4s"),
+        // Long enough that the busy requests are surely still publishing when the third comes.
+        ("ESIM_BRIDGE_WEBHOOK__REQUEST_TIMEOUT", "8s"),
     ];
     let bridge = BridgeProcess::start(&nats.url(), &env, None).await;
     // Without the stream every publish is retried until the deadline: both slots stay busy.
@@ -121,7 +122,8 @@ async fn with_every_slot_busy_a_further_webhook_gets_503_at_once() {
     let busy: Vec<_> = (10..12)
         .map(|order| tokio::spawn(async move { exchange(addr, &valid(order), 3 * STALLED).await }))
         .collect();
-    tokio::time::sleep(Duration::from_millis(500)).await; // let both reach the publish
+    // let both reach the publish (generous: a loaded CI machine schedules the bridge late)
+    tokio::time::sleep(Duration::from_millis(1500)).await;
     let mut conn = TcpStream::connect(addr).await.expect("connect");
     conn.write_all(&valid(12)).await.expect("send");
     let mut head = Vec::new();
@@ -310,7 +312,7 @@ async fn shutdown_waits_for_no_slow_client() {
     slow.write_all(&[b' '; 1000])
         .await
         .expect("part of the body");
-    tokio::time::sleep(Duration::from_millis(300)).await; // let the listener take them in
+    tokio::time::sleep(Duration::from_millis(1000)).await; // let the listener take them in
 
     let exit = bridge.terminate(Duration::from_secs(15)).await;
     assert_eq!(exit.and_then(|s| s.code()), Some(0), "{}", bridge.logs());
