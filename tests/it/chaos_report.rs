@@ -1,6 +1,5 @@
 //! The chaos scenarios' record and verdict: what happened when ([`Log`]), the summary block
-//! printed at the end, and the assertions on the final count, with [`known_gap`] for the ones
-//! a fix another helper is making will turn back into hard failures.
+//! printed at the end, and the assertions on the final count.
 
 use std::time::{Duration, Instant};
 
@@ -129,12 +128,9 @@ pub fn assert_counts(c: &Count, log: &Log) {
         assert!(*took <= TAKEOVER_LIMIT, "takeover took {took:?}");
     }
     for (name, stalled) in &log.stalls {
-        known_gap(
+        assert!(
             *stalled <= STALL_LIMIT,
-            "issue 8 finding 3 (provider response size; poller helper)",
-            &format!(
-                "{name} answered nothing for {stalled:?} (a huge provider body is read whole)"
-            ),
+            "{name} answered nothing for {stalled:?} (a stalled runtime)"
         );
     }
 }
@@ -142,20 +138,8 @@ pub fn assert_counts(c: &Count, log: &Log) {
 /// An assertion about the lease that a stalled runtime breaks (see [`STALL_LIMIT`]).
 fn assert_single_poller(log: &Log) {
     let (total, _) = log.double_polling;
-    known_gap(
+    assert!(
         total <= DOUBLE_POLLING_LIMIT,
-        "issue 8 finding 3 (a stalled holder polls past its lease; poller helper)",
-        &format!("two replicas polled at once for {total:?}"),
+        "two replicas polled at once for {total:?}"
     );
-}
-
-/// An assertion that fails because of a bug another helper is fixing: printed as KNOWN GAP
-/// until `ESIM_CHAOS_STRICT=1` makes it a failure again (set it once the fix has landed).
-fn known_gap(holds: bool, finding: &str, what: &str) {
-    if holds {
-        return;
-    }
-    let strict = std::env::var_os("ESIM_CHAOS_STRICT").is_some();
-    assert!(!strict, "{finding}: {what}");
-    println!("  KNOWN GAP ({finding}): {what}");
 }
