@@ -180,7 +180,7 @@ fn base64_layers(s: &str, out: &mut Vec<Layer>) {
 }
 
 /// `seg` decoded with each alphabet (trailing characters that cannot end a quantum dropped).
-fn decodings(seg: &str) -> Vec<Vec<u8>> {
+pub(super) fn decodings(seg: &str) -> Vec<Vec<u8>> {
     let mut seg = seg.trim_end_matches('=');
     if seg.len() % 4 == 1 {
         seg = &seg[..seg.len() - 1];
@@ -199,41 +199,8 @@ fn decodings(seg: &str) -> Vec<Vec<u8>> {
     out
 }
 
-/// True if no base64 run in `bytes` decodes (at any alignment, in either alphabet) to text, or
-/// to bytes holding `$`, `:` or a non-ASCII character: nothing a code needs can come out of
-/// them. Used to pass payloads that are plainly clean without parsing them.
-pub fn base64_runs_are_noise(bytes: &[u8]) -> bool {
-    static RUN: LazyLock<regex::bytes::Regex> =
-        LazyLock::new(|| regex::bytes::Regex::new(r"[A-Za-z0-9+/_\-]{8,}").expect("static regex"));
-    RUN.find_iter(bytes).all(|run| {
-        let run = run.as_bytes();
-        if run.iter().all(u8::is_ascii_digit) {
-            return true;
-        }
-        // The run is ASCII, so it is valid UTF-8.
-        let run = std::str::from_utf8(run).unwrap_or_default();
-        (0..4).all(|offset| {
-            decodings(&run[offset.min(run.len())..])
-                .iter()
-                .all(|d| is_noise(d))
-        })
-    })
-}
-
-fn is_noise(decoded: &[u8]) -> bool {
-    if decoded.contains(&b'$') || decoded.contains(&b':') {
-        return false;
-    }
-    match std::str::from_utf8(decoded) {
-        Ok(t) => !is_text(t),
-        Err(_) => String::from_utf8_lossy(decoded)
-            .chars()
-            .all(|c| c.is_ascii() || c == char::REPLACEMENT_CHARACTER),
-    }
-}
-
 /// Printable text: no control characters other than whitespace.
-fn is_text(t: &str) -> bool {
+pub(super) fn is_text(t: &str) -> bool {
     t.chars()
         .all(|c| !c.is_control() || matches!(c, '\t' | '\n' | '\r'))
 }
