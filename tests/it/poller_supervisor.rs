@@ -141,7 +141,9 @@ async fn readyz_names_the_poller_state() {
     let http = reqwest::Client::new();
     let url = format!("http://{}/readyz", bridge.admin);
     let mut body = String::new();
-    for _ in 0..100 {
+    // A deadline, not a count: on a loaded machine NATS, the bucket and the lease take a while.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
         body = http
             .get(&url)
             .send()
