@@ -52,12 +52,14 @@ for t in "${targets[@]}"; do
   work="fuzz/corpus-work/$t"
   mkdir -p "$work" "fuzz/artifacts/$t"
   log="$logs/$t.log"
+  # Any -jobs makes libFuzzer run jobs in subprocesses logging to ./fuzz-<n>.log: only for >1.
+  parallel=()
+  if [ "$jobs" -gt 1 ]; then parallel=(-jobs="$jobs" -workers="$jobs"); fi
   nice -n "$nice_level" cargo +nightly fuzz run "$t" "$work" "fuzz/corpus/$t" -- \
     -max_total_time="$seconds" -rss_limit_mb="$rss" -malloc_limit_mb="$malloc" \
-    -timeout=10 -max_len=65536 -jobs="$jobs" -workers="$jobs" -print_final_stats=1 \
+    -timeout=10 -max_len=65536 -print_final_stats=1 "${parallel[@]}" \
     -artifact_prefix="fuzz/artifacts/$t/" >"$log" 2>&1
   rc=$?
-  # With -jobs the output goes to fuzz-<n>.log files in the working directory.
   if [ "$jobs" -gt 1 ]; then cat fuzz-*.log >>"$log" 2>/dev/null; rm -f fuzz-*.log; fi
   execs=$(grep -h 'stat::number_of_executed_units' "$log" | awk '{s+=$2} END {print s+0}')
   rate=$(( seconds > 0 ? execs / seconds : 0 ))
