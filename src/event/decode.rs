@@ -159,10 +159,8 @@ fn base64_layers(s: &str, out: &mut Vec<Layer>) {
                         }
                         out.push(Layer::Text(t));
                     }
-                    Ok(t) => out.push(Layer::Opaque(t)),
-                    Err(e) => out.push(Layer::Opaque(
-                        String::from_utf8_lossy(e.as_bytes()).into_owned(),
-                    )),
+                    Ok(t) => opaque(t, out),
+                    Err(e) => opaque(String::from_utf8_lossy(e.as_bytes()).into_owned(), out),
                 }
             }
         }
@@ -177,6 +175,28 @@ fn base64_layers(s: &str, out: &mut Vec<Layer>) {
         in_place.push_str(&s[last..]);
         out.push(Layer::Text(in_place));
     }
+}
+
+/// Bytes that are not text as a whole, scanned as they are, plus every stretch of text inside
+/// them decoded further: base64 of a binary prefix glued to an encoded code decodes to junk
+/// followed by that code's next layer.
+fn opaque(t: String, out: &mut Vec<Layer>) {
+    for stretch in text_stretches(&t) {
+        out.push(Layer::Text(stretch.to_owned()));
+    }
+    out.push(Layer::Opaque(t));
+}
+
+/// Shortest stretch of text inside binary that is decoded further: the shortest encoding of
+/// the shortest code (`1$a$` in base64 or percent-encoding) has 8 characters.
+const MIN_STRETCH: usize = 8;
+
+/// The stretches of at least [`MIN_STRETCH`] characters between control characters and
+/// replacement characters in a decoding that is not text as a whole.
+pub(super) fn text_stretches(lossy: &str) -> impl Iterator<Item = &str> {
+    lossy
+        .split(|c: char| c.is_control() || c == char::REPLACEMENT_CHARACTER)
+        .filter(|s| s.chars().count() >= MIN_STRETCH)
 }
 
 /// `seg` decoded with each alphabet (trailing characters that cannot end a quantum dropped).
@@ -208,6 +228,24 @@ pub(super) fn is_text(t: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_after_binary_in_one_base64_run_is_decoded_further() {
+        use base64::engine::general_purpose::STANDARD;
+        // A binary prefix glued to the base64 of an HTML-encoded code (a fuzzer's find).
+        let mut bytes = vec![0x41, 0x04, 0x10, 0x41, 0x04, 0x10];
+        bytes.extend_from_slice(b"&#x4c;&#x50;&#x41;&#x3a;1$smdp.example$ID");
+        let run = STANDARD.encode(&bytes);
+        let texts: Vec<String> = layers(&run)
+            .into_iter()
+            .filter_map(|l| match l {
+                Layer::Text(t) => Some(t),
+                Layer::Opaque(_) => None,
+            })
+            .collect();
+        assert!(texts.iter().any(|t| t.starts_with("&#x4c;")), "{texts:?}");
+        assert!(crate::event::scan::leaks(&format!("note {run}")));
+    }
 
     fn texts(s: &str) -> Vec<String> {
         layers(s)

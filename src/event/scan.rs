@@ -16,7 +16,9 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::decode::{canonical, decodings, is_inert, is_plain, is_text, layers, squeezed, Layer};
+use super::decode::{
+    canonical, decodings, is_inert, is_plain, is_text, layers, squeezed, text_stretches, Layer,
+};
 
 /// `LPA:` (spaces allowed before the colon), or a bare `<digit>$<host>$`.
 static CODE: LazyLock<Regex> = LazyLock::new(|| {
@@ -161,11 +163,15 @@ pub fn base64_runs_are_noise(bytes: &[u8]) -> bool {
 fn is_noise(decoded: &[u8]) -> bool {
     static JOINABLE: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"[A-Za-z0-9+/_\-]{5,}").expect("static regex"));
+    let plain_noise =
+        |t: &str| is_plain(t) && !t.contains(['$', ':']) && !JOINABLE.is_match(&squeezed(t));
     match std::str::from_utf8(decoded) {
-        Ok(t) if is_text(t) => {
-            is_plain(t) && !t.contains(['$', ':']) && !JOINABLE.is_match(&squeezed(t))
+        Ok(t) if is_text(t) => plain_noise(t),
+        _ => {
+            // Binary, but a stretch of text inside it is decoded further by the full scan.
+            let lossy = String::from_utf8_lossy(decoded);
+            !matches(&canonical(&lossy)) && text_stretches(&lossy).all(plain_noise)
         }
-        _ => !matches(&canonical(&String::from_utf8_lossy(decoded))),
     }
 }
 
