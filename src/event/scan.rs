@@ -26,6 +26,7 @@ static CODE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)lpa\s*:|\p{Nd}\$[\p{L}\p{N}.\-:_]*\p{L}[\p{L}\p{N}.\-:_]*\$")
         .expect("static regex")
 });
+// Cannot fail: a literal pattern, compiled by the tests below.
 /// On text without whitespace: `LPA:` not inside a word, or a bare code with a dotted host
 /// (whitespace removed, `2$ extra $` must not become a code).
 static SQUEEZED_CODE: LazyLock<Regex> = LazyLock::new(|| {
@@ -129,6 +130,7 @@ pub fn leaks(s: &str) -> bool {
 /// already found to be noise are remembered per thread (bounded), as keys and common values
 /// repeat in every event.
 pub fn base64_runs_are_noise(bytes: &[u8]) -> bool {
+    // Cannot fail: a literal pattern, compiled by the tests below.
     static RUN: LazyLock<regex::bytes::Regex> =
         LazyLock::new(|| regex::bytes::Regex::new(r"[A-Za-z0-9+/_\-]{8,}").expect("static regex"));
     thread_local! {
@@ -161,6 +163,7 @@ pub fn base64_runs_are_noise(bytes: &[u8]) -> bool {
 }
 
 fn is_noise(decoded: &[u8]) -> bool {
+    // Cannot fail: a literal pattern, compiled by the tests below.
     static JOINABLE: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"[A-Za-z0-9+/_\-]{5,}").expect("static regex"));
     let plain_noise =
@@ -182,6 +185,7 @@ fn is_noise(decoded: &[u8]) -> bool {
 /// usually passes: its strings are plain words and numbers.
 pub fn plainly_clean(payload: &[u8]) -> bool {
     /// `lpa` or a secret key name, on text folded to lower case without `_`, `-`, whitespace.
+    // Cannot fail: a literal pattern, compiled by the tests below.
     static NEEDLES: LazyLock<regex::bytes::Regex> = LazyLock::new(|| {
         regex::bytes::Regex::new(r"lpa|activationcode|qrcode|smdpaddress|matchingid")
             .expect("static regex")

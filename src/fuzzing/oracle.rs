@@ -19,6 +19,7 @@ static CODE: LazyLock<Regex> = LazyLock::new(|| {
         .expect("static regex")
 });
 
+// Cannot fail: a literal pattern, compiled by the tests below.
 /// Runs of base64 long enough to hold a code.
 static BASE64_RUN: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"[A-Za-z0-9+/_\-]{12,}={0,2}").expect("static regex"));

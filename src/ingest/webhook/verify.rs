@@ -140,6 +140,7 @@ pub fn standard_signature(whsec: &str, id: &str, timestamp: u64, body: &[u8]) ->
     let key = B64
         .decode(whsec.strip_prefix("whsec_").unwrap_or(whsec))
         .unwrap_or_default();
+    // Cannot fail: HMAC takes a key of any length (longer keys are hashed, RFC 2104).
     let mut mac = HmacSha256::new_from_slice(&key).expect("HMAC takes any key length");
     mac.update(format!("{id}.{timestamp}.").as_bytes());
     mac.update(body);
