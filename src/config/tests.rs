@@ -27,6 +27,13 @@ fn key_of(r: Result<Config, ConfigError>) -> String {
         .to_owned()
 }
 
+/// The example file with `env` laid over it (the validation tests of the sibling modules).
+pub(super) fn example_with(env: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/esim-bridge.example.toml");
+    let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+    Config::load_with_env(Some(Path::new(path)), env)
+}
+
 #[test]
 fn the_example_file_parses() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/esim-bridge.example.toml");

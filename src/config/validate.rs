@@ -130,16 +130,9 @@ const MAX_CONNECTIONS: usize = 1 << 20;
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
+    use super::super::tests::example_with;
     use super::super::CadenceConfig;
     use super::*;
-
-    fn example_with(env: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/esim-bridge.example.toml");
-        let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string()));
-        Config::load_with_env(Some(Path::new(path)), env)
-    }
 
     #[test]
     fn the_scheduler_keys_default_as_documented_and_the_share_is_bounded() {

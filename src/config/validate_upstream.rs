@@ -102,15 +102,8 @@ pub(super) fn upstream(c: &Config) -> Result<(), ConfigError> {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
+    use super::super::tests::example_with;
     use super::*;
-
-    fn example_with(env: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/esim-bridge.example.toml");
-        let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string()));
-        Config::load_with_env(Some(Path::new(path)), env)
-    }
 
     #[test]
     fn the_provider_url_must_be_https_except_on_loopback() {

@@ -248,15 +248,7 @@ proptest! {
 
 #[test]
 fn the_reported_cases_are_dropped_from_events() {
-    for value in [
-        "LPA%3A1%24smdp.example.com%24MATCHING",
-        "TFBBOjEkc21kcC5leGFtcGxlLmNvbSRNQVRDSElORw==",
-        "&#76;&#80;&#65;&#58;1&#36;smdp.example.com&#36;ID",
-        "ＬＰＡ：１＄ｓｍｄｐ．ｅｘａｍｐｌｅ．ｃｏｍ＄ＩＤ",
-        "1$host:8443$ID",
-        "REF_1$host$ID",
-        "LPA:1$host$ MATCHING",
-    ] {
+    for value in crate::event::scan::tests::REPORTED {
         for field in FIELDS {
             let events = webhook_events(field, value);
             let payload = String::from_utf8(events[0].to_payload().unwrap()).unwrap();

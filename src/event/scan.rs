@@ -211,24 +211,28 @@ pub fn plainly_clean(payload: &[u8]) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// The encodings issue 7 reported as stored verbatim (also checked in events).
+    pub(crate) const REPORTED: [&str; 7] = [
+        "LPA%3A1%24smdp.example.com%24MATCHING",
+        "TFBBOjEkc21kcC5leGFtcGxlLmNvbSRNQVRDSElORw==",
+        "&#76;&#80;&#65;&#58;1&#36;smdp.example.com&#36;ID",
+        "ＬＰＡ：１＄ｓｍｄｐ．ｅｘａｍｐｌｅ．ｃｏｍ＄ＩＤ",
+        "1$host:8443$ID",
+        "REF_1$host$ID",
+        "LPA:1$host$ MATCHING",
+    ];
 
     #[test]
     fn the_reported_encodings_are_hits() {
-        for s in [
+        for s in REPORTED.into_iter().chain([
             "LPA:1$smdp.example.com$MATCHING",
-            "LPA%3A1%24smdp.example.com%24MATCHING",
-            "TFBBOjEkc21kcC5leGFtcGxlLmNvbSRNQVRDSElORw==",
-            "&#76;&#80;&#65;&#58;1&#36;smdp.example.com&#36;ID",
-            "ＬＰＡ：１＄ｓｍｄｐ．ｅｘａｍｐｌｅ．ｃｏｍ＄ＩＤ",
-            "1$host:8443$ID",
-            "REF_1$host$ID",
-            "LPA:1$host$ MATCHING",
             r"\u004c\u0050\u0041\u003a1\u0024h\u0024i",
             "l p a : 1 $ smdp . example . com $ x",
             "%254C%2550A%253A1%2524h%2524i",
-        ] {
+        ]) {
             assert!(leaks(s), "{s}");
         }
     }
