@@ -56,7 +56,11 @@ pub fn probe(args: &HealthcheckArgs) -> Result<u16, ProbeError> {
     let mut stream = TcpStream::connect_timeout(&addr, args.timeout).map_err(io)?;
     stream.set_read_timeout(Some(args.timeout)).map_err(io)?;
     stream.set_write_timeout(Some(args.timeout)).map_err(io)?;
-    write!(stream, "GET {path} HTTP/1.0\r\nHost: {authority}\r\n\r\n").map_err(io)?;
+    // One buffer, one write: a `write!` straight to the socket may split the request over
+    // several syscalls, and a server that answers after the first one would see the rest land
+    // on a closed connection (EPIPE) although it already said 200.
+    let request = format!("GET {path} HTTP/1.0\r\nHost: {authority}\r\n\r\n");
+    stream.write_all(request.as_bytes()).map_err(io)?;
     let mut answer = Vec::new();
     stream
         .take(64 * 1024)
@@ -125,8 +129,15 @@ mod tests {
         let url = format!("http://{}/readyz", listener.local_addr().expect("addr"));
         let server = std::thread::spawn(move || {
             let (mut conn, _) = listener.accept().expect("accept");
+            // Read the whole request head before answering, as a real server does.
+            let mut head = Vec::new();
             let mut buf = [0u8; 512];
-            let _ = conn.read(&mut buf);
+            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                match conn.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => head.extend_from_slice(&buf[..n]),
+                }
+            }
             let _ = conn.write_all(answer.as_bytes());
         });
         let outcome = probe(&args(&url));
