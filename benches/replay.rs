@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use async_nats::jetstream::{self, consumer::pull::OrderedConfig};
 use esim_bridge::config::NatsConfig;
-use esim_bridge::replay::{self, Plan, Sinks};
+use esim_bridge::tools::{self, Plan, Sinks};
 use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 
@@ -55,7 +55,7 @@ async fn replay_into(
 ) -> Duration {
     let started = Instant::now();
     let shutdown = CancellationToken::new();
-    let summary = replay::replay(client, cfg, Plan::everything(), sinks, &shutdown)
+    let summary = tools::replay(client, cfg, Plan::everything(), sinks, &shutdown)
         .await
         .expect("replay");
     assert_eq!(summary.matched, n as u64);
@@ -98,7 +98,7 @@ async fn time(
             ..Sinks::default()
         },
         Kind::File => Sinks {
-            output: Some(replay::output::open(file).await.expect("file")),
+            output: Some(tools::output::open(file).await.expect("file")),
             ..Sinks::default()
         },
         Kind::DryRun => Sinks {

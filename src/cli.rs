@@ -22,11 +22,11 @@ pub enum Command {
     /// Run the upstream provider simulator (API + signed webhook sender).
     Simulate(crate::sim::SimulateArgs),
     /// Replay history as NDJSON, into another subject, or as counts (--dry-run).
-    Replay(crate::replay::ReplayArgs),
+    Replay(crate::tools::ReplayArgs),
     /// Follow new events live, one JSON line each, until Ctrl-C.
-    Tail(crate::replay::TailArgs),
+    Tail(crate::tools::TailArgs),
     /// Show the events stream and the poller's state, read from NATS.
-    Status(crate::replay::StatusArgs),
+    Status(crate::tools::StatusArgs),
     /// One-command local demo: nats-server + simulator + bridge, events printed as they flow.
     Demo(crate::demo::DemoArgs),
     /// Probe a local HTTP endpoint (the admin `/readyz`); exit 0 on 2xx, 1 otherwise.

@@ -7,7 +7,7 @@
 //! - [`config`]: defaults < TOML file < `ESIM_BRIDGE_*` environment, validated, secrets masked.
 //! - [`ingest`]: the adapters that own I/O towards the provider. [`ingest::webhook`] verifies
 //!   signed webhooks on their raw bytes; the poller reads the orders API within a read budget.
-//! - [`event`]: pure functions, no I/O. Normalises what an adapter saw into [`event::Event`]s
+//! - [`event`] (the `esim-events` crate, re-exported): pure functions, no I/O. Normalises what an adapter saw into [`event::Event`]s
 //!   with deterministic ids and subjects, emits implied earlier steps first (causal order per
 //!   ICCID), and strips activation codes by key and by LPA pattern.
 //! - [`publish`]: the one way out. One message per subject ever (`Nats-Msg-Id` +
@@ -16,8 +16,10 @@
 //! - [`server`]: HTTP/1 under hard limits (header timeout, request deadline, connection cap,
 //!   load shedding, bounded buffers) for the webhook and admin listeners.
 //! - [`app`]: wires the above for `serve`, under one shutdown token.
-//! - [`replay`]: operator tools over the stream (`replay`, `tail`, `status`), NATS only.
+//! - [`tools`]: operator tools over the stream (`replay`, `tail`, `status`), NATS only.
 //! - [`demo`]: `esim-bridge demo`, a throw-away nats-server + [`sim`] + [`app`], printing events.
+//! - [`sim`] (the `esim-sim` crate, re-exported): the provider simulator behind `simulate`, the
+//!   demo, the tests and the benchmarks.
 #![forbid(unsafe_code)]
 
 pub mod admin;
@@ -25,13 +27,13 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod demo;
-pub mod event;
+pub use esim_events as event;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod healthcheck;
 pub mod ingest;
 pub mod publish;
-pub mod replay;
 pub mod server;
-pub mod sim;
+pub mod tools;
+pub use esim_sim as sim;
 pub mod telemetry;

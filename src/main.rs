@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::Parser as _;
 use esim_bridge::cli::{Cli, Command, ConfigArg};
 use esim_bridge::config::Config;
-use esim_bridge::{app, replay, telemetry};
+use esim_bridge::{app, telemetry, tools};
 use tokio_util::sync::CancellationToken;
 
 /// sysexits.h EX_USAGE / EX_CONFIG-style code for a configuration the bridge refuses.
@@ -46,9 +46,9 @@ async fn dispatch(command: Command) -> ExitCode {
             Err(code) => code,
         },
         Command::Simulate(args) => simulate(args).await,
-        Command::Replay(args) => tool(replay::command::replay(args, on_signal())).await,
-        Command::Tail(args) => tool(replay::command::tail(args, on_signal())).await,
-        Command::Status(args) => tool(replay::command::status(args)).await,
+        Command::Replay(args) => tool(tools::command::replay(args, on_signal())).await,
+        Command::Tail(args) => tool(tools::command::tail(args, on_signal())).await,
+        Command::Status(args) => tool(tools::command::status(args)).await,
         Command::Demo(args) => ExitCode::from(esim_bridge::demo::command(args, on_signal()).await),
         Command::Healthcheck(args) => ExitCode::from(esim_bridge::healthcheck::run(&args)),
     }
@@ -56,7 +56,7 @@ async fn dispatch(command: Command) -> ExitCode {
 
 /// Runs an operator tool and turns its outcome into the exit code it decides.
 async fn tool(
-    run: impl std::future::Future<Output = Result<replay::command::Done, replay::command::CommandError>>,
+    run: impl std::future::Future<Output = Result<tools::command::Done, tools::command::CommandError>>,
 ) -> ExitCode {
     match run.await {
         Ok(done) => ExitCode::from(done.exit_code()),

@@ -15,7 +15,7 @@ use tokio::io::{AsyncWriteExt, Stdout};
 
 use super::printer::{self, Style};
 use crate::event::{Event, EventType, Source};
-use crate::replay::source::{self, Delivered, History, Options, SourceError, Start};
+use crate::tools::source::{self, Delivered, History, Options, SourceError, Start};
 
 /// Pause after a read error before reading again (the ordered consumer recreates itself).
 const RETRY_AFTER: Duration = Duration::from_millis(500);

@@ -12,7 +12,7 @@ use serde_json::json;
 
 use super::{oracle, webhook};
 use crate::event::normalise::{self, Normalised};
-use crate::replay::guard;
+use crate::tools::guard;
 
 /// Layers applied at most.
 const MAX_LAYERS: usize = 4;

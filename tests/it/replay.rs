@@ -3,7 +3,7 @@
 //! count them; `--rate` holds a replay back.
 
 use esim_bridge::event::EventType;
-use esim_bridge::replay::{self, Filter, Plan, Sinks, Start};
+use esim_bridge::tools::{self, Filter, Plan, Sinks, Start};
 use tokio_util::sync::CancellationToken;
 
 use crate::fixture::NatsServer;
@@ -135,7 +135,7 @@ async fn dry_runs_count_by_type(
         dry_run: true,
         ..Sinks::default()
     };
-    let summary = replay::replay(client, cfg, Plan::everything(), sinks(&out), &shutdown)
+    let summary = tools::replay(client, cfg, Plan::everything(), sinks(&out), &shutdown)
         .await
         .unwrap();
     assert_eq!(summary.matched, EVENTS as u64);
@@ -154,7 +154,7 @@ async fn dry_runs_count_by_type(
         filter: Filter::all().order(order),
         ..Plan::everything()
     };
-    let summary = replay::replay(client, cfg, plan, sinks(&out), &shutdown)
+    let summary = tools::replay(client, cfg, plan, sinks(&out), &shutdown)
         .await
         .unwrap();
     let expected = stored.iter().filter(|s| s.order() == order).count() as u64;
@@ -194,7 +194,7 @@ async fn a_rate_limit_holds_the_replay_back_without_reordering() {
         ..Sinks::default()
     };
     let plan = Plan {
-        rate: Some(replay::parse::rate("40/s").unwrap()),
+        rate: Some(tools::parse::rate("40/s").unwrap()),
         ..Plan::everything()
     };
     let shutdown = CancellationToken::new();
@@ -203,7 +203,7 @@ async fn a_rate_limit_holds_the_replay_back_without_reordering() {
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
         stop.cancel();
     });
-    let summary = replay::replay(publisher.client(), &cfg, plan, sinks, &shutdown)
+    let summary = tools::replay(publisher.client(), &cfg, plan, sinks, &shutdown)
         .await
         .unwrap();
     // Unthrottled, all 200 take a few milliseconds; at 40/s half a second allows about 20.

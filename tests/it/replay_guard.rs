@@ -6,7 +6,7 @@ use std::time::Duration;
 use async_nats::jetstream;
 use async_nats::HeaderMap;
 use esim_bridge::event::redact::looks_like_lpa;
-use esim_bridge::replay::{self, Plan, Sinks, Target};
+use esim_bridge::tools::{self, Plan, Sinks, Target};
 use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 
@@ -87,7 +87,7 @@ async fn to_subject_copies_redact_payloads_and_headers() {
         ..Sinks::default()
     };
     let shutdown = CancellationToken::new();
-    let summary = replay::replay(client, &cfg, Plan::everything(), sinks, &shutdown)
+    let summary = tools::replay(client, &cfg, Plan::everything(), sinks, &shutdown)
         .await
         .unwrap();
     assert_eq!((summary.matched, summary.redacted), (n as u64, n as u64));

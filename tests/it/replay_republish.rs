@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use async_nats::jetstream::{self, stream};
 use esim_bridge::event::EventType;
-use esim_bridge::replay::{self, Filter, Plan, Sinks, Target, REPLAYED_FROM};
+use esim_bridge::tools::{self, Filter, Plan, Sinks, Target, REPLAYED_FROM};
 use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 
@@ -47,7 +47,7 @@ async fn copies_replay_identically_and_say_where_they_came_from() {
         .await
         .unwrap();
     let target = Target::new("copy.esim", "esim", false).unwrap();
-    let summary = replay::replay(client, &cfg, Plan::everything(), to(target), &shutdown)
+    let summary = tools::replay(client, &cfg, Plan::everything(), to(target), &shutdown)
         .await
         .unwrap();
     assert_eq!(
@@ -123,7 +123,7 @@ async fn without_a_stream_copies_go_out_as_core_messages_in_order() {
     };
     let target = Target::new("plain.esim", "esim", false).unwrap();
     let shutdown = CancellationToken::new();
-    let summary = replay::replay(client, &cfg, plan, to(target), &shutdown)
+    let summary = tools::replay(client, &cfg, plan, to(target), &shutdown)
         .await
         .unwrap();
     let failed: Vec<_> = stored
@@ -157,7 +157,7 @@ async fn a_forced_replay_into_the_live_prefix_keeps_one_message_per_subject() {
 
     let target = Target::new("esim", "esim", true).unwrap();
     let shutdown = CancellationToken::new();
-    let summary = replay::replay(client, &cfg, Plan::everything(), to(target), &shutdown)
+    let summary = tools::replay(client, &cfg, Plan::everything(), to(target), &shutdown)
         .await
         .unwrap();
     assert_eq!(

@@ -9,7 +9,7 @@ use std::time::Duration;
 use esim_bridge::config::NatsConfig;
 use esim_bridge::event::{Event, EventType, OrderData, Source};
 use esim_bridge::publish::{self, Published, Publisher};
-use esim_bridge::replay::{self, Plan, Sinks, Summary};
+use esim_bridge::tools::{self, Plan, Sinks, Summary};
 use futures::StreamExt;
 use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
@@ -160,7 +160,7 @@ pub async fn replay_to_vec(
         ..Sinks::default()
     };
     let shutdown = CancellationToken::new();
-    let summary = replay::replay(client, cfg, plan, sinks, &shutdown)
+    let summary = tools::replay(client, cfg, plan, sinks, &shutdown)
         .await
         .expect("replay");
     (buf.take(), summary)

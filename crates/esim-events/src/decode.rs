@@ -245,7 +245,7 @@ mod tests {
             })
             .collect();
         assert!(texts.iter().any(|t| t.starts_with("&#x4c;")), "{texts:?}");
-        assert!(crate::event::scan::leaks(&format!("note {run}")));
+        assert!(crate::scan::leaks(&format!("note {run}")));
     }
 
     fn texts(s: &str) -> Vec<String> {

@@ -44,7 +44,7 @@ impl Pacer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::replay::parse::rate;
+    use crate::tools::parse::rate;
 
     #[tokio::test(start_paused = true)]
     async fn events_are_spaced_by_the_rate() {

@@ -7,8 +7,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::payload::Delivery;
 use super::WebhookConfig;
-use crate::sim::counters::Counters;
-use crate::sim::sign;
+use crate::counters::Counters;
+use crate::sign;
 
 /// Delivers `d` to `url` after `delay`, retrying per `cfg`, until acked, exhausted or shutdown.
 pub async fn deliver(

@@ -5,9 +5,9 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use time::OffsetDateTime;
 
-use crate::sim::events::{EventKind, ScheduledEvent};
-use crate::sim::order::{ts, ts_opt, OrderRecord, OrderStatus};
-use crate::sim::plan::ActivationStatus;
+use crate::events::{EventKind, ScheduledEvent};
+use crate::order::{ts, ts_opt, OrderRecord, OrderStatus};
+use crate::plan::ActivationStatus;
 
 /// One event ready to send (shared by retries and duplicates: same id, same bytes).
 #[derive(Debug, Clone)]

@@ -5,7 +5,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::config;
-use crate::sim::{workload, OrderTruth, SimConfig, SimState, WorkloadConfig};
+use crate::{workload, OrderTruth, SimConfig, SimState, WorkloadConfig};
 
 /// Runs a workload of 120 orders/hour at 3600× speed for 2 s of (virtual) time.
 async fn run_workload(seed: u64) -> Vec<OrderTruth> {

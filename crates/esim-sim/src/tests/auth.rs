@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use serde_json::json;
 
 use super::{config, Client};
-use crate::sim::SimConfig;
+use crate::SimConfig;
 
 #[tokio::test]
 async fn wrong_credentials_get_a_401_error_envelope() {

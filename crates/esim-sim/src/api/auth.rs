@@ -11,8 +11,8 @@ use tokio::time::Instant;
 
 use super::error::ApiError;
 use super::{bearer, parse_json};
-use crate::sim::auth::{AuthError, TokenPair};
-use crate::sim::state::SimState;
+use crate::auth::{AuthError, TokenPair};
+use crate::state::SimState;
 
 #[derive(Deserialize)]
 struct LoginBody {

@@ -9,8 +9,9 @@ use super::redact::{find_leak, looks_like_lpa, redact_value};
 use super::{Event, EventType, OrderData};
 
 fn schema_validator() -> jsonschema::Validator {
-    let schema: Value = serde_json::from_str(include_str!("../../schema/esim-event.schema.json"))
-        .expect("schema file is JSON");
+    let schema: Value =
+        serde_json::from_str(include_str!("../../../schema/esim-event.schema.json"))
+            .expect("schema file is JSON");
     jsonschema::validator_for(&schema).expect("schema compiles")
 }
 
@@ -25,7 +26,7 @@ pub(crate) fn assert_schema_valid(events: &[Event]) {
 }
 
 fn webhook(file: &str) -> Normalised {
-    let path = format!("{}/tests/data/{file}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!("{}/../../tests/data/{file}", env!("CARGO_MANIFEST_DIR"));
     let body = std::fs::read(path).expect("test data");
     from_webhook(&parse_envelope(&body).expect("envelope")).expect("normalise")
 }

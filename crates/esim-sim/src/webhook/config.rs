@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::sim::config::Secret;
+use crate::config::Secret;
 
 /// Where and how the simulator delivers `esim.*` webhooks.
 #[derive(Debug, Clone, Deserialize)]

@@ -5,7 +5,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use super::config;
-use crate::sim::spawn;
+use crate::spawn;
 
 #[tokio::test]
 async fn a_scripted_lifecycle_driven_over_the_http_control_surface() {

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use serde_json::{json, Value};
 
 use super::{config, Client};
-use crate::sim::{Envelope, OrderPlan, Outcome, ScriptedOrder, SimConfig};
+use crate::{Envelope, OrderPlan, Outcome, ScriptedOrder, SimConfig};
 
 fn minutes(n: u64) -> Duration {
     Duration::from_secs(60 * n)
@@ -230,7 +230,7 @@ async fn request_id_is_echoed() {
         .header("x-request-id", "req-123")
         .body(axum::body::Body::empty())
         .expect("request");
-    let resp = tower::ServiceExt::oneshot(crate::sim::router(c.state.clone()), req)
+    let resp = tower::ServiceExt::oneshot(crate::router(c.state.clone()), req)
         .await
         .expect("ok");
     assert_eq!(

@@ -14,8 +14,8 @@
 //! - [`args`]: `esim-bridge simulate`.
 //!
 //! ```no_run
-//! # async fn demo() -> Result<(), esim_bridge::sim::SimError> {
-//! use esim_bridge::sim::{spawn, OrderPlan, ScriptedOrder, SimConfig};
+//! # async fn demo() -> Result<(), esim_sim::SimError> {
+//! use esim_sim::{spawn, OrderPlan, ScriptedOrder, SimConfig};
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
 //! let shutdown = tokio_util::sync::CancellationToken::new();
 //! let sim = spawn(SimConfig::default(), listener, shutdown.clone()).await?;

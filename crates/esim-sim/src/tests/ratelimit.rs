@@ -5,8 +5,8 @@ use std::time::Duration;
 use axum::http::StatusCode;
 
 use super::{config, Client};
-use crate::sim::ratelimit::MINUTE;
-use crate::sim::SimConfig;
+use crate::ratelimit::MINUTE;
+use crate::SimConfig;
 
 async fn client(reads_per_minute: u32) -> Client {
     let mut c = Client::new(SimConfig {

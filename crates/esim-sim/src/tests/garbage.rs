@@ -5,8 +5,8 @@ use axum::http::StatusCode;
 use serde_json::{json, Value};
 
 use super::{config, Client};
-use crate::sim::garbage::{HUGE_BODY_BYTES, PHANTOM_ID_FLOOR};
-use crate::sim::{OrderPlan, ScriptedOrder};
+use crate::garbage::{HUGE_BODY_BYTES, PHANTOM_ID_FLOOR};
+use crate::{OrderPlan, ScriptedOrder};
 
 #[tokio::test]
 async fn mixed_garbage_is_malformed_then_absurd_then_huge_then_the_truth_again() {

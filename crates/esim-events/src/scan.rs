@@ -181,7 +181,7 @@ fn is_noise(decoded: &[u8]) -> bool {
 /// True if `payload` cannot hold activation-code material, decided without parsing it: ASCII
 /// without line breaks, `\\`, `%`, `&` or `$`; no `lpa` and no secret key name (case, `_`,
 /// `-` and whitespace ignored); and every base64 run decodes to noise. Everything else takes
-/// the full scan ([`crate::event::redact::find_leak`] on the parsed document). A bridge event
+/// the full scan ([`crate::redact::find_leak`] on the parsed document). A bridge event
 /// usually passes: its strings are plain words and numbers.
 pub fn plainly_clean(payload: &[u8]) -> bool {
     /// `lpa` or a secret key name, on text folded to lower case without `_`, `-`, whitespace.

@@ -16,7 +16,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::config;
-use crate::sim::{
+use crate::{
     spawn, OrderPlan, Outcome, ScriptedOrder, Secret, SimConfig, SimHandle, WebhookConfig,
 };
 

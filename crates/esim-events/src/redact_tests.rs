@@ -248,7 +248,7 @@ proptest! {
 
 #[test]
 fn the_reported_cases_are_dropped_from_events() {
-    for value in crate::event::scan::tests::REPORTED {
+    for value in crate::scan::tests::REPORTED {
         for field in FIELDS {
             let events = webhook_events(field, value);
             let payload = String::from_utf8(events[0].to_payload().unwrap()).unwrap();

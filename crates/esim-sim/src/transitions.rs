@@ -61,7 +61,7 @@ pub fn all_done(store: &Store, now: OffsetDateTime) -> bool {
 mod tests {
     use std::time::Duration;
 
-    use crate::sim::{OrderPlan, Outcome, ScriptedOrder, SimConfig, SimState};
+    use crate::{OrderPlan, Outcome, ScriptedOrder, SimConfig, SimState};
 
     #[test]
     fn transitions_appear_as_sim_time_passes_and_failed_orders_key_by_order() {
