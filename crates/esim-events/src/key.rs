@@ -15,7 +15,7 @@ use super::iccid::Iccid;
 use super::lifecycle::EventType;
 
 /// Why a value cannot be used as a subject token.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum KeyError {
     #[error("subject token is empty")]
     Empty,

@@ -13,14 +13,18 @@ pub mod order;
 pub mod redact;
 pub mod scan;
 pub mod schema;
+pub mod subject;
 
 pub use iccid::{Iccid, IccidError};
 pub use key::{EventKey, KeyError};
 pub use lifecycle::EventType;
 pub use order::{Decimal, OrderData};
 pub use schema::{Event, Source, SCHEMA_VERSION};
+pub use subject::{Prefix, Subject, SubjectError};
 
 #[cfg(test)]
 mod redact_tests;
+#[cfg(test)]
+mod schema_tests;
 #[cfg(test)]
 pub(crate) mod tests;
