@@ -12,7 +12,9 @@
 # into the committed corpus). A crash stops that target, leaves its reproducer in
 # fuzz/artifacts/<target>/, and makes the script exit 1 after the remaining targets ran.
 # Environment: FUZZ_JOBS (parallel jobs per target, default 1), FUZZ_NICE (default 10),
-# FUZZ_RSS_MB (default 2048), FUZZ_MALLOC_MB (default 256).
+# FUZZ_RSS_MB (default 2048), FUZZ_MALLOC_MB (default 256), FUZZ_SANITIZER (default address;
+# `none` runs ~5-10x more executions per second for long runs, at the price of libFuzzer's
+# per-allocation limit, which needs the sanitizer's malloc hooks: -rss_limit_mb still applies).
 set -u
 cd "$(dirname "$0")/.."
 
@@ -36,10 +38,11 @@ nice_level=${FUZZ_NICE:-10}
 jobs=${FUZZ_JOBS:-1}
 rss=${FUZZ_RSS_MB:-2048}
 malloc=${FUZZ_MALLOC_MB:-256}
+sanitizer=${FUZZ_SANITIZER:-address}
 logs=fuzz/logs
 mkdir -p "$logs"
 
-if ! nice -n "$nice_level" cargo +nightly fuzz build >"$logs/build.log" 2>&1; then
+if ! nice -n "$nice_level" cargo +nightly fuzz build -s "$sanitizer" >"$logs/build.log" 2>&1; then
   tail -n 30 "$logs/build.log"
   echo "fuzz/run.sh: build failed"
   exit 1
@@ -55,7 +58,7 @@ for t in "${targets[@]}"; do
   # Any -jobs makes libFuzzer run jobs in subprocesses logging to ./fuzz-<n>.log: only for >1.
   parallel=()
   if [ "$jobs" -gt 1 ]; then parallel=(-jobs="$jobs" -workers="$jobs"); fi
-  nice -n "$nice_level" cargo +nightly fuzz run "$t" "$work" "fuzz/corpus/$t" -- \
+  nice -n "$nice_level" cargo +nightly fuzz run -s "$sanitizer" "$t" "$work" "fuzz/corpus/$t" -- \
     -max_total_time="$seconds" -rss_limit_mb="$rss" -malloc_limit_mb="$malloc" \
     -timeout=10 -max_len=65536 -print_final_stats=1 "${parallel[@]}" \
     -artifact_prefix="fuzz/artifacts/$t/" >"$log" 2>&1
