@@ -4,6 +4,11 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+/// sysexits.h EX_USAGE: bad arguments or a configuration the bridge refuses. The one code every
+/// command (`serve`, `check-config`, the operator tools, `demo`) exits with for "the invocation is
+/// wrong", so a script or an orchestrator needs one number for it.
+pub const EXIT_USAGE: u8 = 64;
+
 /// Turns an eSIM provider's order and lifecycle changes into one replayable esim.* event
 /// stream on NATS JetStream.
 #[derive(Debug, Parser)]

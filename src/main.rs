@@ -5,19 +5,16 @@
 use std::process::ExitCode;
 
 use clap::Parser as _;
-use esim_bridge::cli::{Cli, Command, ConfigArg};
+use esim_bridge::cli::{Cli, Command, ConfigArg, EXIT_USAGE};
 use esim_bridge::config::Config;
 use esim_bridge::{app, telemetry, tools};
 use tokio_util::sync::CancellationToken;
-
-/// sysexits.h EX_USAGE / EX_CONFIG-style code for a configuration the bridge refuses.
-const EXIT_CONFIG: u8 = 64;
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let code = if e.use_stderr() { EXIT_CONFIG } else { 0 };
+            let code = if e.use_stderr() { EXIT_USAGE } else { 0 };
             let _ = e.print();
             return ExitCode::from(code);
         }
@@ -92,7 +89,7 @@ fn on_signal() -> CancellationToken {
 fn load(arg: &ConfigArg) -> Result<Config, ExitCode> {
     Config::load(arg.config.as_deref()).map_err(|e| {
         eprintln!("esim-bridge: invalid configuration: {e}");
-        ExitCode::from(EXIT_CONFIG)
+        ExitCode::from(EXIT_USAGE)
     })
 }
 

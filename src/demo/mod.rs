@@ -31,12 +31,11 @@ use self::printer::Style;
 use self::stack::Stack;
 use self::summary::Summary;
 use crate::app::StartError;
+use crate::cli::EXIT_USAGE;
 use crate::config::{LogConfig, LogFormat};
 use crate::sim::SimError;
 use crate::telemetry;
 
-/// sysexits.h EX_USAGE, as for every other command.
-const EXIT_USAGE: u8 = 64;
 /// How long printing the last stored events may take after the bridge stopped.
 const DRAIN_WAIT: Duration = Duration::from_secs(3);
 

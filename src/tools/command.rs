@@ -21,13 +21,11 @@ use super::status::{self, StatusError};
 use super::summary::Summary;
 use super::tail::{self, TailError};
 use super::{ReplayArgs, StatusArgs, TailArgs};
-use crate::cli::ConfigArg;
+use crate::cli::{ConfigArg, EXIT_USAGE};
 use crate::config::{Config, ConfigError, LogConfig};
 use crate::publish::{self, ConnectError};
 use crate::telemetry;
 
-/// sysexits.h EX_USAGE: bad arguments or configuration.
-const EXIT_USAGE: u8 = 64;
 /// What shells report for a command stopped by SIGINT.
 const EXIT_INTERRUPTED: u8 = 130;
 
