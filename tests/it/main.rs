@@ -40,3 +40,4 @@ mod slow_clients;
 mod slow_support;
 mod webhook;
 mod webhook_iccid;
+mod webhook_rejects;

@@ -88,7 +88,7 @@ async fn failed_and_cancelled_orders_land_on_their_subjects_with_failure_fields(
         expected.push(format!("esim.events.{key}.{token}"));
     }
     let stored = wait_for(&nats.url(), |s| s.len() >= expected.len()).await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    polled_again(&sim, 4).await;
     let stored_again = crate::bridge::stored(&nats.url(), STREAM).await;
     assert_eq!(
         stored_again.len(),
@@ -153,8 +153,9 @@ async fn with_webhooks_and_polling_each_transition_is_stored_exactly_once() {
         keys.iter().all(|k| types_for(s, k).len() == 4) && types_for(s, &failed_key).len() == 1
     };
     wait_for(&nats.url(), all_there).await;
-    // Let straggling webhook copies and polls arrive, then check nothing was added.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Every webhook copy answered and the poller past the orders again: nothing is on its way.
+    webhooks_settled(&sim).await;
+    polled_again(&sim, 4).await;
     let stored = crate::bridge::stored(&nats.url(), STREAM).await;
     assert_eq!(
         stored.len(),
@@ -193,10 +194,14 @@ async fn a_restarted_bridge_resumes_from_kv_without_missing_or_repeating() {
     assert!(state.iter().any(|(k, _)| k == "cursor"), "{state:?}");
 
     // The install happens while no bridge runs.
-    tokio::time::sleep(Duration::from_millis(1800)).await;
+    let installed_at = truth.installed_at.expect("an install is planned");
+    eventually("the install while no bridge runs", || {
+        sim.clock().now() > installed_at
+    })
+    .await;
     let second = Bridge::start(&nats.url(), |c| with_poller(c, &sim.base_url())).await;
     let stored = wait_for(&nats.url(), |s| types_for(s, &iccid).len() == 4).await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    polled_again(&sim, 4).await;
     let stored_again = crate::bridge::stored(&nats.url(), STREAM).await;
     assert_eq!(stored_again.len(), stored.len());
     assert_eq!(types_for(&stored, &iccid), CHAIN);

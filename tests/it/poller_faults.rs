@@ -77,8 +77,8 @@ async fn tokens_expiring_and_rotating_during_a_run_fail_no_read() {
     let iccid = truth.iccid.expect("iccid");
     let stored = wait_for(&nats.url(), |s| types_for(s, &iccid).len() == 4).await;
     assert_eq!(types_for(&stored, &iccid), CHAIN);
-    // Keep polling across a few more lifetimes (discovery keeps reading).
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // Keep polling across a few more token lifetimes (discovery keeps reading).
+    eventually("three refreshes", || sim.counters().refreshes >= 3).await;
 
     let counters = sim.counters();
     assert_eq!(

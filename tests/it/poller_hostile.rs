@@ -146,7 +146,7 @@ fn listed(id: u64, iccid: &str, activated_at: Option<&str>) -> String {
 async fn unprocessable_orders_are_quarantined_in_kv_and_the_bridge_keeps_polling_across_restarts() {
     use crate::bridge::Bridge;
     use crate::fixture::NatsServer;
-    use crate::poller_support::{state_values, types_for, wait_for, with_poller};
+    use crate::poller_support::{eventually, state_values, types_for, wait_for, with_poller};
 
     let good = listed(1, "8910300000000000001", None);
     let orders = [
@@ -166,9 +166,18 @@ async fn unprocessable_orders_are_quarantined_in_kv_and_the_bridge_keeps_polling
             .join(",")
     );
     let details: std::collections::HashMap<u64, String> = orders.into_iter().collect();
+    // List calls served: the positive marker that the poller is still polling.
+    let lists = Arc::new(AtomicU64::new(0));
+    let lists_served = lists.clone();
     let router = Router::new()
         .route("/auth/login", post(|| async { grant() }))
-        .route("/api/v1/esim/orders", get(move || async move { list }))
+        .route(
+            "/api/v1/esim/orders",
+            get(move || {
+                lists_served.fetch_add(1, Ordering::Relaxed);
+                async move { list }
+            }),
+        )
         .route(
             "/api/v1/esim/orders/{id}",
             get(move |axum::extract::Path(id): axum::extract::Path<u64>| {
@@ -197,7 +206,11 @@ async fn unprocessable_orders_are_quarantined_in_kv_and_the_bridge_keeps_polling
             assert!(keys.iter().any(|k| k == key), "{key} missing: {keys:?}");
         }
         // Still polling after the quarantines (and, on the second run, after the restart).
-        tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+        let from = lists.load(Ordering::Relaxed);
+        eventually("more list calls after the quarantines", || {
+            lists.load(Ordering::Relaxed) >= from + 2
+        })
+        .await;
         let http = reqwest::Client::new();
         let ready = http
             .get(format!("http://{}/readyz", bridge.admin))

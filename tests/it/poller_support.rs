@@ -134,6 +134,28 @@ pub async fn eventually(what: &str, check: impl Fn() -> bool) -> Duration {
     start.elapsed()
 }
 
+/// Waits until the upstream served `reads` more reads than it had when called: the positive
+/// marker that the poller looked again (a discovery or pending pass is one read each), after
+/// which a stream that did not grow has nothing more coming from polling.
+pub async fn polled_again(sim: &Sim, reads: u64) {
+    let from = sim.counters().reads_served;
+    let target = from.saturating_add(reads);
+    eventually("the poller read the upstream again", || {
+        sim.counters().reads_served >= target
+    })
+    .await;
+}
+
+/// Waits until every webhook copy the simulator produced (events and injected duplicates) was
+/// acknowledged or given up: no delivery is still on its way to the bridge.
+pub async fn webhooks_settled(sim: &Sim) {
+    eventually("every simulated webhook was answered", || {
+        let w = sim.counters().webhooks;
+        w.acked.saturating_add(w.gave_up) >= w.events.saturating_add(w.duplicates)
+    })
+    .await;
+}
+
 /// Asserts no payload or header of the stream carries an activation code.
 pub fn assert_code_free(stored: &[Stored]) {
     for m in stored {

@@ -1,6 +1,6 @@
 //! Scenarios of the signed webhook path against a real nats-server and real HTTP.
 
-use crate::bridge::{esim_webhook, now_secs, signed, signed_at, stored, Bridge, Scenario, SECRET};
+use crate::bridge::{esim_webhook, now_secs, signed, stored, Bridge, Scenario, SECRET};
 use crate::fixture::NatsServer;
 
 const ICCID: &str = "8910300000123456789";
@@ -94,102 +94,6 @@ async fn redelivery_and_a_second_event_id_for_the_same_transition_store_one_mess
             format!("esim.events.{ICCID}.delivered"),
             format!("esim.events.{ICCID}.installed")
         ]
-    );
-    s.finish().await;
-}
-
-#[tokio::test]
-async fn bad_requests_get_their_documented_status_and_store_nothing() {
-    let s = Scenario::start(|c| c.webhook.max_body_bytes = 4096).await;
-    let (nats, bridge, http) = (&s.nats, &s.bridge, &s.http);
-    let url = bridge.url();
-    let body = esim_webhook("evt_x", "esim.delivered", 1, Some(ICCID));
-    let status = |r: reqwest::Response| r.status().as_u16();
-    let send = |rb: reqwest::RequestBuilder| async move { status(rb.send().await.expect("send")) };
-
-    let wrong_secret = signed_at(http, &url, &body, "not-the-secret", now_secs());
-    assert_eq!(send(wrong_secret).await, 401, "wrong signature");
-    let unsigned = http
-        .post(&url)
-        .header("content-type", "application/json")
-        .header("x-timestamp", now_secs().to_string())
-        .header("x-octopus-webhook-token", SECRET)
-        .body(body.clone());
-    assert_eq!(
-        send(unsigned).await,
-        401,
-        "missing signature (the token header is not a signature)"
-    );
-    assert_eq!(
-        send(signed_at(http, &url, &body, SECRET, now_secs() - 301)).await,
-        401,
-        "stale"
-    );
-    assert_eq!(
-        send(signed_at(http, &url, &body, SECRET, now_secs() + 120)).await,
-        401,
-        "future"
-    );
-    let big = format!("{{\"pad\":\"{}\"}}", "x".repeat(5000));
-    assert_eq!(send(signed(http, &url, &big)).await, 413, "oversized");
-    assert_eq!(
-        send(signed(http, &url, "{not json")).await,
-        400,
-        "broken JSON, valid signature"
-    );
-    let missing_fields = r#"{"id":"evt_1","type":"esim.delivered"}"#;
-    assert_eq!(
-        send(signed(http, &url, missing_fields)).await,
-        400,
-        "required fields missing"
-    );
-    let text_plain = signed(http, &url, &body).header("content-type", "text/plain");
-    assert_eq!(send(text_plain).await, 415, "two content types");
-    let sig = esim_bridge::sim::octopus_signature(SECRET, body.as_bytes());
-    let form = http
-        .post(&url)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("x-timestamp", now_secs().to_string())
-        .header("x-signature", sig)
-        .body(body.clone());
-    assert_eq!(send(form).await, 415, "content type");
-    let mismatch = signed(http, &url, &body).header("x-event-id", "evt_other");
-    assert_eq!(send(mismatch).await, 400, "header/body id mismatch");
-    let type_mismatch = signed(http, &url, &body).header("x-event-type", "esim.failed");
-    assert_eq!(send(type_mismatch).await, 400, "header/body type mismatch");
-    let bad_iccid = esim_webhook("evt_y", "esim.delivered", 1, Some("89.>"));
-    assert_eq!(
-        send(signed(http, &url, &bad_iccid)).await,
-        400,
-        "ICCID that is not a subject token"
-    );
-    let voucher = r#"{"id":"evt_v","type":"order.delivered","created_at":"2026-05-15T14:30:32Z","data":{"id":3}}"#;
-    assert_eq!(
-        send(signed(http, &url, voucher)).await,
-        200,
-        "other families: acknowledged, ignored"
-    );
-    let future_type = esim_webhook("evt_z", "esim.roaming_started", 1, Some(ICCID));
-    assert_eq!(
-        send(signed(http, &url, &future_type)).await,
-        200,
-        "unknown esim type: ignored"
-    );
-    assert_eq!(
-        status(http.get(&url).send().await.expect("send")),
-        405,
-        "wrong method"
-    );
-    let elsewhere = format!("http://{}/webhooks/other", bridge.webhook);
-    assert_eq!(
-        send(signed(http, &elsewhere, &body)).await,
-        404,
-        "unknown path"
-    );
-
-    assert!(
-        stored(&nats.url(), STREAM).await.is_empty(),
-        "nothing may be published"
     );
     s.finish().await;
 }
