@@ -25,7 +25,7 @@ mod poller_naive;
 use std::time::Instant;
 
 use esim_bridge::event::EventType;
-use esim_bridge::ingest::poller::schedule::Class;
+use esim_bridge::ingest::poller::engine::schedule::Class;
 use poller_day::{DayResult, Watcher};
 
 const LIMIT: u32 = 240;

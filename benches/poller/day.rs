@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use esim_bridge::config::{Secret, UpstreamConfig};
 use esim_bridge::event::{Event, EventType};
-use esim_bridge::ingest::poller::auth::Credentials;
 use esim_bridge::ingest::poller::cursor::Cursor;
-use esim_bridge::ingest::poller::quarantine::Quarantined;
-use esim_bridge::ingest::poller::stats::Figures;
-use esim_bridge::ingest::poller::transport::Transport;
+use esim_bridge::ingest::poller::engine::stats::Figures;
+use esim_bridge::ingest::poller::nats::quarantine::Quarantined;
+use esim_bridge::ingest::poller::upstream::auth::Credentials;
+use esim_bridge::ingest::poller::upstream::transport::Transport;
 use esim_bridge::ingest::poller::{
     Budget, Clock, Engine, Outlet, OutletError, Settings, StoredOrder, UpstreamClient,
 };

@@ -7,10 +7,10 @@ use std::time::{Duration, Instant};
 
 use esim_bridge::config::{NatsConfig, Secret, UpstreamConfig};
 use esim_bridge::event::{EventType, OrderData};
-use esim_bridge::ingest::poller::auth::Credentials;
 use esim_bridge::ingest::poller::clock;
 use esim_bridge::ingest::poller::tracked::{Phase, Tracked};
-use esim_bridge::ingest::poller::transport::Transport;
+use esim_bridge::ingest::poller::upstream::auth::Credentials;
+use esim_bridge::ingest::poller::upstream::transport::Transport;
 use esim_bridge::ingest::poller::{
     Budget, Clock, Engine, NatsOutlet, Settings, StateStore, StoredOrder, UpstreamClient,
 };

@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use esim_bridge::event::order::{ActivationStatus, OrderStatus};
 use esim_bridge::event::{EventType, OrderData};
-use esim_bridge::ingest::poller::{budget, ClientError, UpstreamClient};
+use esim_bridge::ingest::poller::engine::budget;
+use esim_bridge::ingest::poller::{ClientError, UpstreamClient};
 use esim_bridge::sim::{self, OrderTruth};
 use tokio_util::sync::CancellationToken;
 

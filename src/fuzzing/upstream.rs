@@ -17,10 +17,11 @@ use super::{oracle, webhook};
 use crate::config::CadenceConfig;
 use crate::event::normalise;
 use crate::event::OrderData;
-use crate::ingest::poller::cadence::Cadence;
+use crate::ingest::poller::engine::cadence::Cadence;
+use crate::ingest::poller::sanity;
 use crate::ingest::poller::tracked::Tracked;
+use crate::ingest::poller::upstream::wire;
 use crate::ingest::poller::ClientError;
-use crate::ingest::poller::{sanity, wire};
 
 /// Headers parsed from one input at most.
 const MAX_HEADERS: usize = 32;

@@ -20,9 +20,9 @@ use time::OffsetDateTime;
 use super::guard;
 use super::status::{is_not_found, StatusError};
 use crate::config::Config;
-use crate::ingest::poller::state::{self, StateStore, StoredOrder};
+use crate::ingest::poller::nats::state::{self, StateStore, StoredOrder};
 
-/// The lease key (see `ingest::poller::lease`).
+/// The lease key (see `ingest::poller::nats::lease`).
 const LEASE_KEY: &str = "poller.lease";
 /// Longest holder name shown.
 const MAX_SHOWN: usize = 120;

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use async_nats::jetstream;
 use esim_bridge::config::Config;
-use esim_bridge::ingest::poller::lease::Lease;
+use esim_bridge::ingest::poller::nats::lease::Lease;
 use esim_bridge::ingest::poller::supervisor::supervise;
 use esim_bridge::ingest::poller::{PollerHealth, StateStore, Status};
 use tokio::sync::{mpsc, Notify};

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use async_nats::jetstream;
 use esim_bridge::event::{EventType, OrderData};
-use esim_bridge::ingest::poller::lease::Lease;
-use esim_bridge::ingest::poller::quarantine::Quarantined;
+use esim_bridge::ingest::poller::nats::lease::Lease;
+use esim_bridge::ingest::poller::nats::quarantine::Quarantined;
 use esim_bridge::ingest::poller::sanity::Reason;
 use esim_bridge::ingest::poller::tracked::{Phase, Tracked};
 use esim_bridge::ingest::poller::{StateStore, StoredOrder};

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use crate::event::EventType;
 
+use super::engine::schedule::{Class, Pick};
 use super::sanity::Reason;
-use super::schedule::{Class, Pick};
 
 /// One upstream read and how it ended (`endpoint`: `list`, `list_pending`, `detail`;
 /// `outcome`: `ok`, `unauthorized`, `throttled`, `server_error`, `network`, `client_error`).

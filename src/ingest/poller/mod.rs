@@ -1,81 +1,54 @@
 //! The upstream poller: synthesises `esim.*` events from the provider's orders API, within the
 //! account's read budget, for as long as eSIM webhooks have not shipped.
 //!
-//! - [`client`] (with [`auth`], [`wire`], [`transport`]): authenticated reads; one login, token
-//!   refresh ahead of expiry, bare or `{"data": ...}` bodies, 429/5xx/4xx classified.
-//! - [`budget`]: at most `reads_per_minute` reads start in any rolling minute; a 429 pauses all.
-//! - [`schedule`] + [`cadence`]: the due queue and the per-phase cadences; fulfilment >
-//!   discovery > install-fast > install-slow > lifecycle, lower classes stretch under load.
-//! - [`engine`] (with `apply`, `scan`): the loop that spends the budget; every observation goes
-//!   diff → publish (acked) → KV state → reschedule, so state never runs ahead of the stream.
-//! - [`state`]: the KV bucket (cursor, one key per tracked order); [`tracked`] keeps memory small.
-//! - [`lease`]: one active poller across replicas; [`follow`]: webhook-sourced events update
-//!   the poll state (an install seen by webhook ends install polling).
-//! - [`outlet`]: the seam to NATS (the benchmark records in memory instead).
+//! Three parts, each a folder, and the glue beside them:
+//! - [`upstream`]: the provider side: authenticated reads (login, token refresh), the HTTP or
+//!   in-process transport, the wire format, and [`ClientError`] classifying failures.
+//! - [`engine`]: the loop that spends the read budget. [`Engine`]'s fields are private to the
+//!   folder; its reads, list scans, diff-and-apply and quarantine are files there, next to the
+//!   policy it applies (due queue, cadences, read budget). Every observation goes diff →
+//!   publish (acked) → KV state → reschedule, so state never runs ahead of the stream.
+//! - [`nats`]: the NATS side: the [`Outlet`] the engine publishes and stores through, the KV
+//!   state and quarantine records, the lease (one active poller across replicas) and the
+//!   follower (webhook-sourced events update the poll state).
+//! - Shared vocabulary: [`tracked`] (what is remembered per order, a few dozen bytes),
+//!   [`cursor`] (where discovery stops), [`sanity`] (provider data the poller refuses),
+//!   [`clock`], [`metrics`].
+//! - [`supervisor`] keeps exactly one engine polling and restarts a dead one; each time this
+//!   replica holds the lease it runs one [`leadership`] term; [`health`] reports the state.
 //!
 //! [`run`] ties them together for `serve`.
 
-mod apply;
-pub mod auth;
-pub mod budget;
-pub mod cadence;
-pub mod client;
 pub mod clock;
 pub mod cursor;
 pub mod engine;
-pub mod error;
-pub mod follow;
 pub mod health;
-pub mod lease;
+mod leadership;
 pub mod metrics;
-pub mod outlet;
-pub mod quarantine;
-mod reads;
+pub mod nats;
 pub mod sanity;
-mod scan;
-pub mod schedule;
-pub mod state;
-pub mod stats;
 pub mod supervisor;
 pub mod tracked;
-pub mod transport;
-pub mod wire;
-
-#[cfg(test)]
-mod hostile_tests;
-#[cfg(test)]
-mod iccid_tests;
-#[cfg(test)]
-mod scheduling_tests;
-#[cfg(test)]
-mod tests;
+pub mod upstream;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::mpsc;
-use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tracing::Instrument;
 
-pub use budget::Budget;
-pub use client::UpstreamClient;
 pub use clock::Clock;
-pub use engine::{Engine, Settings};
-pub use error::ClientError;
+pub use engine::budget::Budget;
+pub use engine::{Engine, Job, Settings};
 pub use health::{PollerHealth, Status};
-pub use outlet::{NatsOutlet, Outlet, OutletError};
-pub use reads::Job;
-pub use state::{StateError, StateStore, StoredOrder};
+pub use nats::{NatsOutlet, Outlet, OutletError, StateError, StateStore, StoredOrder};
+pub use upstream::{ClientError, UpstreamClient};
 
 use crate::config::Config;
 use crate::publish::Publisher;
-use follow::{FollowError, Follower};
-use lease::Lease;
-
-/// Webhook events waiting for the engine; the follower waits when it is full.
-const FACTS_BUFFER: usize = 1024;
+use leadership::LeadershipTerm;
+use nats::follow::FollowError;
+use nats::lease::Lease;
 
 /// Why the poller stopped.
 #[derive(Debug, thiserror::Error)]
@@ -88,9 +61,9 @@ pub enum PollerError {
     Follow(#[from] FollowError),
 }
 
-/// Runs the poller until `shutdown`: waits for the lease, then polls (with the events
-/// follower) until the lease is lost or shutdown; a lost lease means standing by again, a
-/// dead engine means releasing the lease and restarting it (see [`supervisor`]).
+/// Runs the poller until `shutdown`: waits for the lease, then runs one leadership term after
+/// another (see [`leadership`]): a lost lease means standing by again, a dead engine means
+/// releasing the lease and restarting it (see [`supervisor`]).
 pub async fn run(
     cfg: &Config,
     publisher: Publisher,
@@ -109,85 +82,20 @@ pub async fn run(
         holder_id(),
         cfg.upstream.lease_ttl,
     ));
-    let outlet = NatsOutlet::new(publisher.clone(), state.clone());
     let tasks = TaskTracker::new();
-    let cfg = Arc::new(cfg.clone());
-    let term = {
-        let tasks = tasks.clone();
-        move |token: CancellationToken| {
-            let (cfg, publisher, state) = (cfg.clone(), publisher.clone(), state.clone());
-            let (client, outlet, tasks) = (client.clone(), outlet.clone(), tasks.clone());
-            async move {
-                let term = Term {
-                    cfg: &cfg,
-                    publisher: &publisher,
-                    state: &state,
-                    client: &client,
-                    outlet: &outlet,
-                    clock,
-                    tasks: &tasks,
-                };
-                term.serve(&token).await
-            }
-        }
+    let term = LeadershipTerm {
+        cfg: Arc::new(cfg.clone()),
+        outlet: NatsOutlet::new(publisher.clone(), state.clone()),
+        publisher,
+        state,
+        client,
+        clock,
+        tasks: tasks.clone(),
     };
-    supervisor::supervise(lease, health, shutdown, term).await;
+    supervisor::supervise(lease, health, shutdown, move |ends| term.clone().run(ends)).await;
     tasks.close();
     tasks.wait().await;
     Ok(())
-}
-
-/// What one leadership term needs.
-struct Term<'a> {
-    cfg: &'a Config,
-    publisher: &'a Publisher,
-    state: &'a StateStore,
-    client: &'a UpstreamClient,
-    outlet: &'a NatsOutlet,
-    clock: Clock,
-    tasks: &'a TaskTracker,
-}
-
-impl Term<'_> {
-    /// One leadership term: follow new events, resume the stored state, poll until `term`
-    /// ends.
-    async fn serve(&self, term: &CancellationToken) -> Result<(), PollerError> {
-        let Term {
-            cfg,
-            publisher,
-            state,
-            client,
-            outlet,
-            clock,
-            tasks,
-        } = *self;
-        let js = publisher.jetstream().clone();
-        let follower = Follower::subscribe(js, &cfg.nats.stream, &cfg.nats.subject_prefix).await?;
-        let (facts, facts_rx) = mpsc::channel(FACTS_BUFFER);
-        let forward = follower.forward(facts, term.clone());
-        tasks.spawn(forward.instrument(tracing::info_span!("poller_follow")));
-        let settings = Settings::from_config(&cfg.upstream);
-        let mut engine = Engine::new(client.clone(), outlet.clone(), clock, settings);
-        engine.set_cursor(state.discovery().await?);
-        let started = Instant::now();
-        let loaded = state.load(|id, stored| engine.restore(id, stored)).await?;
-        let (now, keep) = (clock.now(), cfg.upstream.cadence.give_up_after);
-        let mut expired = Vec::new();
-        let quarantined = state
-            .load_quarantined(|id, q| match q.expired(now, keep) {
-                true => expired.push(id),
-                false => engine.restore_quarantined(id),
-            })
-            .await?;
-        for id in expired {
-            if let Err(e) = state.forget_quarantine(id).await {
-                tracing::debug!(order_id = id, error = %e, "expired quarantine entry not removed");
-            }
-        }
-        tracing::info!(orders = loaded, quarantined, took = ?started.elapsed(), "poll state resumed");
-        engine.run(facts_rx, term.clone()).await;
-        Ok(())
-    }
 }
 
 /// Opens the state bucket, retrying while NATS is unreachable; `None` on shutdown.
@@ -209,7 +117,7 @@ async fn open_state(
         }
         tokio::select! {
             _ = shutdown.cancelled() => return None,
-            _ = tokio::time::sleep(budget::backoff(failures).max(Duration::from_millis(500))) => {}
+            _ = tokio::time::sleep(engine::budget::backoff(failures).max(Duration::from_millis(500))) => {}
         }
     }
 }

@@ -24,8 +24,8 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use super::health::{PollerHealth, Status};
-use super::lease::Lease;
 use super::metrics;
+use super::nats::lease::Lease;
 use super::PollerError;
 
 /// First wait before restarting a failed engine ...

@@ -5,6 +5,29 @@
 //! in flight; see `reads`), handles a finished read (diff → publish → save → reschedule, see
 //! `apply` and `scan`), folds in a webhook-sourced event, or refreshes the gauges. Reads run as
 //! tasks; everything else, including all state, belongs to this loop.
+//!
+//! [`Engine`]'s fields are private to this folder: its `impl` is spread over
+//! - this file: construction, resuming stored state, the loop, the gauges;
+//! - `reads`: starting reads when the [`budget`] admits them, handling their results;
+//! - `scan`: the `status=PENDING` list and the discovery pass;
+//! - `apply`: one order's observation → events published → state stored → next look;
+//! - `quarantine`: setting an unprocessable order aside;
+//!
+//! and the policy it applies lives beside it: [`schedule`] (the due queue by class),
+//! [`cadence`] (when each phase looks again), [`budget`] (reads per rolling minute, by lane),
+//! [`stats`] (figures for tests and the benchmark).
+
+mod apply;
+pub mod budget;
+pub mod cadence;
+mod quarantine;
+mod reads;
+mod scan;
+pub mod schedule;
+pub mod stats;
+
+#[cfg(test)]
+mod tests;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::Duration;
@@ -15,21 +38,22 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::budget::Lane;
-use super::cadence::{Cadence, Next};
-use super::client::UpstreamClient;
-use super::clock::{self, Clock};
-use super::cursor::Cursor;
-use super::metrics;
-use super::outlet::Outlet;
-use super::reads::{Done, Job};
-use super::scan::{DiscoveryPass, PendingScan};
-use super::schedule::{Class, DueQueue};
-use super::state::StoredOrder;
-use super::stats::Stats;
-use super::tracked::{Phase, Tracked};
+use self::budget::Lane;
+use self::cadence::{Cadence, Next};
+use self::reads::Done;
+pub use self::reads::Job;
+use self::scan::{DiscoveryPass, PendingScan};
+use self::schedule::{Class, DueQueue};
+use self::stats::Stats;
 use crate::config::UpstreamConfig;
 use crate::event::Event;
+use crate::ingest::poller::clock::{self, Clock};
+use crate::ingest::poller::cursor::Cursor;
+use crate::ingest::poller::metrics;
+use crate::ingest::poller::nats::outlet::Outlet;
+use crate::ingest::poller::nats::state::StoredOrder;
+use crate::ingest::poller::tracked::{Phase, Tracked};
+use crate::ingest::poller::upstream::client::UpstreamClient;
 
 /// How often gauges are refreshed.
 const REPORT_EVERY: Duration = Duration::from_secs(1);
@@ -60,29 +84,29 @@ impl Settings {
 
 /// The engine; owns every tracked order.
 pub struct Engine<O> {
-    pub(super) client: UpstreamClient,
-    pub(super) outlet: O,
-    pub(super) clock: Clock,
-    pub(super) settings: Settings,
-    pub(super) orders: HashMap<u64, Tracked>,
+    client: UpstreamClient,
+    outlet: O,
+    clock: Clock,
+    settings: Settings,
+    orders: HashMap<u64, Tracked>,
     /// Ids of tracked PENDING orders.
-    pub(super) pending: BTreeSet<u64>,
-    pub(super) queue: DueQueue<Job>,
-    pub(super) cursor: Cursor,
-    pub(super) discovery: Option<DiscoveryPass>,
-    pub(super) pending_scan: Option<PendingScan>,
+    pending: BTreeSet<u64>,
+    queue: DueQueue<Job>,
+    cursor: Cursor,
+    discovery: Option<DiscoveryPass>,
+    pending_scan: Option<PendingScan>,
     /// Consecutive failures per job (5xx, network), for its backoff.
-    pub(super) failures: HashMap<Job, u32>,
+    failures: HashMap<Job, u32>,
     /// Consecutive outlet (NATS) failures, and until when no read starts.
-    pub(super) outlet_failures: u32,
-    pub(super) outlet_resume_at: Option<Instant>,
+    outlet_failures: u32,
+    outlet_resume_at: Option<Instant>,
     /// Orders whose stored state is stale and must be removed.
-    pub(super) stale: Vec<u64>,
-    pub(super) in_flight: JoinSet<Done>,
-    pub(super) in_flight_jobs: HashSet<Job>,
-    pub(super) stats: Stats,
+    stale: Vec<u64>,
+    in_flight: JoinSet<Done>,
+    in_flight_jobs: HashSet<Job>,
+    stats: Stats,
     /// Orders set aside for good (see `quarantine`): never read or admitted again.
-    pub(super) quarantined: HashSet<u64>,
+    quarantined: HashSet<u64>,
 }
 
 impl<O: Outlet> Engine<O> {
@@ -223,7 +247,7 @@ impl<O: Outlet> Engine<O> {
     }
 
     /// Marks a just scheduled order for an early read on spare budget, if it is worth one.
-    pub(super) fn allow_early(&mut self, id: u64, t: &Tracked, next: Next, now: OffsetDateTime) {
+    fn allow_early(&mut self, id: u64, t: &Tracked, next: Next, now: OffsetDateTime) {
         if let Some(from) = self.settings.cadence.early(t, next, now) {
             let from = self.clock.instant_at(from);
             self.queue.allow_early(Job::Order(id), from);
@@ -249,7 +273,7 @@ impl<O: Outlet> Engine<O> {
     }
 
     /// The class an order's reads belong to right now.
-    pub(super) fn class_of(&self, t: &Tracked) -> Class {
+    fn class_of(&self, t: &Tracked) -> Class {
         match (t.phase, self.settings.cadence.next(t, self.clock.now())) {
             (Phase::Pending, _) | (_, Next::List) => Class::Fulfilment,
             (_, Next::At(class, _)) => class,

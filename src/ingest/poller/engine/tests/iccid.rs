@@ -13,7 +13,7 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use serde_json::Value;
 
-use super::tests::{order, Run};
+use super::{order, Run};
 use crate::sim::{OrderPlan, SimConfig};
 
 /// Removes `iccid` from every order in a list answer, and from detail answers while

@@ -20,11 +20,11 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
-use super::clock::later;
 use super::schedule::Class;
-use super::tracked::{Phase, Tracked};
 use crate::config::CadenceConfig;
 use crate::event::EventType;
+use crate::ingest::poller::clock::later;
+use crate::ingest::poller::tracked::{Phase, Tracked};
 
 const DAY: i64 = 86_400;
 

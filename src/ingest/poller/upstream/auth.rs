@@ -14,12 +14,12 @@ use time::OffsetDateTime;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
-use super::clock::Clock;
 use super::error::ClientError;
-use super::metrics;
 use super::transport::{Call, Transport};
 use super::wire::{self, Grant};
 use crate::config::Secret;
+use crate::ingest::poller::clock::Clock;
+use crate::ingest::poller::metrics;
 
 /// Refresh this long before the access token expires ...
 const REFRESH_AHEAD: Duration = Duration::from_secs(300);

@@ -1,6 +1,6 @@
 //! The poller's durable state in a JetStream KV bucket (`nats.state_bucket`, history 1).
 //!
-//! Keys: `cursor` (where discovery stops, see [`super::cursor`]), `order.<id>` (one per tracked
+//! Keys: `cursor` (where discovery stops, see [`crate::ingest::poller::cursor`]), `order.<id>` (one per tracked
 //! order: phase, furthest published step, dates, next due time and the last code-free
 //! snapshot), and `poller.lease` (see [`super::lease`]). The engine writes an order's key only
 //! after the events its observation implies are acknowledged, so a restart resumes exactly
@@ -16,10 +16,10 @@ use bytes::Bytes;
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 
-use super::cursor::Cursor;
-use super::tracked::{Phase, Tracked};
 use crate::config::NatsConfig;
 use crate::event::{EventType, OrderData};
+use crate::ingest::poller::cursor::Cursor;
+use crate::ingest::poller::tracked::{Phase, Tracked};
 
 const CURSOR_KEY: &str = "cursor";
 const ORDER_PREFIX: &str = "order.";

@@ -10,15 +10,15 @@ use std::sync::Arc;
 use axum::http::Method;
 
 use super::auth::{Auth, Credentials};
-use super::budget::{Budget, Slot};
-use super::clock::Clock;
 use super::error::ClientError;
-use super::metrics;
-use super::sanity::Reason;
 use super::transport::{Answer, Call, Transport};
 use super::wire;
 use crate::config::UpstreamConfig;
 use crate::event::OrderData;
+use crate::ingest::poller::clock::Clock;
+use crate::ingest::poller::engine::budget::{Budget, Slot};
+use crate::ingest::poller::metrics;
+use crate::ingest::poller::sanity::Reason;
 
 /// The orders API path.
 const ORDERS: &str = "/api/v1/esim/orders";

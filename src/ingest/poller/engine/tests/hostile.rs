@@ -14,14 +14,14 @@ use axum::Router;
 use time::macros::datetime;
 use tokio_util::sync::CancellationToken;
 
-use super::auth::Credentials;
-use super::quarantine::Quarantined;
-use super::sanity::Reason;
-use super::tests::Memory;
-use super::transport::Transport;
-use super::*;
+use super::Memory;
 use crate::config::{Secret, UpstreamConfig};
 use crate::event::Event;
+use crate::ingest::poller::nats::quarantine::Quarantined;
+use crate::ingest::poller::sanity::Reason;
+use crate::ingest::poller::upstream::auth::Credentials;
+use crate::ingest::poller::upstream::transport::Transport;
+use crate::ingest::poller::{Budget, Clock, Engine, Settings, UpstreamClient};
 
 /// What the fake provider answers.
 #[derive(Default)]

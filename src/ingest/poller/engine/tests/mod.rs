@@ -2,25 +2,33 @@
 //! priorities, stretch under overload, the read budget and 429 pauses, in virtual time and
 //! without NATS (events are recorded in memory).
 
+mod hostile;
+mod iccid;
+mod scheduling;
+
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use super::auth::Credentials;
-use super::cursor::Cursor;
-use super::transport::Transport;
-use super::*;
+use super::stats;
 use crate::config::{Secret, UpstreamConfig};
 use crate::event::Event;
+use crate::ingest::poller::cursor::Cursor;
+use crate::ingest::poller::nats::quarantine::Quarantined;
+use crate::ingest::poller::upstream::auth::Credentials;
+use crate::ingest::poller::upstream::transport::Transport;
+use crate::ingest::poller::{
+    Budget, Clock, Engine, Outlet, OutletError, Settings, StoredOrder, UpstreamClient,
+};
 use crate::sim::{self, OrderPlan, ScriptedOrder, SimConfig, SimState};
 
 /// Events in memory, one per subject like the real stream.
 #[derive(Clone, Default)]
 pub(super) struct Memory {
     pub(super) events: Arc<Mutex<Vec<Event>>>,
-    pub(super) quarantined: Arc<Mutex<Vec<(u64, quarantine::Quarantined)>>>,
+    pub(super) quarantined: Arc<Mutex<Vec<(u64, Quarantined)>>>,
     /// The order id of every publish call, in order.
     pub(super) calls: Arc<Mutex<Vec<u64>>>,
 }
@@ -51,11 +59,7 @@ impl Outlet for Memory {
     async fn save_cursor(&self, _: &Cursor) -> Result<(), OutletError> {
         Ok(())
     }
-    async fn quarantine(
-        &self,
-        id: u64,
-        entry: &quarantine::Quarantined,
-    ) -> Result<(), OutletError> {
+    async fn quarantine(&self, id: u64, entry: &Quarantined) -> Result<(), OutletError> {
         self.quarantined.lock().unwrap().push((id, *entry));
         Ok(())
     }

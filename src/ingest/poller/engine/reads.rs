@@ -9,14 +9,14 @@ use tokio::time::Instant;
 use tracing::Instrument;
 
 use super::budget::{self, Lane, Slot};
-use super::client::ListPage;
-use super::engine::Engine;
-use super::error::ClientError;
-use super::metrics;
-use super::outlet::Outlet;
-use super::sanity::Reason;
 use super::schedule::{Class, Pick, Ready};
+use super::Engine;
 use crate::event::OrderData;
+use crate::ingest::poller::metrics;
+use crate::ingest::poller::nats::outlet::Outlet;
+use crate::ingest::poller::sanity::Reason;
+use crate::ingest::poller::upstream::client::ListPage;
+use crate::ingest::poller::upstream::error::ClientError;
 
 /// A unit of scheduled work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -1,6 +1,6 @@
 //! Orders the poller cannot process, set aside for good instead of wedging the rest.
 //!
-//! An order whose data fails [`sanity::check`](super::sanity::check), cannot become events,
+//! An order whose data fails [`sanity::check`](crate::ingest::poller::sanity::check), cannot become events,
 //! is refused by the stream for good, or makes its processing panic is quarantined: counted
 //! (`esim_bridge_poller_quarantined_total{reason}`), logged with its id and reason category
 //! only (never its content), no longer tracked, and stored under `quarantine.<id>` in the
@@ -14,12 +14,9 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::clock;
-use super::engine::Engine;
-use super::metrics;
-use super::outlet::Outlet;
-use super::sanity::Reason;
 use super::state::{StateError, StateStore};
+use crate::ingest::poller::clock;
+use crate::ingest::poller::sanity::Reason;
 
 /// The key prefix of quarantined orders.
 pub const QUARANTINE_PREFIX: &str = "quarantine.";
@@ -78,34 +75,5 @@ impl StateStore {
             .purge(format!("{QUARANTINE_PREFIX}{id}"))
             .await
             .map_err(|e| StateError::Write(e.to_string()))
-    }
-}
-
-impl<O: Outlet> Engine<O> {
-    /// Resumes one stored quarantine entry.
-    pub fn restore_quarantined(&mut self, id: u64) {
-        self.quarantined.insert(id);
-    }
-
-    /// Orders quarantined (this run and before).
-    pub fn quarantined(&self) -> usize {
-        self.quarantined.len()
-    }
-
-    /// Sets `id` aside for good: stored first, then no longer tracked.
-    pub(super) async fn quarantine(&mut self, id: u64, reason: Reason) {
-        metrics::quarantined(reason);
-        tracing::warn!(
-            order_id = id,
-            reason = reason.label(),
-            "provider order cannot be processed; quarantined and skipped from now on"
-        );
-        let entry = Quarantined::new(reason, self.clock.now());
-        if let Err(e) = self.outlet.quarantine(id, &entry).await {
-            tracing::warn!(order_id = id, error = %e, "quarantine not stored; it is re-decided after a restart");
-        }
-        self.quarantined.insert(id);
-        let stored = self.orders.contains_key(&id);
-        self.untrack(id, stored).await;
     }
 }

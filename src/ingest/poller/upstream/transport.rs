@@ -16,7 +16,7 @@ use bytes::{Bytes, BytesMut};
 use tower::ServiceExt;
 
 use super::error::ClientError;
-use super::metrics;
+use crate::ingest::poller::metrics;
 
 /// Largest answer accepted from an in-process router (the simulator).
 const MAX_BODY: usize = 16 * 1024 * 1024;

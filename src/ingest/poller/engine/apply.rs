@@ -15,17 +15,17 @@ use tokio::time::Instant;
 
 use super::budget;
 use super::cadence::Next;
-use super::clock;
-use super::engine::Engine;
-use super::metrics;
-use super::outlet::{Outlet, OutletError};
 use super::reads::Job;
-use super::sanity::{self, Reason};
 use super::schedule::Class;
-use super::state::StoredOrder;
-use super::tracked::{unix_secs, Tracked};
+use super::Engine;
 use crate::event::normalise::from_snapshots;
 use crate::event::{Event, OrderData};
+use crate::ingest::poller::clock;
+use crate::ingest::poller::metrics;
+use crate::ingest::poller::nats::outlet::{Outlet, OutletError};
+use crate::ingest::poller::nats::state::StoredOrder;
+use crate::ingest::poller::sanity::{self, Reason};
+use crate::ingest::poller::tracked::{unix_secs, Tracked};
 
 /// What became of an order's events.
 pub(super) enum Emit {

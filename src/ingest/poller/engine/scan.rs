@@ -3,7 +3,7 @@
 //! - Pending: one list call (more pages only if needed) covers every PENDING order; an order
 //!   that is tracked as PENDING but missing from a complete scan gets one detail read.
 //! - Discovery: newest-first pages until an order created before the window of the cursor
-//!   (see [`super::cursor`]: the newest creation seen minus `upstream.discovery_overlap`; on
+//!   (see [`crate::ingest::poller::cursor`]: the newest creation seen minus `upstream.discovery_overlap`; on
 //!   the very first run, `upstream.backfill` ago). Orders in the window that were not seen
 //!   before are published and tracked, whatever their id; the cursor advances once the whole
 //!   pass is published.
@@ -13,13 +13,13 @@ use std::collections::HashSet;
 use time::OffsetDateTime;
 use tokio::time::Instant;
 
-use super::client::ListPage;
-use super::clock;
-use super::cursor::{Cursor, Listed, Pass};
-use super::engine::Engine;
-use super::outlet::Outlet;
 use super::reads::Job;
 use super::schedule::Class;
+use super::Engine;
+use crate::ingest::poller::clock;
+use crate::ingest::poller::cursor::{Cursor, Listed, Pass};
+use crate::ingest::poller::nats::outlet::Outlet;
+use crate::ingest::poller::upstream::client::ListPage;
 
 /// A pending scan in progress.
 #[derive(Debug)]
@@ -135,6 +135,6 @@ impl<O: Outlet> Engine<O> {
 
 /// Unix ms of a sane `created_at`.
 fn created(at: Option<&str>) -> Option<i64> {
-    at.and_then(super::sanity::date)
+    at.and_then(crate::ingest::poller::sanity::date)
         .map(|s| s.saturating_mul(1000))
 }

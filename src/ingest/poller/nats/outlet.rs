@@ -6,10 +6,10 @@
 
 use std::future::Future;
 
-use super::cursor::Cursor;
 use super::quarantine::Quarantined;
 use super::state::{StateError, StateStore, StoredOrder};
 use crate::event::Event;
+use crate::ingest::poller::cursor::Cursor;
 use crate::publish::{PublishError, Published, Publisher};
 
 /// Why an outlet call failed.
