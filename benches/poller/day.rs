@@ -16,7 +16,7 @@ use esim_bridge::ingest::poller::upstream::transport::Transport;
 use esim_bridge::ingest::poller::{
     Budget, Clock, Engine, Outlet, OutletError, Settings, StoredOrder, UpstreamClient,
 };
-use esim_bridge::sim::workload::Generator;
+use esim_bridge::sim::Arrivals;
 use esim_bridge::sim::{self, FaultConfig, OrderTruth, ScriptedOrder, SimConfig, SimState};
 use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
@@ -152,7 +152,7 @@ pub async fn run(watcher: Watcher, per_hour: f64, hours: f64, drain: f64, limit:
     };
     let window = Duration::from_secs_f64(hours * 3600.0);
     let start = tokio::time::Instant::now();
-    let mut generator = Generator::new(42, per_hour);
+    let mut generator = Arrivals::new(42, per_hour);
     let mut truths = Vec::new();
     let mut next = start;
     loop {

@@ -77,7 +77,7 @@ pub fn from_webhook(env: &Envelope) -> Result<Normalised, NormaliseError> {
 ///
 /// An order's ICCID never changes: when `current` lacks it, `previous`'s is used. When neither
 /// has it and a step needs it (or the order is failed/cancelled after its delivery was
-/// published), the answer is [`KeyError::MissingIccid`](super::KeyError::MissingIccid) and
+/// published), the answer is [`KeyError::MissingIccid`] and
 /// nothing is emitted: the caller resolves the ICCID (a detail read) and tries again, so no
 /// step is ever stored under a second key.
 pub fn from_snapshots(

@@ -10,8 +10,8 @@ use time::OffsetDateTime;
 use tokio::time::Instant;
 
 use super::ids;
+use super::lock::lock;
 use super::ratelimit::{RollingWindow, MINUTE};
-use super::util::lock;
 
 /// Why an auth call was refused.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

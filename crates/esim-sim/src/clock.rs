@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-use super::util::lock;
+use super::lock::lock;
 
 /// A cheap-to-clone handle on the simulated time.
 #[derive(Clone, Debug)]
@@ -112,6 +112,21 @@ impl SimClock {
             }
         }
     }
+}
+
+/// Truncates to whole seconds in UTC, the precision the provider's timestamps carry.
+pub(crate) fn whole_seconds(t: OffsetDateTime) -> OffsetDateTime {
+    let utc = t.to_offset(time::UtcOffset::UTC);
+    utc.replace_nanosecond(0).unwrap_or(utc)
+}
+
+/// Formats as RFC 3339 UTC with whole seconds (`2026-05-15T14:30:32Z`), as the provider writes
+/// timestamps.
+pub(crate) fn rfc3339(t: OffsetDateTime) -> String {
+    whole_seconds(t)
+        .format(&time::format_description::well_known::Rfc3339)
+        // Only years outside 0..=9999 fail to format; the simulator never produces them.
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

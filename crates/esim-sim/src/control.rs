@@ -15,12 +15,12 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::api::{parse_json, ApiError};
+use super::clock::rfc3339;
 use super::faults::FaultConfig;
 use super::garbage::GarbageKind;
 use super::plan::OrderPlan;
 use super::state::{CreateError, ScriptedOrder, SimState};
 use super::store::StoreError;
-use super::util::rfc3339;
 
 /// Routes under `/_sim/`.
 pub fn control_routes(state: SimState) -> Router {

@@ -8,8 +8,8 @@ use std::time::Duration;
 use serde::Serialize;
 use tokio::time::Instant;
 
+use super::lock::lock;
 use super::ratelimit::MINUTE;
-use super::util::lock;
 
 /// How many served-read timestamps are kept (oldest dropped first).
 const MAX_RECORDED_READS: usize = 200_000;

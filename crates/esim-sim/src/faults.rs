@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
 use super::garbage::GarbageKind;
+use super::lock::lock;
 use super::ratelimit::ceil_secs;
-use super::util::lock;
 
 /// Standing fault settings (config file, CLI or `PUT /_sim/faults`).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]

@@ -34,7 +34,7 @@ pub enum GarbageKind {
     Malformed,
     /// Well-formed JSON with absurd values (phantom orders only).
     Absurd,
-    /// An endless JSON array of [`HUGE_BODY_BYTES`].
+    /// An endless JSON array, `HUGE_BODY_BYTES` (64 MiB) long.
     Huge,
     /// Malformed, absurd and huge in turn.
     Mixed,

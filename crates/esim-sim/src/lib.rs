@@ -1,17 +1,27 @@
-//! The upstream simulator: an in-process, real-HTTP model of the eSIM provider's documented API
-//! (see `upstream-api.md`), used by tests, the demo and benchmarks.
+//! A model of the eSIM provider, for esim-bridge's demo, tests and benchmarks: an in-process
+//! HTTP server that answers the provider's documented API (see `upstream-api.md`) the way the
+//! provider does, and sends its signed `esim.*` webhooks.
 //!
-//! - [`clock`]: simulated time (tokio time × speed + manual advances; virtual under `pause()`).
-//! - [`plan`], [`order`], [`store`]: orders and their scripted lifecycles. Status transitions are
-//!   stored as they happen; install/activation state only when a detail GET refreshes it.
-//! - [`auth`], [`ratelimit`], [`faults`], [`garbage`]: login with rotating refresh tokens, the
-//!   shared rolling read budget answering 429 + `Retry-After`, and injected 5xx/latency/429
-//!   storms and garbage answers (malformed, absurd, huge).
-//! - [`api`]: the provider routes; [`control`]: the `/_sim/` control surface (also available
-//!   in-process on [`SimState`]); [`counters`]: what tests assert the bridge's behaviour with.
-//! - [`transitions`]: every transition the simulator made so far (what chaos tests count).
-//! - [`workload`]: seeded random lifecycles; [`webhook`] + [`sign`]: the signed `esim.*` sender.
-//! - [`args`]: `esim-bridge simulate`.
+//! What it models:
+//! - **Orders and their lives**: each order follows a scripted or seeded-random plan
+//!   ([`OrderPlan`], [`Outcome`]): pending, then delivered, failed or cancelled; then installed,
+//!   activated and expired. Status transitions are stored as they happen; install and activation
+//!   state only when a detail `GET /orders/:id` refreshes it, as the provider's does. The list
+//!   endpoint never refreshes, sorts newest first, filters by status and pages with headers.
+//! - **Auth**: login with 1 h access tokens and rotating 7-day refresh tokens.
+//! - **The read budget**: one rolling window shared by all reads, answering 429 with
+//!   `Retry-After` in seconds.
+//! - **Faults**: injected 5xx, latency and 429 storms ([`FaultConfig`]), and garbage answers
+//!   (malformed, absurd, huge: [`GarbageKind`]).
+//! - **Time**: a [`SimClock`] that runs faster than the wall clock, can be advanced by hand, and
+//!   is virtual under `tokio::time::pause()`.
+//! - **Webhooks**: the signed `esim.*` sender ([`WebhookConfig`], [`octopus_signature`]).
+//!
+//! The surface is [`spawn`] (or [`router`] on a [`SimState`] for a test's own listener), its
+//! [`SimConfig`], the in-process control surface on [`SimState`] (the same operations the
+//! `/_sim/` HTTP routes offer: script orders, inject faults, read [`CountersSnapshot`] and the
+//! [`Transition`]s made so far), and [`run`] for `esim-bridge simulate`. Everything else is
+//! private to the crate.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), esim_sim::SimError> {
@@ -25,29 +35,29 @@
 //! # Ok(()) }
 //! ```
 
-pub mod api;
-pub mod args;
-pub mod auth;
-pub mod catalog;
-pub mod clock;
-pub mod config;
-pub mod control;
-pub mod counters;
+mod api;
+mod args;
+mod auth;
+mod catalog;
+mod clock;
+mod config;
+mod control;
+mod counters;
 mod error;
-pub mod events;
-pub mod faults;
-pub mod garbage;
-pub mod ids;
-pub mod order;
-pub mod plan;
-pub mod ratelimit;
-pub mod sign;
-pub mod state;
-pub mod store;
-pub mod transitions;
-mod util;
-pub mod webhook;
-pub mod workload;
+mod events;
+mod faults;
+mod garbage;
+mod ids;
+mod lock;
+mod order;
+mod plan;
+mod ratelimit;
+mod sign;
+mod state;
+mod store;
+mod transitions;
+mod webhook;
+mod workload;
 
 #[cfg(test)]
 mod tests;
@@ -61,6 +71,7 @@ use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
 pub use args::{run, SimulateArgs};
+pub use catalog::Product;
 pub use clock::SimClock;
 pub use config::{Envelope, Secret, SimConfig};
 pub use counters::{CountersSnapshot, WebhookCounters};
@@ -69,11 +80,13 @@ pub use faults::FaultConfig;
 pub use garbage::GarbageKind;
 pub use order::OrderStatus;
 pub use plan::{ActivationStatus, Failure, OrderPlan, Outcome};
-pub use sign::{octopus_signature, signed_headers};
+pub use sign::octopus_signature;
 pub use state::{CreateError, OrderTruth, ScriptedOrder, SimState};
+pub use store::StoreError;
 pub use transitions::Transition;
 pub use webhook::WebhookConfig;
 pub use workload::WorkloadConfig;
+pub use workload::{Arrival, Generator as Arrivals};
 
 /// The full HTTP surface: provider API plus `/_sim/` control routes.
 pub fn router(state: SimState) -> Router {

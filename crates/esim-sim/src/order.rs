@@ -187,7 +187,7 @@ pub struct OrderView<'a> {
 
 /// Serialises a timestamp as RFC 3339 UTC with whole seconds.
 pub(crate) fn ts<S: Serializer>(t: &OffsetDateTime, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&super::util::rfc3339(*t))
+    s.serialize_str(&super::clock::rfc3339(*t))
 }
 
 /// [`ts`] for optional timestamps (`null` when absent).

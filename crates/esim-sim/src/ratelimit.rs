@@ -55,6 +55,7 @@ impl RollingWindow {
     }
 
     /// Admissions currently inside the window.
+    #[cfg(test)]
     pub fn in_window(&mut self, now: Instant) -> usize {
         self.prune(now);
         self.admitted.len()

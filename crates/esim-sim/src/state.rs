@@ -15,14 +15,15 @@ use tokio::time::Instant;
 
 use super::auth::{Auth, AuthSettings};
 use super::catalog;
+use super::clock::whole_seconds;
 use super::clock::SimClock;
 use super::counters::{Counters, CountersSnapshot};
 use super::faults::{FaultConfig, Faults};
+use super::lock::lock;
 use super::order::{OrderRecord, OrderStatus};
 use super::plan::OrderPlan;
 use super::ratelimit::{RollingWindow, MINUTE};
 use super::store::{NewOrder, Store, StoreError};
-use super::util::{lock, whole_seconds};
 use super::{workload, SimConfig, SimError};
 
 /// Why a control-surface order could not be created.
@@ -261,7 +262,7 @@ impl SimState {
         self.shared.faults.fail_next(count, status);
     }
 
-    /// The next `count` reads answer `200 OK` with garbage of `kind` (see [`super::garbage`]).
+    /// The next `count` reads answer `200 OK` with garbage of `kind` (see [`GarbageKind`](super::GarbageKind)).
     pub fn garbage_next_reads(&self, count: u64, kind: super::garbage::GarbageKind) {
         self.shared.faults.garbage_next(count, kind);
     }

@@ -218,11 +218,6 @@ impl Store {
         self.orders.len()
     }
 
-    /// Whether no order exists.
-    pub fn is_empty(&self) -> bool {
-        self.orders.is_empty()
-    }
-
     /// Removes and returns planned events due by `now`, earliest first.
     pub fn pop_due_events(&mut self, now: OffsetDateTime) -> Vec<ScheduledEvent> {
         let mut due = Vec::new();

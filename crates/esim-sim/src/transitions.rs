@@ -4,9 +4,9 @@
 use serde::Serialize;
 use time::OffsetDateTime;
 
+use super::clock::whole_seconds;
 use super::events;
 use super::store::Store;
-use super::util::whole_seconds;
 
 /// One transition an order made.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

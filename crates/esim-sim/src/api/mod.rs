@@ -21,8 +21,8 @@ pub use error::ApiError;
 
 use super::config::Envelope;
 use super::faults::Injected;
+use super::lock::lock;
 use super::state::SimState;
-use super::util::lock;
 
 /// The provider's routes (auth and orders) with their layers, as a stateless-looking router.
 pub fn provider_routes(state: SimState) -> Router {

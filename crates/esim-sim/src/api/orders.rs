@@ -14,10 +14,10 @@ use serde_json::value::RawValue;
 use super::error::ApiError;
 use super::{json_body, parse_json};
 use crate::catalog;
+use crate::lock::lock;
 use crate::order::OrderStatus;
 use crate::state::{CreateError, SimState};
 use crate::store::{ListFilter, NewOrder, StoreError};
-use crate::util::lock;
 
 fn positive(q: &HashMap<String, String>, key: &str, default: u32) -> Result<u32, ApiError> {
     match q.get(key).map(String::as_str) {

@@ -18,8 +18,8 @@ pub use config::WebhookConfig;
 pub use payload::Delivery;
 
 use super::ids;
+use super::lock::lock;
 use super::state::SimState;
-use super::util::lock;
 use super::SimError;
 
 /// The sender task's state.
