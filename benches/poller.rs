@@ -13,7 +13,7 @@
 //! Installs are also split into those within 10 minutes of delivery (`<=10m`, the ones the
 //! 60 s target is about) and `later` ones.
 
-#[path = "../tests/it/fixture/mod.rs"]
+#[path = "../tests/it/support/fixture/mod.rs"]
 mod fixture;
 #[path = "poller/day.rs"]
 mod poller_day;

@@ -6,10 +6,10 @@
 //! dry run, in an order rotated per round; medians are reported, and the ratio to the raw read
 //! is the median of per-round ratios (so a busy machine slows both sides of each ratio).
 
-#[path = "../tests/it/fixture/mod.rs"]
+#[path = "../tests/it/support/fixture/mod.rs"]
 mod fixture;
 #[allow(dead_code)] // Shared with the tests; the bench uses a few helpers.
-#[path = "../tests/it/replay_support.rs"]
+#[path = "../tests/it/support/replay.rs"]
 mod replay_support;
 
 use std::time::{Duration, Instant};

@@ -6,7 +6,7 @@
 //! Prints requests/s, p50/p99 latency, the ratio to the raw ceiling, a paced run at BENCH_RATE
 //! req/s, and the bridge's resident memory idle, after load and after a sustained run.
 
-#[path = "../tests/it/fixture/mod.rs"]
+#[path = "../tests/it/support/fixture/mod.rs"]
 mod fixture;
 
 use std::sync::Arc;

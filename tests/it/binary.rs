@@ -4,8 +4,8 @@
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use crate::bridge::{esim_webhook, signed, stored, SECRET};
-use crate::fixture::NatsServer;
+use crate::support::bridge::{esim_webhook, signed, stored, SECRET};
+use crate::support::fixture::NatsServer;
 
 const BIN: &str = env!("CARGO_BIN_EXE_esim-bridge");
 
@@ -147,7 +147,7 @@ async fn serve_stores_a_webhook_stops_on_sigterm_and_logs_no_secret() {
 #[tokio::test]
 async fn an_existing_stream_that_does_not_cover_our_subjects_is_refused_not_changed() {
     let nats = NatsServer::start().await;
-    let js = crate::fixture::jetstream(&nats.url()).await;
+    let js = crate::support::fixture::jetstream(&nats.url()).await;
     js.create_stream(async_nats::jetstream::stream::Config {
         name: "ESIM_EVENTS".into(),
         subjects: vec!["other.>".into()],
@@ -176,7 +176,7 @@ async fn an_existing_stream_that_does_not_cover_our_subjects_is_refused_not_chan
 #[tokio::test]
 async fn an_operators_wider_stream_is_used_as_it_is() {
     let nats = NatsServer::start().await;
-    let js = crate::fixture::jetstream(&nats.url()).await;
+    let js = crate::support::fixture::jetstream(&nats.url()).await;
     js.create_stream(async_nats::jetstream::stream::Config {
         name: "ESIM_EVENTS".into(),
         subjects: vec!["esim.>".into()],
@@ -185,7 +185,7 @@ async fn an_operators_wider_stream_is_used_as_it_is() {
     })
     .await
     .expect("create");
-    let bridge = crate::bridge::Bridge::start(&nats.url(), |_| {}).await;
+    let bridge = crate::support::bridge::Bridge::start(&nats.url(), |_| {}).await;
     let mut stream = js.get_stream("ESIM_EVENTS").await.expect("stream");
     let config = stream.info().await.expect("info").config.clone();
     assert_eq!(

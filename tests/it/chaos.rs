@@ -15,12 +15,12 @@ use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 
-use crate::chaos_load::{self, Count, WebhookLoad};
-use crate::chaos_report::{assert_counts, report, Log};
-use crate::chaos_support::{await_single_leader, kill_leader, BridgeProc, Setup};
-use crate::chaos_watch::{double_polling, StallWatch};
-use crate::fixture::{NatsCluster, NatsServer};
-use crate::poller_support::{sim_config, start_sim, Sim, STREAM};
+use crate::support::chaos::{await_single_leader, kill_leader, BridgeProc, Setup};
+use crate::support::chaos_load::{self, Count, WebhookLoad};
+use crate::support::chaos_report::{assert_counts, report, Log};
+use crate::support::chaos_watch::{double_polling, StallWatch};
+use crate::support::fixture::{NatsCluster, NatsServer};
+use crate::support::poller::{sim_config, start_sim, Sim, STREAM};
 
 /// Offered webhook load (new events per second, spread over the replicas).
 const WEBHOOKS_PER_SEC: u32 = 40;
@@ -118,7 +118,7 @@ async fn drain_and_count(stack: Stack, nats_url: &str, log: &mut Log) -> Count {
     let start = Instant::now();
     let counted = loop {
         let (transitions, all_done) = stack.sim.transitions();
-        let stored = crate::bridge::stored(nats_url, STREAM).await;
+        let stored = crate::support::bridge::stored(nats_url, STREAM).await;
         let subjects: Vec<String> = stored.into_iter().map(|m| m.subject).collect();
         let c = chaos_load::count(&answers, &transitions, &subjects);
         let caught_up = all_done && c.transitions_emitted_once == c.transitions;
@@ -138,7 +138,7 @@ async fn drain_and_count(stack: Stack, nats_url: &str, log: &mut Log) -> Count {
             b.log_tail()
         );
         assert!(
-            !text.contains(crate::bridge::SECRET),
+            !text.contains(crate::support::bridge::SECRET),
             "{} logged the secret",
             b.name
         );

@@ -5,9 +5,9 @@
 
 use std::time::{Duration, Instant};
 
-use crate::bridge::Bridge;
-use crate::cluster_load::{self, Load};
-use crate::fixture::NatsCluster;
+use crate::support::bridge::Bridge;
+use crate::support::cluster_load::{self, Load};
+use crate::support::fixture::NatsCluster;
 
 /// Offered load, webhooks per second (each a new event).
 const RATE: u32 = 200;
@@ -53,7 +53,7 @@ async fn given_an_r3_stream_killing_its_leader_under_load_loses_and_duplicates_n
     // The provider retries what was not answered 2xx; after that, everything is stored once.
     let resent = cluster_load::resend_failed(&bridge.url(), &outcomes, 20).await;
     let survivor = cluster.node(new_leader).url();
-    let subjects: Vec<String> = crate::bridge::stored(&survivor, "ESIM_EVENTS")
+    let subjects: Vec<String> = crate::support::bridge::stored(&survivor, "ESIM_EVENTS")
         .await
         .into_iter()
         .map(|m| m.subject)

@@ -12,10 +12,10 @@ use std::time::{Duration, Instant};
 use async_nats::jetstream;
 use esim_bridge::config::Secret;
 
-use crate::bridge::{esim_webhook, signed, Bridge};
-use crate::container_stack::stored_subjects;
-use crate::deploy_nats::*;
-use crate::poller_support::{full_lifecycle, order, sim_config, start_sim, with_poller, PATIENCE};
+use crate::support::bridge::{esim_webhook, signed, Bridge};
+use crate::support::container_stack::stored_subjects;
+use crate::support::deploy_nats::*;
+use crate::support::poller::{full_lifecycle, order, sim_config, start_sim, with_poller, PATIENCE};
 
 #[test]
 fn every_deploy_nats_config_is_valid() {

@@ -9,9 +9,9 @@ use std::time::{Duration, Instant};
 
 use esim_bridge::sim::CountersSnapshot;
 
-use crate::bridge::{esim_webhook, signed};
 use crate::container_docker::{docker, gate, unique, Network, BRIDGE_IMAGE, NATS_IMAGE};
-use crate::container_stack::{self, consumer_client, stored_subjects};
+use crate::support::bridge::{esim_webhook, signed};
+use crate::support::container_stack::{self, consumer_client, stored_subjects};
 
 /// How long the simulator's own webhooks and the poller get to show up in the stream.
 const PIPELINE_DEADLINE: Duration = Duration::from_secs(90);

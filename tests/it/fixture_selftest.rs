@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use async_nats::jetstream::{self, stream};
 
-use crate::fixture::{jetstream, NatsCluster, NatsServer};
+use crate::support::fixture::{jetstream, NatsCluster, NatsServer};
 
 /// A stream name no other test (or earlier run against the same store) uses.
 fn unique_stream() -> String {

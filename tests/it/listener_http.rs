@@ -7,8 +7,8 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::bridge::{esim_webhook, Scenario};
-use crate::slow_support::{is_closed, read_status, signed_request};
+use crate::support::bridge::{esim_webhook, Scenario};
+use crate::support::slow::{is_closed, read_status, signed_request};
 
 const LIMIT: Duration = Duration::from_secs(10);
 

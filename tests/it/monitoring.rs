@@ -13,11 +13,11 @@ use std::time::{Duration, Instant};
 use esim_bridge::sim::{OrderPlan, Outcome};
 use serde_json::Value;
 
-use crate::bridge::{esim_webhook, now_secs, signed_at, Bridge, SECRET};
-use crate::fixture::NatsServer;
-use crate::monitoring_prometheus::{gate, Prometheus};
 use crate::monitoring_promql::probes;
-use crate::poller_support::*;
+use crate::support::bridge::{esim_webhook, now_secs, signed_at, Bridge, SECRET};
+use crate::support::fixture::NatsServer;
+use crate::support::poller::*;
+use crate::support::prometheus::{gate, Prometheus};
 
 const DASHBOARD: &str = include_str!("../../deploy/monitoring/esim-bridge.dashboard.json");
 const RULES: &str = "deploy/monitoring/esim-bridge.rules.yaml";

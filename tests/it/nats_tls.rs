@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use esim_bridge::config::Secret;
 
-use crate::bridge::{esim_webhook, signed, Bridge};
-use crate::deploy_nats::*;
+use crate::support::bridge::{esim_webhook, signed, Bridge};
+use crate::support::deploy_nats::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn over_tls_the_bridge_stores_a_webhook_and_a_plain_text_client_is_refused() {
@@ -52,7 +52,7 @@ async fn over_tls_the_bridge_stores_a_webhook_and_a_plain_text_client_is_refused
         .connect(&url)
         .await
         .expect("ops connects over TLS");
-    let subjects = crate::container_stack::stored_subjects(&ops).await;
+    let subjects = crate::support::container_stack::stored_subjects(&ops).await;
     assert_eq!(subjects, [format!("esim.events.{iccid}.delivered")]);
 
     // A client that does not trust the test CA cannot connect.

@@ -10,9 +10,9 @@
 
 use std::time::{Duration, Instant};
 
-use crate::cluster_load::{self, Load};
 use crate::container_docker::{docker, gate, unique, Network};
-use crate::container_stack::{self, consumer_client, stored_subjects};
+use crate::support::cluster_load::{self, Load};
+use crate::support::container_stack::{self, consumer_client, stored_subjects};
 
 /// Offered load, webhooks per second.
 const RATE: u32 = 100;

@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use esim_bridge::sim::{Failure, OrderPlan, Outcome, WebhookConfig};
 
-use crate::bridge::{Bridge, Logs, SECRET};
-use crate::fixture::NatsServer;
-use crate::poller_support::*;
+use crate::support::bridge::{Bridge, Logs, SECRET};
+use crate::support::fixture::NatsServer;
+use crate::support::poller::*;
 
 fn schema() -> jsonschema::Validator {
     let text = include_str!("../../schema/esim-event.schema.json");
@@ -89,7 +89,7 @@ async fn failed_and_cancelled_orders_land_on_their_subjects_with_failure_fields(
     }
     let stored = wait_for(&nats.url(), |s| s.len() >= expected.len()).await;
     polled_again(&sim, 4).await;
-    let stored_again = crate::bridge::stored(&nats.url(), STREAM).await;
+    let stored_again = crate::support::bridge::stored(&nats.url(), STREAM).await;
     assert_eq!(
         stored_again.len(),
         stored.len(),
@@ -149,14 +149,14 @@ async fn with_webhooks_and_polling_each_transition_is_stored_exactly_once() {
     let failed = sim.create_order(order(failed)).expect("order");
     let failed_key = format!("order-{}", failed.id);
 
-    let all_there = |s: &[crate::bridge::Stored]| {
+    let all_there = |s: &[crate::support::bridge::Stored]| {
         keys.iter().all(|k| types_for(s, k).len() == 4) && types_for(s, &failed_key).len() == 1
     };
     wait_for(&nats.url(), all_there).await;
     // Every webhook copy answered and the poller past the orders again: nothing is on its way.
     webhooks_settled(&sim).await;
     polled_again(&sim, 4).await;
-    let stored = crate::bridge::stored(&nats.url(), STREAM).await;
+    let stored = crate::support::bridge::stored(&nats.url(), STREAM).await;
     assert_eq!(
         stored.len(),
         13,
@@ -202,7 +202,7 @@ async fn a_restarted_bridge_resumes_from_kv_without_missing_or_repeating() {
     let second = Bridge::start(&nats.url(), |c| with_poller(c, &sim.base_url())).await;
     let stored = wait_for(&nats.url(), |s| types_for(s, &iccid).len() == 4).await;
     polled_again(&sim, 4).await;
-    let stored_again = crate::bridge::stored(&nats.url(), STREAM).await;
+    let stored_again = crate::support::bridge::stored(&nats.url(), STREAM).await;
     assert_eq!(stored_again.len(), stored.len());
     assert_eq!(types_for(&stored, &iccid), CHAIN);
     assert_eq!(stored.len(), 4);

@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
-use crate::bridge::Bridge;
-use crate::fixture::NatsServer;
-use crate::poller_support::*;
+use crate::support::bridge::Bridge;
+use crate::support::fixture::NatsServer;
+use crate::support::poller::*;
 
 const CHAIN: [&str; 4] = ["delivered", "installed", "activated", "depleted"];
 

@@ -144,9 +144,9 @@ fn listed(id: u64, iccid: &str, activated_at: Option<&str>) -> String {
 
 #[tokio::test]
 async fn unprocessable_orders_are_quarantined_in_kv_and_the_bridge_keeps_polling_across_restarts() {
-    use crate::bridge::Bridge;
-    use crate::fixture::NatsServer;
-    use crate::poller_support::{eventually, state_values, types_for, wait_for, with_poller};
+    use crate::support::bridge::Bridge;
+    use crate::support::fixture::NatsServer;
+    use crate::support::poller::{eventually, state_values, types_for, wait_for, with_poller};
 
     let good = listed(1, "8910300000000000001", None);
     let orders = [

@@ -9,9 +9,9 @@ use esim_bridge::config::Config;
 use esim_bridge::sim::OrderPlan;
 use tokio_util::sync::CancellationToken;
 
-use crate::bridge::{test_config, Bridge};
-use crate::fixture::NatsServer;
-use crate::poller_support::*;
+use crate::support::bridge::{test_config, Bridge};
+use crate::support::fixture::NatsServer;
+use crate::support::poller::*;
 
 /// A bridge on its own thread and runtime, so dropping the runtime is a crash: no graceful
 /// shutdown, no lease release, connections just gone.
@@ -110,6 +110,6 @@ async fn one_replica_polls_and_a_standby_takes_over_after_a_crash_and_a_stop() {
     wait_for(&nats.url(), |s| types_for(s, &third_key).len() == 1).await;
     assert_eq!(logins(), 3);
     last.stop().await;
-    let stored = crate::bridge::stored(&nats.url(), STREAM).await;
+    let stored = crate::support::bridge::stored(&nats.url(), STREAM).await;
     assert_code_free(&stored);
 }

@@ -14,9 +14,9 @@ use esim_bridge::ingest::poller::{PollerHealth, StateStore, Status};
 use tokio::sync::{mpsc, Notify};
 use tokio_util::sync::CancellationToken;
 
-use crate::bridge::{test_config, Bridge};
-use crate::fixture::NatsServer;
-use crate::poller_support::*;
+use crate::support::bridge::{test_config, Bridge};
+use crate::support::fixture::NatsServer;
+use crate::support::poller::*;
 
 /// Long enough that a takeover by expiry could not pass the timing assertion.
 const TTL: Duration = Duration::from_secs(6);

@@ -6,8 +6,8 @@ use esim_bridge::event::EventType;
 use esim_bridge::tools::{self, Filter, Plan, Sinks, Start};
 use tokio_util::sync::CancellationToken;
 
-use crate::fixture::NatsServer;
-use crate::replay_support::{
+use crate::support::fixture::NatsServer;
+use crate::support::replay::{
     assert_no_codes, events, nats_config, ndjson, publish_batches, publisher, replay_to_vec,
     split_inside_a_lifecycle, SharedBuf, Stored,
 };

@@ -14,8 +14,8 @@ use esim_bridge::ingest::poller::{StateStore, StoredOrder};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 
-use crate::fixture::NatsServer;
-use crate::replay_support::{
+use crate::support::fixture::NatsServer;
+use crate::support::replay::{
     assert_no_codes, events, nats_config, ndjson, publish_batches, publisher,
 };
 

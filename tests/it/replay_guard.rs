@@ -10,8 +10,8 @@ use esim_bridge::tools::{self, Plan, Sinks, Target};
 use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 
-use crate::fixture::NatsServer;
-use crate::replay_support::{nats_config, publisher, replay_to_vec};
+use crate::support::fixture::NatsServer;
+use crate::support::replay::{nats_config, publisher, replay_to_vec};
 
 const KEY: &str = "8910300000123456789";
 

@@ -11,8 +11,8 @@ use esim_bridge::tools::{self, Filter, Plan, Sinks, Target, REPLAYED_FROM};
 use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 
-use crate::fixture::NatsServer;
-use crate::replay_support::{
+use crate::support::fixture::NatsServer;
+use crate::support::replay::{
     events, nats_config, ndjson, publish_batches, publisher, replay_to_vec,
 };
 

@@ -5,8 +5,8 @@
 use base64::Engine;
 use rand::Rng;
 
-use crate::fixture::NatsServer;
-use crate::slow_support::{exchange, signed_request, BridgeProcess};
+use crate::support::fixture::NatsServer;
+use crate::support::slow::{exchange, signed_request, BridgeProcess};
 
 const LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
 
@@ -92,7 +92,7 @@ async fn values_from_requests_never_reach_logs_or_metrics() {
         }
         // The same value in the headers the provider sends.
         if value.is_ascii() {
-            let body = crate::bridge::esim_webhook("evt_h", "esim.delivered", 5, None);
+            let body = crate::support::bridge::esim_webhook("evt_h", "esim.delivered", 5, None);
             let mut request = signed_request(body.as_bytes());
             let at = request.windows(2).position(|w| w == b"\r\n").unwrap_or(0) + 2;
             let extra = format!("x-event-id: {value}\r\nx-webhook-id: {value}\r\n");

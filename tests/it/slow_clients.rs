@@ -9,9 +9,9 @@ use std::time::{Duration, Instant};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
-use crate::bridge::esim_webhook;
-use crate::fixture::NatsServer;
-use crate::slow_support::{
+use crate::support::bridge::esim_webhook;
+use crate::support::fixture::NatsServer;
+use crate::support::slow::{
     exchange, head_for_body, is_closed, read_status, signed_request, spare_fds, BridgeProcess, PATH,
 };
 
@@ -114,7 +114,7 @@ async fn with_every_slot_busy_a_further_webhook_gets_503_at_once() {
     ];
     let bridge = BridgeProcess::start(&nats.url(), &env, None).await;
     // Without the stream every publish is retried until the deadline: both slots stay busy.
-    let js = crate::fixture::jetstream(&nats.url()).await;
+    let js = crate::support::fixture::jetstream(&nats.url()).await;
     js.delete_stream("ESIM_EVENTS")
         .await
         .expect("delete the stream");

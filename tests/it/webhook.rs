@@ -1,7 +1,7 @@
 //! Scenarios of the signed webhook path against a real nats-server and real HTTP.
 
-use crate::bridge::{esim_webhook, now_secs, signed, stored, Bridge, Scenario, SECRET};
-use crate::fixture::NatsServer;
+use crate::support::bridge::{esim_webhook, now_secs, signed, stored, Bridge, Scenario, SECRET};
+use crate::support::fixture::NatsServer;
 
 const ICCID: &str = "8910300000123456789";
 const STREAM: &str = "ESIM_EVENTS";

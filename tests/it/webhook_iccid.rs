@@ -1,7 +1,7 @@
 //! The ICCID of a webhook: one validated value for subject, headers and payload (issue 7,
 //! finding 2), and one key per eSIM whatever an observation lacks (finding 5).
 
-use crate::bridge::{esim_webhook, signed, Scenario};
+use crate::support::bridge::{esim_webhook, signed, Scenario};
 
 const ICCID: &str = "8910300000123456789";
 

@@ -5,7 +5,7 @@
 
 use reqwest::RequestBuilder;
 
-use crate::bridge::{esim_webhook, now_secs, signed, signed_at, Scenario, SECRET};
+use crate::support::bridge::{esim_webhook, now_secs, signed, signed_at, Scenario, SECRET};
 
 const ICCID: &str = "8910300000123456789";
 /// The listener's body limit in this scenario (the oversized row exceeds it).

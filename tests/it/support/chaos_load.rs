@@ -11,7 +11,7 @@ use std::time::Duration;
 use esim_bridge::sim::{OrderPlan, Outcome, ScriptedOrder, SimState, Transition};
 use tokio_util::sync::CancellationToken;
 
-use crate::bridge::{esim_webhook, signed};
+use crate::support::bridge::{esim_webhook, signed};
 
 /// Webhook ICCIDs are 20 digits (`8910<series><n>`), so they never collide with the
 /// simulator's 19-digit ones.

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::bridge::{now_secs, SECRET};
+use crate::support::bridge::{now_secs, SECRET};
 
 const BIN: &str = env!("CARGO_BIN_EXE_esim-bridge");
 pub const PATH: &str = "/webhooks/octopus";

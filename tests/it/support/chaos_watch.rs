@@ -9,7 +9,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use tokio_util::sync::CancellationToken;
 
-use crate::chaos_support::{admin_get, BridgeProc};
+use crate::support::chaos::{admin_get, BridgeProc};
 
 /// How long two or more replicas polled at the same time: total and longest stretch.
 pub fn double_polling(bridges: &[BridgeProc]) -> (Duration, Duration) {

@@ -11,10 +11,10 @@ use testcontainers::core::{IntoContainerPort, WaitFor};
 use testcontainers::runners::AsyncRunner;
 use testcontainers::{ContainerAsync, GenericImage, ImageExt};
 
-use crate::bridge::SECRET;
 use crate::container_docker::{
     nats_password_env, unique, BRIDGE_IMAGE, BRIDGE_PASSWORD, NATS_IMAGE, OPS_PASSWORD,
 };
+use crate::support::bridge::SECRET;
 
 /// How long a container may take to become healthy on a busy 2-core CI machine.
 const STARTUP: Duration = Duration::from_secs(90);

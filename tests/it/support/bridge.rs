@@ -210,7 +210,7 @@ impl Write for LogWriter {
 pub struct Scenario {
     pub logs: Logs,
     _guard: tracing::subscriber::DefaultGuard,
-    pub nats: crate::fixture::NatsServer,
+    pub nats: crate::support::fixture::NatsServer,
     pub bridge: Bridge,
     pub http: reqwest::Client,
 }
@@ -218,7 +218,7 @@ pub struct Scenario {
 impl Scenario {
     pub async fn start(tweak: impl FnOnce(&mut Config)) -> Scenario {
         let (logs, guard) = Logs::capture();
-        let nats = crate::fixture::NatsServer::start().await;
+        let nats = crate::support::fixture::NatsServer::start().await;
         let bridge = Bridge::start(&nats.url(), tweak).await;
         Scenario {
             logs,

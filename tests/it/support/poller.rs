@@ -9,7 +9,7 @@ use esim_bridge::sim::{self, OrderPlan, ScriptedOrder, SimConfig, SimHandle};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::bridge::{stored, Stored};
+use crate::support::bridge::{stored, Stored};
 
 pub const STREAM: &str = "ESIM_EVENTS";
 /// How long a scenario may wait for the stream to reach the expected state.

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
-use crate::bridge::{esim_webhook, signed};
+use crate::support::bridge::{esim_webhook, signed};
 
 /// Requests allowed in flight at once (a stalled bridge should not get thousands of sockets).
 const MAX_IN_FLIGHT: usize = 128;

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant, SystemTime};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use crate::bridge::SECRET;
+use crate::support::bridge::SECRET;
 
 /// The poller's lease TTL in the chaos runs (renewed every third of it).
 pub const LEASE_TTL: Duration = Duration::from_secs(2);

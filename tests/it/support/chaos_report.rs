@@ -3,8 +3,8 @@
 
 use std::time::{Duration, Instant};
 
-use crate::chaos_load::Count;
-use crate::chaos_support::LEASE_TTL;
+use crate::support::chaos::LEASE_TTL;
+use crate::support::chaos_load::Count;
 
 /// The longest a takeover may take after a `kill -9`: the TTL plus one renew interval (the
 /// standby checks every TTL/3), plus a second for process scheduling on a loaded CI machine.
