@@ -40,7 +40,24 @@ pub(super) struct LeadershipTerm {
 
 impl LeadershipTerm {
     /// Follows new events, resumes the stored state and polls until `ends` is cancelled.
+    ///
+    /// The term stops the moment `ends` is cancelled, whatever it is awaiting: a publish
+    /// retrying through a stream-leader election or a state write can take seconds, and a
+    /// replica whose lease is gone must not go on acting as the poller meanwhile (the chaos
+    /// suite saw 4.4 s of two replicas polling at once). Dropping the term mid-step is safe:
+    /// events are published before the state that records them is saved, and the next term
+    /// re-derives the same events, which the stream suppresses by id.
     pub(super) async fn run(self, ends: CancellationToken) -> Result<(), PollerError> {
+        match ends.clone().run_until_cancelled_owned(self.poll(ends)).await {
+            Some(outcome) => outcome,
+            None => {
+                tracing::info!("poller stopped");
+                Ok(())
+            }
+        }
+    }
+
+    async fn poll(self, ends: CancellationToken) -> Result<(), PollerError> {
         let (cfg, js) = (&self.cfg, self.publisher.jetstream().clone());
         let follower = Follower::subscribe(js, &cfg.nats.stream, &cfg.nats.subject_prefix).await?;
         let (facts, facts_rx) = mpsc::channel(FACTS_BUFFER);
