@@ -19,6 +19,7 @@ use crate::ingest::poller::{self, PollerHealth};
 use crate::ingest::webhook::{self, WebhookState};
 use crate::publish::{self, ConnectError, Publisher, StreamError};
 use crate::server;
+use crate::telemetry::ErrorChain;
 
 /// Why the bridge could not start.
 #[derive(Debug, thiserror::Error)]
@@ -120,7 +121,7 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> Result<Runnin
             match std::panic::AssertUnwindSafe(run).catch_unwind().await {
                 Ok(Ok(())) if shutdown.is_cancelled() => return,
                 Ok(Ok(())) => tracing::error!("poller stopped"),
-                Ok(Err(e)) => tracing::error!(error = %e, "poller stopped"),
+                Ok(Err(e)) => tracing::error!(error = %ErrorChain(&e), "poller stopped"),
                 Err(_) => tracing::error!("poller supervisor panicked"),
             }
             health.set(poller::Status::Stopped);

@@ -55,3 +55,48 @@ pub fn metrics() -> &'static PrometheusHandle {
         handle
     })
 }
+
+/// An error with its causes, `outer: cause: root cause`, for a log field or a message.
+///
+/// The bridge's errors say what failed at their own level and keep the cause as their
+/// `source()`; logs print the whole chain with `error = %ErrorChain(&e)`. A cause whose text
+/// the level above already ends with (async-nats errors print their source themselves) is not
+/// repeated.
+pub struct ErrorChain<'a>(pub &'a (dyn std::error::Error + 'static));
+
+impl std::fmt::Display for ErrorChain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut previous = self.0.to_string();
+        f.write_str(&previous)?;
+        let mut next = self.0.source();
+        while let Some(cause) = next {
+            let text = cause.to_string();
+            if !previous.ends_with(&text) {
+                write!(f, ": {text}")?;
+            }
+            previous = text;
+            next = cause.source();
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ErrorChain;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("poll state not stored")]
+    struct Outer(#[source] Middle);
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("write failed: {0}")]
+    struct Middle(#[source] std::io::Error);
+
+    #[test]
+    fn the_chain_is_printed_once_each() {
+        let e = Outer(Middle(std::io::Error::other("timed out")));
+        let shown = ErrorChain(&e).to_string();
+        assert_eq!(shown, "poll state not stored: write failed: timed out");
+    }
+}

@@ -38,18 +38,30 @@ pub enum Published {
     Duplicate,
 }
 
-/// Why an event was not stored.
+/// Why an event was not stored. [`PublishError::is_unavailable`] tells "try again later"
+/// from "retrying will not help".
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
-    /// NATS is down, or no ack came within `nats.retry_for`: try again later.
-    #[error("NATS unavailable: {0}")]
-    Unavailable(String),
+    /// No connection to NATS: try again later.
+    #[error("NATS unavailable: not connected")]
+    Disconnected,
+    /// No ack came within `nats.retry_for` (timeouts, leader elections): try again later.
+    #[error("NATS unavailable: no acknowledgement within nats.retry_for")]
+    Unacknowledged(#[source] jetstream::context::PublishError),
     /// The server refused the message for a reason retrying will not fix.
-    #[error("NATS rejected the event: {0}")]
-    Rejected(String),
+    #[error("NATS rejected the event")]
+    Rejected(#[source] jetstream::context::PublishError),
     /// The event cannot be turned into a subject or payload.
-    #[error(transparent)]
+    #[error("the event cannot be published")]
     Event(#[from] SchemaError),
+}
+
+impl PublishError {
+    /// True if NATS is away or slow (answer 503, pause the poller), false if the event is
+    /// refused for good.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, Self::Disconnected | Self::Unacknowledged(_))
+    }
 }
 
 /// Publishes events; cheap to clone.
@@ -103,7 +115,7 @@ impl Publisher {
             if !is_connected(&self.client) {
                 metrics::counter!("esim_bridge_publish_errors_total", "reason" => "disconnected")
                     .increment(1);
-                return Err(PublishError::Unavailable("not connected to NATS".into()));
+                return Err(PublishError::Disconnected);
             }
             let err = match self.attempt(&subject, &headers, payload.clone()).await {
                 Ok(outcome) => {
@@ -123,10 +135,10 @@ impl Publisher {
             let reason = kind_label(err.kind());
             metrics::counter!("esim_bridge_publish_errors_total", "reason" => reason).increment(1);
             if !retryable {
-                return Err(PublishError::Rejected(err.to_string()));
+                return Err(PublishError::Rejected(err));
             }
             if started.elapsed() + backoff > self.retry_for {
-                return Err(PublishError::Unavailable(err.to_string()));
+                return Err(PublishError::Unacknowledged(err));
             }
             tracing::debug!(%subject, error = %err, "publish not acknowledged; retrying with the same msg-id");
             tokio::time::sleep(backoff).await;

@@ -8,6 +8,7 @@ use async_nats::jetstream::stream::{
 use async_nats::jetstream::Context;
 
 use crate::config::NatsConfig;
+use crate::telemetry::ErrorChain;
 
 /// Why the events stream cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -21,8 +22,12 @@ pub enum StreamError {
         existing: Vec<String>,
         wanted: String,
     },
-    #[error("cannot read or create stream {stream}: {reason}")]
-    Unavailable { stream: String, reason: String },
+    #[error("cannot read or create stream {stream}: {}", ErrorChain(.source.as_ref()))]
+    Unavailable {
+        stream: String,
+        #[source]
+        source: async_nats::Error,
+    },
 }
 
 /// The wildcard subject the bridge publishes under.
@@ -54,14 +59,14 @@ pub fn desired(cfg: &NatsConfig) -> StreamConfig {
 /// An operator's settings on an existing stream are left as they are.
 pub async fn ensure(js: &Context, cfg: &NatsConfig) -> Result<(), StreamError> {
     let wanted = events_subject(&cfg.subject_prefix);
-    let unavailable = |e: &dyn std::fmt::Display| StreamError::Unavailable {
+    let unavailable = |source: async_nats::Error| StreamError::Unavailable {
         stream: cfg.stream.clone(),
-        reason: e.to_string(),
+        source,
     };
     for _attempt in 0..3 {
         match js.get_stream(&cfg.stream).await {
             Ok(mut stream) => {
-                let info = stream.info().await.map_err(|e| unavailable(&e))?;
+                let info = stream.info().await.map_err(|e| unavailable(e.into()))?;
                 let existing = info.config.subjects.clone();
                 if existing.iter().any(|s| covers(s, &wanted)) {
                     return Ok(());
@@ -82,11 +87,13 @@ pub async fn ensure(js: &Context, cfg: &NatsConfig) -> Result<(), StreamError> {
                     Err(e) => tracing::debug!(error = %e, "create stream raced; retrying"),
                 }
             }
-            Err(e) => return Err(unavailable(&e)),
+            Err(e) => return Err(unavailable(e.into())),
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    Err(unavailable(&"stream could be neither found nor created"))
+    Err(unavailable(
+        "stream could be neither found nor created".into(),
+    ))
 }
 
 /// True if a stream lookup failed because the stream does not exist (not because NATS is away).

@@ -18,12 +18,12 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use super::guard;
-use super::status::{is_not_found, StatusError};
 use crate::config::Config;
+use crate::ingest::poller::nats::lease;
 use crate::ingest::poller::nats::state::{self, StateStore, StoredOrder};
+use crate::publish::is_stream_not_found;
+use crate::telemetry::ErrorChain;
 
-/// The lease key (see `ingest::poller::nats::lease`).
-const LEASE_KEY: &str = "poller.lease";
 /// Longest holder name shown.
 const MAX_SHOWN: usize = 120;
 
@@ -66,22 +66,31 @@ pub struct Lease {
     pub stale: bool,
 }
 
+/// Why the state bucket could not be read.
+#[derive(Debug, thiserror::Error)]
+#[error("state bucket {bucket}: {}", ErrorChain(.source.as_ref()))]
+pub struct BucketError {
+    bucket: String,
+    #[source]
+    source: Box<dyn std::error::Error + Send + Sync>,
+}
+
 /// Reads the bucket; `None` if it does not exist (this never creates it).
-pub async fn read(js: &Context, config: &Config) -> Result<Option<PollerState>, StatusError> {
+pub async fn read(js: &Context, config: &Config) -> Result<Option<PollerState>, BucketError> {
     let bucket = &config.nats.state_bucket;
-    let failed = |reason: String| StatusError::Bucket {
+    let failed = |source: Box<dyn std::error::Error + Send + Sync>| BucketError {
         bucket: bucket.clone(),
-        reason,
+        source,
     };
     match js.get_stream(format!("KV_{bucket}")).await {
         Ok(_) => {}
-        Err(e) if is_not_found(&e) => return Ok(None),
-        Err(e) => return Err(failed(e.to_string())),
+        Err(e) if is_stream_not_found(&e) => return Ok(None),
+        Err(e) => return Err(failed(e.into())),
     }
     // The bucket exists, so `open` only opens it.
     let store = StateStore::open(js, &config.nats)
         .await
-        .map_err(|e| failed(e.to_string()))?;
+        .map_err(|e| failed(e.into()))?;
     let now_ms = (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
     let mut out = PollerState {
         bucket: bucket.clone(),
@@ -91,7 +100,7 @@ pub async fn read(js: &Context, config: &Config) -> Result<Option<PollerState>, 
     store
         .load(|_, order| out.count(&order, now_ms))
         .await
-        .map_err(|e| failed(e.to_string()))?;
+        .map_err(|e| failed(e.into()))?;
     store
         .load_quarantined(|id, q| {
             *out.quarantined
@@ -100,12 +109,12 @@ pub async fn read(js: &Context, config: &Config) -> Result<Option<PollerState>, 
             out.quarantined_ids.push(id);
         })
         .await
-        .map_err(|e| failed(e.to_string()))?;
+        .map_err(|e| failed(e.into()))?;
     out.quarantined_ids.sort_unstable();
     out.quarantined_ids.truncate(MAX_IDS_SHOWN);
-    out.cursor = store.cursor().await.map_err(|e| failed(e.to_string()))?;
-    let entry = store.kv().entry(LEASE_KEY).await;
-    let entry = entry.map_err(|e| failed(e.to_string()))?;
+    out.cursor = store.cursor().await.map_err(|e| failed(e.into()))?;
+    let entry = store.kv().entry(lease::KEY).await;
+    let entry = entry.map_err(|e| failed(e.into()))?;
     out.lease = entry.filter(state::is_live).map(|entry| {
         let age = OffsetDateTime::now_utc() - entry.created;
         Lease {

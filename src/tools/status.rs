@@ -3,8 +3,7 @@
 
 use std::fmt;
 
-use async_nats::jetstream::context::{GetStreamError, GetStreamErrorKind};
-use async_nats::jetstream::{self, ErrorCode};
+use async_nats::jetstream;
 use async_nats::Client;
 use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
@@ -12,14 +11,15 @@ use time::OffsetDateTime;
 
 use super::poller_state::{self, PollerState};
 use crate::config::{Config, NatsConfig};
+use crate::publish::is_stream_not_found;
 
 /// Why the report could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum StatusError {
     #[error("stream {stream}: {reason}")]
     Stream { stream: String, reason: String },
-    #[error("state bucket {bucket}: {reason}")]
-    Bucket { bucket: String, reason: String },
+    #[error(transparent)]
+    Bucket(#[from] poller_state::BucketError),
 }
 
 /// The whole report.
@@ -61,7 +61,7 @@ pub async fn status(client: &Client, config: &Config) -> Result<StatusReport, St
             Ok(info) => Some(stream_status(info)),
             Err(e) => return Err(stream_error(nats, e.to_string())),
         },
-        Err(e) if is_not_found(&e) => None,
+        Err(e) if is_stream_not_found(&e) => None,
         Err(e) => return Err(stream_error(nats, e.to_string())),
     };
     let poller = poller_state::read(&js, config).await?;
@@ -77,12 +77,6 @@ fn stream_error(nats: &NatsConfig, reason: String) -> StatusError {
         stream: nats.stream.clone(),
         reason,
     }
-}
-
-/// True if the error says the stream does not exist.
-pub(crate) fn is_not_found(e: &GetStreamError) -> bool {
-    matches!(e.kind(), GetStreamErrorKind::JetStream(err)
-        if err.error_code() == ErrorCode::STREAM_NOT_FOUND)
 }
 
 fn stream_status(info: &jetstream::stream::Info) -> StreamStatus {

@@ -81,7 +81,7 @@ async fn values_from_requests_never_reach_logs_or_metrics() {
     let nats = NatsServer::start().await;
     let bridge = BridgeProcess::start(&nats.url(), &[], None).await;
     let encoded = encodings(&id);
-    let mut sent = 0;
+    let (mut sent, mut rejected) = (0, 0);
     for value in &encoded {
         for body in hostile_bodies(value) {
             let (status, _) = exchange(bridge.webhook, &signed_request(body.as_bytes()), LIMIT)
@@ -89,6 +89,7 @@ async fn values_from_requests_never_reach_logs_or_metrics() {
                 .unwrap_or_else(|e| panic!("{e}"));
             assert!(status == 400 || status == 200, "{status} for a signed body");
             sent += 1;
+            rejected += usize::from(status == 400);
         }
         // The same value in the headers the provider sends.
         if value.is_ascii() {
@@ -101,15 +102,21 @@ async fn values_from_requests_never_reach_logs_or_metrics() {
                 .await
                 .expect("answer");
             assert_eq!(status, 400, "header/body id mismatch");
+            rejected += 1;
         }
     }
     let metrics = exchange_text(bridge.admin, "/metrics").await;
     let logs = bridge.logs();
     assert!(
-        logs.contains("webhook event not valid"),
+        logs.contains("webhook rejected") && logs.contains("invalid_event"),
         "nothing logged: the scan proves nothing"
     );
     assert!(metrics.contains("esim_bridge_webhooks_total"), "{metrics}");
+    assert_eq!(
+        logs.matches("webhook rejected").count(),
+        rejected,
+        "each rejection is logged once"
+    );
     let everything = format!("{logs}\n{metrics}");
     for (i, value) in encoded.iter().enumerate() {
         assert!(

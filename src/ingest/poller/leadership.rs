@@ -21,6 +21,7 @@ use super::upstream::UpstreamClient;
 use super::PollerError;
 use crate::config::Config;
 use crate::publish::Publisher;
+use crate::telemetry::ErrorChain;
 
 /// Webhook events waiting for the engine; the follower waits when it is full.
 const FACTS_BUFFER: usize = 1024;
@@ -92,7 +93,7 @@ impl LeadershipTerm {
             .await?;
         for id in expired {
             if let Err(e) = state.forget_quarantine(id).await {
-                tracing::debug!(order_id = id, error = %e, "expired quarantine entry not removed");
+                tracing::debug!(order_id = id, error = %ErrorChain(&e), "expired quarantine entry not removed");
             }
         }
         tracing::info!(orders = loaded, quarantined, took = ?started.elapsed(), "poll state resumed");

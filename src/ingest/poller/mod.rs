@@ -46,6 +46,7 @@ pub use upstream::{ClientError, UpstreamClient};
 
 use crate::config::Config;
 use crate::publish::Publisher;
+use crate::telemetry::ErrorChain;
 use leadership::LeadershipTerm;
 use nats::follow::FollowError;
 use nats::lease::Lease;
@@ -53,11 +54,11 @@ use nats::lease::Lease;
 /// Why the poller stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum PollerError {
-    #[error("upstream client: {0}")]
+    #[error("upstream client cannot be set up")]
     Client(#[from] ClientError),
-    #[error(transparent)]
+    #[error("poll state unavailable")]
     State(#[from] StateError),
-    #[error(transparent)]
+    #[error("events stream cannot be followed")]
     Follow(#[from] FollowError),
 }
 
@@ -111,7 +112,7 @@ async fn open_state(
             Err(e) => {
                 failures += 1;
                 if failures == 1 {
-                    tracing::warn!(error = %e, "waiting for the poller's state bucket");
+                    tracing::warn!(error = %ErrorChain(&e), "waiting for the poller's state bucket");
                 }
             }
         }

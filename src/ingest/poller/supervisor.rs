@@ -27,6 +27,7 @@ use super::health::{PollerHealth, Status};
 use super::metrics;
 use super::nats::lease::Lease;
 use super::PollerError;
+use crate::telemetry::ErrorChain;
 
 /// First wait before restarting a failed engine ...
 const RESTART_START: Duration = Duration::from_secs(1);
@@ -145,7 +146,7 @@ fn failure(joined: Result<Result<(), PollerError>, JoinError>, term_over: bool) 
         Ok(Ok(())) if term_over => None,
         Ok(Ok(())) => Some(Failure::Exited),
         Ok(Err(e)) => {
-            tracing::warn!(error = %e, "poller engine could not run its term");
+            tracing::warn!(error = %ErrorChain(&e), "poller engine could not run its term");
             Some(Failure::Error)
         }
         Err(e) if e.is_panic() => Some(Failure::Panic),

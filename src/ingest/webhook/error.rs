@@ -1,11 +1,16 @@
-//! Every way a webhook request can fail, mapped to its HTTP answer in one place.
+//! Every way a webhook request can fail, mapped to its HTTP answer and logged in one place.
 //!
-//! Bodies are short, fixed strings: they never echo the request, a header or a secret.
+//! Bodies are short, fixed strings: they never echo the request, a header or a secret. Each
+//! rejection is logged once, by [`IntoResponse`]: its reason, and for a body that is not a valid
+//! event where in the body (a [`Rejection`], never a value); a 503 with its cause's chain.
 
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 
+use super::scrub::Rejection;
 use super::verify::VerifyError;
+use crate::publish::PublishError;
+use crate::telemetry::ErrorChain;
 
 pub use crate::server::RETRY_AFTER_SECS;
 
@@ -20,10 +25,36 @@ pub enum WebhookError {
     BodyRead,
     #[error("unauthorized: {0}")]
     Unauthorized(#[from] VerifyError),
+    /// A verified body that breaks a rule of its own (e.g. header and body disagree).
     #[error("bad request: {0}")]
     BadRequest(&'static str),
+    /// A verified body that is not an event envelope.
+    #[error("bad request: malformed_envelope")]
+    Envelope(Rejection),
+    /// A verified envelope whose event is not valid.
+    #[error("bad request: invalid_event")]
+    Event {
+        rejection: Rejection,
+        body_len: usize,
+    },
+    /// A valid event that cannot become a subject, header or payload.
+    #[error("bad request: invalid_event")]
+    Unpublishable(#[source] PublishError),
+    /// NATS is away or slow, or refused the event: the sender retries.
     #[error("event store unavailable")]
-    Unavailable,
+    Unavailable(#[source] PublishError),
+    /// No acknowledgement before the request's deadline: the sender retries.
+    #[error("event store unavailable")]
+    AckTimeout,
+}
+
+impl From<PublishError> for WebhookError {
+    fn from(e: PublishError) -> Self {
+        match e {
+            PublishError::Event(_) => Self::Unpublishable(e),
+            _ => Self::Unavailable(e),
+        }
+    }
 }
 
 impl WebhookError {
@@ -31,9 +62,13 @@ impl WebhookError {
         match self {
             Self::ContentType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::BodyRead | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::BodyRead
+            | Self::BadRequest(_)
+            | Self::Envelope(_)
+            | Self::Event { .. }
+            | Self::Unpublishable(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::AckTimeout => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -45,7 +80,9 @@ impl WebhookError {
             Self::BodyRead => "body_read",
             Self::Unauthorized(v) => v.reason(),
             Self::BadRequest(r) => r,
-            Self::Unavailable => "nats_unavailable",
+            Self::Envelope(_) => "malformed_envelope",
+            Self::Event { .. } | Self::Unpublishable(_) => "invalid_event",
+            Self::Unavailable(_) | Self::AckTimeout => "nats_unavailable",
         }
     }
 }
@@ -55,18 +92,7 @@ impl IntoResponse for WebhookError {
         let status = self.status();
         metrics::counter!("esim_bridge_webhooks_total", "outcome" => "rejected", "reason" => self.reason())
             .increment(1);
-        if status.is_server_error() {
-            tracing::warn!(
-                reason = self.reason(),
-                "webhook not stored; asked the sender to retry"
-            );
-        } else {
-            tracing::info!(
-                reason = self.reason(),
-                status = status.as_u16(),
-                "webhook rejected"
-            );
-        }
+        self.log(status);
         let mut response = (status, self.to_string()).into_response();
         if status == StatusCode::SERVICE_UNAVAILABLE {
             response
@@ -74,5 +100,39 @@ impl IntoResponse for WebhookError {
                 .insert(header::RETRY_AFTER, RETRY_AFTER_SECS.into());
         }
         response
+    }
+}
+
+impl WebhookError {
+    /// The one log line of a rejection: what was wrong and where, never a value.
+    fn log(&self, status: StatusCode) {
+        let reason = self.reason();
+        let (rejection, body_len) = match self {
+            Self::Envelope(r) => (Some(r), None),
+            Self::Event {
+                rejection,
+                body_len,
+            } => (Some(rejection), Some(*body_len)),
+            _ => (None, None),
+        };
+        if status.is_server_error() {
+            let cause = std::error::Error::source(self);
+            tracing::warn!(
+                reason,
+                error = cause.map(ErrorChain).map(tracing::field::display),
+                "webhook not stored; asked the sender to retry"
+            );
+        } else {
+            tracing::info!(
+                reason,
+                status = status.as_u16(),
+                step = rejection.map(|r| r.step),
+                json = rejection.and_then(|r| r.json),
+                line = rejection.map(|r| r.line),
+                column = rejection.map(|r| r.column),
+                body_len,
+                "webhook rejected"
+            );
+        }
     }
 }

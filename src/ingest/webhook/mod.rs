@@ -18,7 +18,7 @@ use axum::Router;
 
 use crate::config::WebhookConfig;
 use crate::event::normalise::{self, Normalised};
-use crate::publish::{PublishError, Published, Publisher};
+use crate::publish::{Published, Publisher};
 use error::WebhookError;
 use extract::VerifiedWebhook;
 pub use verify::{standard_signature, Verifier};
@@ -55,16 +55,8 @@ async fn receive(
     State(state): State<WebhookState>,
     hook: VerifiedWebhook,
 ) -> Result<(StatusCode, &'static str), WebhookError> {
-    let envelope = normalise::parse_envelope(&hook.body).map_err(|e| {
-        let r = scrub::Rejection::of(&e);
-        tracing::debug!(
-            json = r.json,
-            line = r.line,
-            column = r.column,
-            "webhook body is not an envelope"
-        );
-        WebhookError::BadRequest("malformed_envelope")
-    })?;
+    let envelope = normalise::parse_envelope(&hook.body)
+        .map_err(|e| WebhookError::Envelope(scrub::Rejection::of(&e)))?;
     // Every copy of a header must agree with the body (a repeated header is no loophole).
     let differs = |name: &str, body_value: &str| {
         let mut values = hook.headers.get_all(name).iter();
@@ -81,16 +73,10 @@ async fn receive(
             return Ok((StatusCode::OK, "ignored"));
         }
         Err(e) => {
-            let r = scrub::Rejection::of(&e);
-            tracing::info!(
-                step = r.step,
-                json = r.json,
-                line = r.line,
-                column = r.column,
-                body_len = hook.body.len(),
-                "webhook event not valid"
-            );
-            return Err(WebhookError::BadRequest("invalid_event"));
+            return Err(WebhookError::Event {
+                rejection: scrub::Rejection::of(&e),
+                body_len: hook.body.len(),
+            })
         }
     };
     if let Some(last) = events.last() {
@@ -101,11 +87,7 @@ async fn receive(
     }
     let published = tokio::time::timeout_at(hook.deadline, state.publisher.publish_all(&events))
         .await
-        .map_err(|_| WebhookError::Unavailable)?
-        .map_err(|e| match e {
-            PublishError::Event(_) => WebhookError::BadRequest("invalid_event"),
-            PublishError::Unavailable(_) | PublishError::Rejected(_) => WebhookError::Unavailable,
-        })?;
+        .map_err(|_| WebhookError::AckTimeout)??;
     let fresh = matches!(published.last(), Some(Published::Stored { .. }));
     count(if fresh { "published" } else { "duplicate" });
     Ok((StatusCode::OK, "ok"))

@@ -22,10 +22,11 @@ use crate::event::normalise::from_snapshots;
 use crate::event::{Event, OrderData};
 use crate::ingest::poller::clock;
 use crate::ingest::poller::metrics;
-use crate::ingest::poller::nats::outlet::{Outlet, OutletError};
+use crate::ingest::poller::nats::outlet::Outlet;
 use crate::ingest::poller::nats::state::StoredOrder;
 use crate::ingest::poller::sanity::{self, Reason};
 use crate::ingest::poller::tracked::{unix_secs, Tracked};
+use crate::telemetry::ErrorChain;
 
 /// What became of an order's events.
 pub(super) enum Emit {
@@ -192,7 +193,7 @@ impl<O: Outlet> Engine<O> {
         self.failures.remove(&Job::Order(id));
         if stored {
             if let Err(e) = self.outlet.forget(id).await {
-                tracing::warn!(order_id = id, error = %e, "finished order's state not removed");
+                tracing::warn!(order_id = id, error = %ErrorChain(&e), "finished order's state not removed");
             }
         }
     }
@@ -200,7 +201,7 @@ impl<O: Outlet> Engine<O> {
     async fn save(&mut self, id: u64, t: &Tracked, snapshot: OrderData, due_ms: Option<i64>) {
         let record = StoredOrder::new(t, snapshot, due_ms);
         if let Err(e) = self.outlet.save(id, &record).await {
-            tracing::warn!(order_id = id, error = %e, "poll state not stored; it is rewritten on the next read");
+            tracing::warn!(order_id = id, error = %ErrorChain(&e), "poll state not stored; it is rewritten on the next read");
             self.pause_for_outlet();
         }
     }
@@ -234,12 +235,12 @@ impl<O: Outlet> Engine<O> {
                 }
                 Publish::Done
             }
-            Err(OutletError::Unavailable(e)) => {
-                tracing::warn!(error = %e, "events not acknowledged; the poller pauses and keeps its state");
+            Err(e) if e.is_permanent() => Publish::Never,
+            Err(e) => {
+                tracing::warn!(error = %ErrorChain(&e), "events not acknowledged; the poller pauses and keeps its state");
                 self.pause_for_outlet();
                 Publish::Retry
             }
-            Err(OutletError::Rejected(_)) => Publish::Never,
         }
     }
 

@@ -54,6 +54,7 @@ use crate::ingest::poller::nats::outlet::Outlet;
 use crate::ingest::poller::nats::state::StoredOrder;
 use crate::ingest::poller::tracked::{Phase, Tracked};
 use crate::ingest::poller::upstream::client::UpstreamClient;
+use crate::telemetry::ErrorChain;
 
 /// How often gauges are refreshed.
 const REPORT_EVERY: Duration = Duration::from_secs(1);
@@ -179,7 +180,7 @@ impl<O: Outlet> Engine<O> {
     pub async fn run(mut self, mut facts: mpsc::Receiver<Event>, shutdown: CancellationToken) {
         for id in std::mem::take(&mut self.stale) {
             if let Err(e) = self.outlet.forget(id).await {
-                tracing::debug!(order_id = id, error = %e, "stale state not removed");
+                tracing::debug!(order_id = id, error = %ErrorChain(&e), "stale state not removed");
             }
         }
         let now = Instant::now();

@@ -6,6 +6,7 @@ use crate::ingest::poller::metrics;
 use crate::ingest::poller::nats::outlet::Outlet;
 use crate::ingest::poller::nats::quarantine::Quarantined;
 use crate::ingest::poller::sanity::Reason;
+use crate::telemetry::ErrorChain;
 
 impl<O: Outlet> Engine<O> {
     /// Resumes one stored quarantine entry.
@@ -28,7 +29,7 @@ impl<O: Outlet> Engine<O> {
         );
         let entry = Quarantined::new(reason, self.clock.now());
         if let Err(e) = self.outlet.quarantine(id, &entry).await {
-            tracing::warn!(order_id = id, error = %e, "quarantine not stored; it is re-decided after a restart");
+            tracing::warn!(order_id = id, error = %ErrorChain(&e), "quarantine not stored; it is re-decided after a restart");
         }
         self.quarantined.insert(id);
         let stored = self.orders.contains_key(&id);

@@ -20,6 +20,7 @@ use crate::ingest::poller::clock;
 use crate::ingest::poller::cursor::{Cursor, Listed, Pass};
 use crate::ingest::poller::nats::outlet::Outlet;
 use crate::ingest::poller::upstream::client::ListPage;
+use crate::telemetry::ErrorChain;
 
 /// A pending scan in progress.
 #[derive(Debug)]
@@ -124,7 +125,7 @@ impl<O: Outlet> Engine<O> {
         let next = self.cursor.advance(pass.pass, overlap);
         if next != self.cursor {
             if let Err(e) = self.outlet.save_cursor(&next).await {
-                tracing::warn!(error = %e, "discovery cursor not stored; a restart re-reads the window");
+                tracing::warn!(error = %ErrorChain(&e), "discovery cursor not stored; a restart re-reads the window");
             }
             self.cursor = next;
         }

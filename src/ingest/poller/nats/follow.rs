@@ -7,13 +7,16 @@
 
 use std::time::Duration;
 
-use async_nats::jetstream::consumer::{push, DeliverPolicy, ReplayPolicy};
+use async_nats::jetstream::consumer::{self, push, DeliverPolicy, ReplayPolicy};
+use async_nats::jetstream::context::GetStreamError;
+use async_nats::jetstream::stream::ConsumerError;
 use async_nats::jetstream::Context;
 use futures::StreamExt;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::event::{Event, Source};
+use crate::telemetry::ErrorChain;
 
 /// Pause before re-subscribing after the consumer ended.
 const RESUBSCRIBE_AFTER: Duration = Duration::from_secs(1);
@@ -21,8 +24,24 @@ const RESUBSCRIBE_AFTER: Duration = Duration::from_secs(1);
 /// Why the events stream cannot be followed.
 #[derive(Debug, thiserror::Error)]
 pub enum FollowError {
-    #[error("cannot follow stream {stream}: {reason}")]
-    Subscribe { stream: String, reason: String },
+    #[error("cannot follow stream {stream}: stream not readable")]
+    Stream {
+        stream: String,
+        #[source]
+        source: GetStreamError,
+    },
+    #[error("cannot follow stream {stream}: consumer not created")]
+    Consumer {
+        stream: String,
+        #[source]
+        source: ConsumerError,
+    },
+    #[error("cannot follow stream {stream}: no messages")]
+    Messages {
+        stream: String,
+        #[source]
+        source: consumer::StreamError,
+    },
 }
 
 /// A subscription to new events.
@@ -81,7 +100,9 @@ impl Follower {
                     }
                     match ordered(&self.js, &self.stream, &self.subject).await {
                         Ok(m) => self.messages = m,
-                        Err(e) => tracing::warn!(error = %e, "cannot follow the events stream"),
+                        Err(e) => {
+                            tracing::warn!(error = %ErrorChain(&e), "cannot follow the events stream")
+                        }
                     }
                 }
             }
@@ -90,14 +111,14 @@ impl Follower {
 }
 
 async fn ordered(js: &Context, stream: &str, subject: &str) -> Result<push::Ordered, FollowError> {
-    let fail = |reason: String| FollowError::Subscribe {
-        stream: stream.to_owned(),
-        reason,
-    };
+    let stream_name = || stream.to_owned();
     let handle = js
         .get_stream(stream)
         .await
-        .map_err(|e| fail(e.to_string()))?;
+        .map_err(|source| FollowError::Stream {
+            stream: stream_name(),
+            source,
+        })?;
     let consumer = handle
         .create_consumer(push::OrderedConfig {
             deliver_subject: js.client().new_inbox(),
@@ -107,6 +128,15 @@ async fn ordered(js: &Context, stream: &str, subject: &str) -> Result<push::Orde
             ..Default::default()
         })
         .await
-        .map_err(|e| fail(e.to_string()))?;
-    consumer.messages().await.map_err(|e| fail(e.to_string()))
+        .map_err(|source| FollowError::Consumer {
+            stream: stream_name(),
+            source,
+        })?;
+    consumer
+        .messages()
+        .await
+        .map_err(|source| FollowError::Messages {
+            stream: stream_name(),
+            source,
+        })
 }

@@ -18,8 +18,21 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::state::is_live;
+use crate::telemetry::ErrorChain;
 
-const KEY: &str = "poller.lease";
+/// The lease's key in the state bucket (`status` reads it too).
+pub const KEY: &str = "poller.lease";
+
+/// Why a look at the lease failed (NATS away or slow); the standby looks again next interval.
+#[derive(Debug, thiserror::Error)]
+pub enum LeaseError {
+    #[error("lease not read")]
+    Read(#[from] kv::EntryError),
+    #[error("lease not created")]
+    Create(#[from] kv::CreateError),
+    #[error("lease not taken over")]
+    Update(#[from] kv::UpdateError),
+}
 
 #[derive(Serialize, Deserialize)]
 struct Value {
@@ -79,7 +92,7 @@ impl Lease {
                     })
                 }
                 Ok(None) => {}
-                Err(e) => tracing::debug!(error = %e, "lease check failed"),
+                Err(e) => tracing::debug!(error = %ErrorChain(&e), "lease check failed"),
             }
             tokio::select! {
                 _ = shutdown.cancelled() => return None,
@@ -88,13 +101,13 @@ impl Lease {
         }
     }
 
-    async fn try_take(&self, seen: &mut Option<(u64, Instant)>) -> Result<Option<u64>, String> {
-        let entry = self.kv.entry(KEY).await.map_err(|e| e.to_string())?;
+    async fn try_take(&self, seen: &mut Option<(u64, Instant)>) -> Result<Option<u64>, LeaseError> {
+        let entry = self.kv.entry(KEY).await?;
         let Some(entry) = entry.filter(is_live) else {
             return match self.kv.create(KEY, self.value(Some(&self.holder))).await {
                 Ok(revision) => Ok(Some(revision)),
                 Err(e) if e.kind() == CreateErrorKind::AlreadyExists => Ok(None),
-                Err(e) => Err(e.to_string()),
+                Err(e) => Err(e.into()),
             };
         };
         let holder = serde_json::from_slice::<Value>(&entry.value)
@@ -120,7 +133,7 @@ impl Lease {
         {
             Ok(revision) => Ok(Some(revision)),
             Err(e) if e.kind() == UpdateErrorKind::WrongLastRevision => Ok(None),
-            Err(e) => Err(e.to_string()),
+            Err(e) => Err(e.into()),
         }
     }
 

@@ -12,20 +12,23 @@ use crate::event::Event;
 use crate::ingest::poller::cursor::Cursor;
 use crate::publish::{PublishError, Published, Publisher};
 
-/// Why an outlet call failed.
+/// Why an outlet call failed; [`OutletError::is_permanent`] tells the engine whether to
+/// pause and retry (NATS down or slow) or to set the order aside.
 #[derive(Debug, thiserror::Error)]
 pub enum OutletError {
-    /// NATS is down or slow: pause, keep the state, try again later.
-    #[error("NATS unavailable: {0}")]
-    Unavailable(String),
-    /// Refused for good (invalid event, rejected by the server).
-    #[error("rejected: {0}")]
-    Rejected(String),
+    /// The events were not all stored.
+    #[error("events not stored")]
+    Publish(#[from] PublishError),
+    /// The poll state (KV) was not written or removed.
+    #[error("poll state not stored")]
+    State(#[from] StateError),
 }
 
-impl From<StateError> for OutletError {
-    fn from(e: StateError) -> Self {
-        Self::Unavailable(e.to_string())
+impl OutletError {
+    /// Refused for good (an invalid event, or the server refuses it): retrying will not help.
+    /// Everything else (NATS down or slow, KV failures) is worth another try later.
+    pub fn is_permanent(&self) -> bool {
+        matches!(self, Self::Publish(e) if !e.is_unavailable())
     }
 }
 
@@ -70,16 +73,11 @@ impl NatsOutlet {
 
 impl Outlet for NatsOutlet {
     async fn publish(&self, events: &[Event]) -> Result<Vec<bool>, OutletError> {
-        match self.publisher.publish_all(events).await {
-            Ok(outcomes) => Ok(outcomes
-                .into_iter()
-                .map(|o| matches!(o, Published::Stored { .. }))
-                .collect()),
-            Err(PublishError::Unavailable(e)) => Err(OutletError::Unavailable(e)),
-            Err(e @ (PublishError::Rejected(_) | PublishError::Event(_))) => {
-                Err(OutletError::Rejected(e.to_string()))
-            }
-        }
+        let outcomes = self.publisher.publish_all(events).await?;
+        Ok(outcomes
+            .into_iter()
+            .map(|o| matches!(o, Published::Stored { .. }))
+            .collect())
     }
 
     async fn save(&self, id: u64, order: &StoredOrder) -> Result<(), OutletError> {

@@ -47,7 +47,7 @@ impl Quarantined {
 impl StateStore {
     /// Stores one quarantined order.
     pub async fn save_quarantine(&self, id: u64, entry: &Quarantined) -> Result<(), StateError> {
-        let value = serde_json::to_vec(entry).map_err(|e| StateError::Write(e.to_string()))?;
+        let value = serde_json::to_vec(entry)?;
         self.put(format!("{QUARANTINE_PREFIX}{id}"), value).await
     }
 
@@ -71,9 +71,6 @@ impl StateStore {
 
     /// Drops an expired quarantine entry.
     pub async fn forget_quarantine(&self, id: u64) -> Result<(), StateError> {
-        self.kv()
-            .purge(format!("{QUARANTINE_PREFIX}{id}"))
-            .await
-            .map_err(|e| StateError::Write(e.to_string()))
+        Ok(self.kv().purge(format!("{QUARANTINE_PREFIX}{id}")).await?)
     }
 }

@@ -9,6 +9,7 @@
 use std::time::Duration;
 
 use async_nats::jetstream::consumer::{push, DeliverPolicy, ReplayPolicy};
+use async_nats::jetstream::context::CreateKeyValueError;
 use async_nats::jetstream::kv::{self, Operation};
 use async_nats::jetstream::stream::StorageType;
 use async_nats::jetstream::Context;
@@ -31,12 +32,31 @@ const LOAD_STALL: Duration = Duration::from_secs(30);
 /// Why the state bucket could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
-    #[error("state bucket {bucket}: {reason}")]
-    Bucket { bucket: String, reason: String },
-    #[error("state write failed: {0}")]
-    Write(String),
-    #[error("state read failed: {0}")]
-    Read(String),
+    /// The bucket could be neither opened nor created.
+    #[error("state bucket {bucket} cannot be opened or created")]
+    Bucket {
+        bucket: String,
+        #[source]
+        source: CreateKeyValueError,
+    },
+    /// A record could not be encoded (never expected: the records are plain data).
+    #[error("state record cannot be encoded")]
+    Encode(#[from] serde_json::Error),
+    #[error("state write failed")]
+    Put(#[from] kv::PutError),
+    /// Removing a key (an order no longer tracked, an expired quarantine entry) failed.
+    #[error("state removal failed")]
+    Purge(#[from] kv::PurgeError),
+    #[error("state read failed")]
+    Get(#[from] kv::EntryError),
+    /// Loading every stored key failed on the way (consumer, messages, metadata).
+    #[error("state load failed")]
+    Load(#[source] async_nats::Error),
+    /// No stored key arrived for [`LOAD_STALL`].
+    #[error("state load stalled for {0:?}")]
+    Stalled(Duration),
+    #[error("state stream ended while loading")]
+    Ended,
 }
 
 /// One tracked order as stored under `order.<id>`.
@@ -93,10 +113,6 @@ impl StateStore {
     /// Opens the bucket, creating it (history 1) if missing.
     pub async fn open(js: &Context, cfg: &NatsConfig) -> Result<Self, StateError> {
         let bucket = cfg.state_bucket.clone();
-        let fail = |e: &dyn std::fmt::Display| StateError::Bucket {
-            bucket: bucket.clone(),
-            reason: e.to_string(),
-        };
         let kv = match js.get_key_value(&bucket).await {
             Ok(kv) => kv,
             Err(_) => {
@@ -113,7 +129,10 @@ impl StateStore {
                 match js.create_key_value(config).await {
                     Ok(kv) => kv,
                     // Another replica may have created it in between.
-                    Err(e) => js.get_key_value(&bucket).await.map_err(|_| fail(&e))?,
+                    Err(source) => match js.get_key_value(&bucket).await {
+                        Ok(kv) => kv,
+                        Err(_) => return Err(StateError::Bucket { bucket, source }),
+                    },
                 }
             }
         };
@@ -130,12 +149,8 @@ impl StateStore {
 
     /// Stores one tracked order.
     pub async fn save(&self, id: u64, order: &StoredOrder) -> Result<(), StateError> {
-        let value = serde_json::to_vec(order).map_err(|e| StateError::Write(e.to_string()))?;
-        self.kv
-            .put(format!("{ORDER_PREFIX}{id}"), Bytes::from(value))
-            .await
-            .map(drop)
-            .map_err(|e| StateError::Write(e.to_string()))
+        let value = serde_json::to_vec(order)?;
+        self.put(format!("{ORDER_PREFIX}{id}"), value).await
     }
 
     /// Removes an order that needs no more watching.
@@ -145,19 +160,12 @@ impl StateStore {
             return Ok(());
         }
         // A bucket created without per-message TTLs: a plain purge leaves a permanent marker.
-        self.kv
-            .purge(&key)
-            .await
-            .map_err(|e| StateError::Write(e.to_string()))
+        Ok(self.kv.purge(&key).await?)
     }
 
     /// The discovery cursor, if one was stored (a legacy `{"last_id"}` record included).
     pub async fn discovery(&self) -> Result<Option<Cursor>, StateError> {
-        let value = self
-            .kv
-            .get(CURSOR_KEY)
-            .await
-            .map_err(|e| StateError::Read(e.to_string()))?;
+        let value = self.kv.get(CURSOR_KEY).await?;
         Ok(value.and_then(|v| serde_json::from_slice::<Cursor>(&v).ok()))
     }
 
@@ -168,7 +176,7 @@ impl StateStore {
 
     /// Stores the discovery cursor.
     pub async fn save_discovery(&self, cursor: &Cursor) -> Result<(), StateError> {
-        let value = serde_json::to_vec(cursor).map_err(|e| StateError::Write(e.to_string()))?;
+        let value = serde_json::to_vec(cursor)?;
         self.put(CURSOR_KEY.to_owned(), value).await
     }
 
@@ -207,7 +215,7 @@ impl StateStore {
         prefix: &str,
         mut each: impl FnMut(u64, &[u8]) -> bool,
     ) -> Result<usize, StateError> {
-        let read = |e: &dyn std::fmt::Display| StateError::Read(e.to_string());
+        let read = |e| StateError::Load(Box::new(e));
         let prefix = format!("{}{prefix}", self.kv.prefix);
         let consumer = self
             .kv
@@ -220,21 +228,24 @@ impl StateStore {
                 ..Default::default()
             })
             .await
-            .map_err(|e| read(&e))?;
+            .map_err(read)?;
         if consumer.cached_info().num_pending == 0 {
             return Ok(0);
         }
-        let mut messages = consumer.messages().await.map_err(|e| read(&e))?;
+        let mut messages = consumer
+            .messages()
+            .await
+            .map_err(|e| StateError::Load(Box::new(e)))?;
         let mut count = 0;
         loop {
             let next = tokio::time::timeout(LOAD_STALL, messages.next()).await;
             let message = match next {
                 Ok(Some(Ok(m))) => m,
-                Ok(Some(Err(e))) => return Err(read(&e)),
-                Ok(None) => return Err(read(&"state stream ended while loading")),
-                Err(_) => return Err(read(&"state load stalled")),
+                Ok(Some(Err(e))) => return Err(StateError::Load(Box::new(e))),
+                Ok(None) => return Err(StateError::Ended),
+                Err(_) => return Err(StateError::Stalled(LOAD_STALL)),
             };
-            let info = message.info().map_err(|e| read(&e))?;
+            let info = message.info().map_err(StateError::Load)?;
             let pending = info.pending;
             let deleted = message.headers.as_ref().is_some_and(|h| {
                 h.get("Nats-Marker-Reason").is_some()
@@ -257,11 +268,8 @@ impl StateStore {
 
     /// Puts one value under `key`.
     pub(super) async fn put(&self, key: String, value: Vec<u8>) -> Result<(), StateError> {
-        self.kv
-            .put(key, Bytes::from(value))
-            .await
-            .map(drop)
-            .map_err(|e| StateError::Write(e.to_string()))
+        self.kv.put(key, Bytes::from(value)).await?;
+        Ok(())
     }
 }
 
