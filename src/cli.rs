@@ -32,6 +32,9 @@ pub enum Command {
     Tail(crate::tools::TailArgs),
     /// Show the events stream and the poller's state, read from NATS.
     Status(crate::tools::StatusArgs),
+    /// Compare the provider's orders with the stream; report (and --repair) what is missing.
+    /// Exit 0 clean, 2 findings, 64 bad usage, 1 failure.
+    Audit(crate::tools::audit::AuditArgs),
     /// One-command local demo: nats-server + simulator + bridge, events printed as they flow.
     Demo(crate::demo::DemoArgs),
     /// Probe a local HTTP endpoint (the admin `/readyz`); exit 0 on 2xx, 1 otherwise.

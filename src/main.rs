@@ -46,6 +46,7 @@ async fn dispatch(command: Command) -> ExitCode {
         Command::Replay(args) => tool(tools::command::replay(args, on_signal())).await,
         Command::Tail(args) => tool(tools::command::tail(args, on_signal())).await,
         Command::Status(args) => tool(tools::command::status(args)).await,
+        Command::Audit(args) => ExitCode::from(tools::audit::command(args, on_signal()).await),
         Command::Demo(args) => ExitCode::from(esim_bridge::demo::command(args, on_signal()).await),
         Command::Healthcheck(args) => ExitCode::from(esim_bridge::healthcheck::run(&args)),
     }

@@ -130,6 +130,32 @@ impl Config {
         Ok(config)
     }
 
+    /// Loads the same file and environment for `audit`: `nats.*` as for the other tools, plus
+    /// the provider's `upstream.*` (URL, credentials, timeouts), which are required whether or
+    /// not this deployment runs the poller. The webhook secrets are never read.
+    pub fn load_for_audit(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut config = Self::load_for_tools(file)?;
+        let u = &mut config.upstream;
+        secret::resolve("upstream.api_key", &mut u.api_key, &u.api_key_file)?;
+        secret::resolve("upstream.api_secret", &mut u.api_secret, &u.api_secret_file)?;
+        for (key, missing) in [
+            (
+                "upstream.base_url",
+                u.base_url.as_deref().is_none_or(str::is_empty),
+            ),
+            ("upstream.api_key", u.api_key.is_none()),
+            ("upstream.api_secret", u.api_secret.is_none()),
+        ] {
+            if missing {
+                validate::bad(key, "required by audit (it reads the provider)")?;
+            }
+        }
+        let mut checked = config.clone();
+        checked.upstream.enabled = true;
+        validate_upstream::upstream(&checked)?;
+        Ok(config)
+    }
+
     /// Like [`Config::load_with_env`] with the file's text given, and without reading the
     /// `*_file`s it names: the whole loader minus I/O, for the `config_load` fuzz target.
     #[doc(hidden)]

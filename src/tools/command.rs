@@ -78,16 +78,7 @@ impl CommandError {
 /// `esim-bridge replay`.
 pub async fn replay(args: ReplayArgs, shutdown: CancellationToken) -> Result<Done, CommandError> {
     let now = OffsetDateTime::now_utc();
-    let since = args
-        .since
-        .as_deref()
-        .map(|t| parse::instant("since", t, now));
-    let until = args
-        .until
-        .as_deref()
-        .map(|t| parse::instant("until", t, now));
-    let (since, until) = (since.transpose()?, until.transpose()?);
-    parse::window(since, until)?;
+    let (since, until) = parse::span(args.since.as_deref(), args.until.as_deref(), now)?;
     let filter = Filter::from_args(&args.filter)?;
     let rate = args.rate.as_deref().map(parse::rate).transpose()?;
     let config = load(&args.config)?;

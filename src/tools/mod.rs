@@ -1,4 +1,4 @@
-//! Operator tools over the events stream: `replay`, `tail` and `status`.
+//! Operator tools over the events stream: `replay`, `tail`, `status` and `audit`.
 //!
 //! - [`run`] replays history (by time window, ICCID, type, order) as NDJSON to a file or
 //!   stdout, republishes it under another subject prefix ([`republish`]), or only counts it
@@ -7,12 +7,15 @@
 //!   start.
 //! - [`tail`] follows new events live with the same filters.
 //! - [`status`] reports the stream and the poller's state bucket, from NATS alone.
+//! - [`audit`] compares the provider's orders with what the stream holds for them, and can
+//!   publish what is missing.
 //!
 //! Every line written passes [`guard`]: one JSON document per line, and never an activation
 //! code. [`command`] is the CLI glue (arguments → config → connect → run → exit code); the
 //! rest is a library the tests and the bench drive directly.
 
 mod args;
+pub mod audit;
 pub mod command;
 pub mod filter;
 pub mod guard;

@@ -107,6 +107,21 @@ pub fn event_type(text: &str) -> Result<EventType, ArgError> {
     })
 }
 
+/// `--since` and `--until`, either absent.
+pub type Span = (Option<OffsetDateTime>, Option<OffsetDateTime>);
+
+/// Parses `--since` and `--until` and checks that they are in order.
+pub fn span(
+    since: Option<&str>,
+    until: Option<&str>,
+    now: OffsetDateTime,
+) -> Result<Span, ArgError> {
+    let since = since.map(|t| instant("since", t, now)).transpose()?;
+    let until = until.map(|t| instant("until", t, now)).transpose()?;
+    window(since, until)?;
+    Ok((since, until))
+}
+
 /// Checks that `since` is not after `until`.
 pub fn window(
     since: Option<OffsetDateTime>,

@@ -11,7 +11,25 @@ const LINE_EVERY: Duration = Duration::from_secs(5);
 /// How often the bar's text is refreshed (it redraws itself at most ~20 times a second).
 const BAR_EVERY: Duration = Duration::from_millis(100);
 const BAR_TEMPLATE: &str =
-    "{prefix} [{elapsed_precise}] {wide_bar} {human_pos}/{human_len} scanned, {msg}, ETA {eta}";
+    "{prefix} [{elapsed_precise}] {wide_bar} {human_pos}/{human_len} {msg}, ETA {eta}";
+
+/// The words a progress report uses: replay scans messages and matches events; the audit
+/// checks orders and finds problems.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Units {
+    pub done: &'static str,
+    pub found: &'static str,
+    pub rate: &'static str,
+}
+
+impl Units {
+    /// Replay's: messages scanned, events matched.
+    pub const MESSAGES: Units = Units {
+        done: "scanned",
+        found: "matched",
+        rate: "msg/s",
+    };
+}
 
 /// Which kind of progress to show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +52,7 @@ enum Kind {
 pub struct Progress {
     kind: Kind,
     label: &'static str,
+    units: Units,
     total: u64,
     started: Instant,
     next: Instant,
@@ -41,6 +60,11 @@ pub struct Progress {
 
 impl Progress {
     pub fn start(label: &'static str, total: u64, mode: ProgressMode) -> Self {
+        Self::start_with(label, total, mode, Units::MESSAGES)
+    }
+
+    /// Like [`Progress::start`], in other words.
+    pub fn start_with(label: &'static str, total: u64, mode: ProgressMode, units: Units) -> Self {
         let kind = match mode {
             ProgressMode::Auto if std::io::stderr().is_terminal() => Kind::Bar(bar(label, total)),
             ProgressMode::Auto | ProgressMode::Lines => Kind::Lines,
@@ -54,6 +78,7 @@ impl Progress {
         Self {
             kind,
             label,
+            units,
             total,
             started: now,
             next,
@@ -73,7 +98,12 @@ impl Progress {
             Kind::Bar(bar) => {
                 bar.set_position(scanned);
                 let rate = scanned as f64 / (now - self.started).as_secs_f64().max(1e-3);
-                bar.set_message(format!("{matched} matched, {rate:.0} msg/s"));
+                let Units {
+                    done,
+                    found,
+                    rate: per,
+                } = self.units;
+                bar.set_message(format!("{done}, {matched} {found}, {rate:.0} {per}"));
                 self.next = now + BAR_EVERY;
             }
             Kind::Lines => {
@@ -101,8 +131,13 @@ impl Progress {
             true => humantime::format_duration(Duration::from_secs((left as f64 / rate) as u64)),
             false => humantime::format_duration(Duration::ZERO),
         };
+        let Units {
+            done,
+            found,
+            rate: per,
+        } = self.units;
         format!(
-            "{}: {scanned}/{total} scanned ({percent}%), {matched} matched, {rate:.0} msg/s, ETA {eta}",
+            "{}: {scanned}/{total} {done} ({percent}%), {matched} {found}, {rate:.0} {per}, ETA {eta}",
             self.label
         )
     }

@@ -42,6 +42,11 @@ pub struct Event {
     /// When the transition happened, as best known (RFC 3339 UTC).
     pub created_at: String,
     pub source: Source,
+    /// Set only on an event published late by `esim-bridge audit --repair`: when the repair
+    /// wrote it (RFC 3339 UTC). Absent on everything the adapters publish, so a consumer can
+    /// tell a repaired event from one emitted as the transition was observed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repaired_at: Option<String>,
     pub data: OrderData,
 }
 
@@ -76,6 +81,8 @@ pub mod header {
     pub const ICCID: &str = "Esim-Iccid";
     pub const SOURCE: &str = "Esim-Source";
     pub const SCHEMA: &str = "Esim-Schema";
+    /// Only on events written by `audit --repair`: the payload's `repaired_at`.
+    pub const REPAIRED_AT: &str = "Esim-Repaired-At";
 }
 
 impl Event {
@@ -92,8 +99,18 @@ impl Event {
             event_type,
             created_at,
             source,
+            repaired_at: None,
             data,
         })
+    }
+
+    /// The same event marked as written late by a repair at `at` (RFC 3339 UTC): same id,
+    /// subject and `Nats-Msg-Id`, so it can never duplicate the original.
+    pub fn repaired(self, at: String) -> Self {
+        Self {
+            repaired_at: Some(at),
+            ..self
+        }
     }
 
     /// The subject key (ICCID or `order-<id>`).
@@ -116,6 +133,9 @@ impl Event {
         }
         h.push((header::SOURCE, self.source.as_str().to_owned()));
         h.push((header::SCHEMA, SCHEMA_VERSION.to_owned()));
+        if let Some(at) = &self.repaired_at {
+            h.push((header::REPAIRED_AT, at.clone()));
+        }
         match h.iter().find(|(_, v)| !is_header_safe(v)) {
             Some(&(name, _)) => Err(SchemaError::Header { name }),
             None => Ok(h),
@@ -225,6 +245,30 @@ mod tests {
                 name: header::MSG_ID
             })
         ));
+    }
+
+    #[test]
+    fn a_repaired_event_keeps_its_identity_and_says_when_it_was_repaired() {
+        let at = "2026-05-15T14:30:32Z".to_owned();
+        let e = Event::new(EventType::Installed, data(Some(ICCID)), at, Source::Poll).unwrap();
+        let r = e.clone().repaired("2026-05-16T09:00:00Z".into());
+        assert_eq!((&r.id, r.subject("esim")), (&e.id, e.subject("esim")));
+        let h = r.headers().unwrap();
+        let marker = h.iter().find(|(n, _)| *n == header::REPAIRED_AT);
+        assert_eq!(
+            marker.map(|(_, v)| v.as_str()),
+            Some("2026-05-16T09:00:00Z")
+        );
+        assert!(!e
+            .headers()
+            .unwrap()
+            .iter()
+            .any(|(n, _)| *n == header::REPAIRED_AT));
+        let payload: serde_json::Value = serde_json::from_slice(&r.to_payload().unwrap()).unwrap();
+        assert_eq!(payload["repaired_at"], "2026-05-16T09:00:00Z");
+        crate::tests::assert_schema_valid(&[r]);
+        let plain = String::from_utf8(e.to_payload().unwrap()).unwrap();
+        assert!(!plain.contains("repaired_at"), "{plain}");
     }
 
     #[test]

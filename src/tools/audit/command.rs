@@ -1,0 +1,60 @@
+//! `esim-bridge audit` as the binary runs it: arguments → configuration (`nats.*` and
+//! `upstream.*`) → connect → audit → the summary table on stderr → the exit code, decided
+//! here and only here: 0 clean, 2 findings, 64 bad usage or configuration (the message names
+//! the flag or key), 1 failure, 130 interrupted before any finding.
+
+use std::io::IsTerminal;
+use std::path::Path;
+
+use time::OffsetDateTime;
+use tokio_util::sync::CancellationToken;
+
+use super::args::AuditArgs;
+use super::run::audit;
+use crate::config::{Config, LogConfig};
+use crate::publish;
+use crate::telemetry;
+use crate::tools::output;
+
+/// sysexits.h EX_USAGE: bad arguments or configuration.
+pub const EXIT_USAGE: u8 = 64;
+/// The audit could not be completed.
+pub const EXIT_FAILURE: u8 = 1;
+
+/// Runs the command; returns the process exit code.
+pub async fn command(args: AuditArgs, shutdown: CancellationToken) -> u8 {
+    let out_path = args.output.clone().unwrap_or_else(|| "-".into());
+    let to_terminal = out_path == Path::new("-") && std::io::stdout().is_terminal();
+    let plan = match args.plan(OffsetDateTime::now_utc(), to_terminal) {
+        Ok(plan) => plan,
+        Err(e) => return fail(EXIT_USAGE, &e),
+    };
+    let config = match Config::load_for_audit(args.config.config.as_deref()) {
+        Ok(config) => config,
+        Err(e) => return fail(EXIT_USAGE, &format!("invalid configuration: {e}")),
+    };
+    telemetry::init_logs(&LogConfig {
+        format: config.log.format,
+        level: "warn".into(),
+    });
+    let client = match publish::connect(&config.nats, true).await {
+        Ok(client) => client,
+        Err(e) => return fail(EXIT_FAILURE, &e),
+    };
+    let sink = match output::open(&out_path).await {
+        Ok(sink) => sink,
+        Err(e) => return fail(EXIT_FAILURE, &e),
+    };
+    match audit(&config, &client, plan, Some(sink), &shutdown).await {
+        Ok(report) => {
+            eprint!("{report}");
+            report.exit_code()
+        }
+        Err(e) => fail(EXIT_FAILURE, &e),
+    }
+}
+
+fn fail(code: u8, e: &dyn std::fmt::Display) -> u8 {
+    eprintln!("esim-bridge audit: {e}");
+    code
+}

@@ -1,0 +1,159 @@
+//! The judgement, pure: one order as the provider shows it against the events the stream
+//! holds for it, by the bridge's own rules ([`normalise::steps`]: which events a snapshot
+//! implies; [`EventKey::for_event`]: which key each belongs under; the lifecycle chain
+//! `delivered < installed < activated < depleted`).
+//!
+//! - **missing**: a step the snapshot implies that no key of the order holds. A step present
+//!   under another of the order's keys is not missing (consumers have it); the second key is
+//!   reported as split keys instead, and a repair never adds a third copy.
+//! - **contradicted**: a stored event, not marked inferred, that the snapshot does not imply.
+//!   A list snapshot (not refreshed by a detail read) can lag on install state, so lifecycle
+//!   events are judged only against a fresh one. `delivered` before a failure or cancellation
+//!   is history, not a contradiction.
+//! - **split keys**: the order's events sit under more than one key.
+//! - **out of order**: under one key, a lifecycle step stored after a later step. Events
+//!   written by a repair are late by definition (and say so), so they are left out.
+
+use std::collections::BTreeSet;
+
+use super::finding::{Cited, Class, Finding};
+use super::held::Held;
+use crate::event::key::EventKey;
+use crate::event::normalise;
+use crate::event::order::OrderStatus;
+use crate::event::schema::subject;
+use crate::event::{EventType, OrderData};
+
+/// The keys an order's events may be under: its ICCID (if known) and `order-<id>`.
+pub fn keys_of(order: &OrderData) -> Vec<String> {
+    let mut keys = Vec::with_capacity(2);
+    if let Some(iccid) = &order.iccid {
+        keys.push(iccid.as_str().to_owned());
+    }
+    keys.push(format!("order-{}", order.id));
+    keys
+}
+
+/// Every finding about one order; empty means ok.
+pub fn compare(order: &OrderData, fresh: bool, held: &[&Held], prefix: &str) -> Vec<Finding> {
+    let mut out = missing(order, fresh, held, prefix);
+    out.extend(contradicted(order, fresh, held, prefix));
+    let keys: BTreeSet<&str> = held.iter().map(|h| h.key.as_str()).collect();
+    if keys.len() > 1 {
+        let mut f = Finding::new(
+            Class::SplitKeys,
+            order,
+            fresh,
+            format!("the order's events are stored under {} keys", keys.len()),
+        );
+        f.keys = keys.iter().map(|k| (*k).to_owned()).collect();
+        f.stored = held.iter().map(|h| cite(h)).collect();
+        out.push(f);
+    }
+    for key in keys {
+        let under: Vec<&Held> = held.iter().copied().filter(|h| h.key == key).collect();
+        if let Some(f) = out_of_order(order, fresh, &under) {
+            out.push(f);
+        }
+    }
+    out
+}
+
+fn missing(order: &OrderData, fresh: bool, held: &[&Held], prefix: &str) -> Vec<Finding> {
+    let present: BTreeSet<EventType> = held.iter().map(|h| h.event).collect();
+    normalise::steps(order)
+        .into_iter()
+        .filter(|t| !present.contains(t))
+        .map(|t| {
+            let key = EventKey::for_event(t, order.id, order.iccid.as_ref()).ok();
+            let mut f = Finding::new(
+                Class::Missing,
+                order,
+                fresh,
+                format!("the provider's state implies {t}; no key of the order holds it"),
+            );
+            f.event = Some(t);
+            f.subject = key.map(|k| subject(prefix, &k, t));
+            f
+        })
+        .collect()
+}
+
+fn contradicted(order: &OrderData, fresh: bool, held: &[&Held], prefix: &str) -> Vec<Finding> {
+    let implied = normalise::steps(order);
+    let terminal = matches!(
+        order.status,
+        Some(OrderStatus::Failed | OrderStatus::Cancelled)
+    );
+    let stale = !fresh && order.status == Some(OrderStatus::Delivered);
+    let lifecycle = |t: EventType| {
+        matches!(
+            t,
+            EventType::Installed | EventType::Activated | EventType::Depleted
+        )
+    };
+    held.iter()
+        .filter(|h| !h.inferred && !implied.contains(&h.event))
+        .filter(|h| !(terminal && h.event == EventType::Delivered))
+        .filter(|h| !(stale && lifecycle(h.event)))
+        .map(|h| {
+            let mut f = Finding::new(
+                Class::Contradicted,
+                order,
+                fresh,
+                format!(
+                    "the stream holds {} but the provider's state does not imply it",
+                    h.event
+                ),
+            );
+            f.event = Some(h.event);
+            f.subject = Some(format!("{prefix}.events.{}.{}", h.key, h.event.token()));
+            f.stored = vec![cite(h)];
+            f
+        })
+        .collect()
+}
+
+/// The position of a step in the chain; failures and cancellations are not ordered.
+fn rank(t: EventType) -> Option<usize> {
+    EventType::Depleted
+        .predecessors()
+        .iter()
+        .chain([&EventType::Depleted])
+        .position(|c| *c == t)
+}
+
+fn out_of_order(order: &OrderData, fresh: bool, under: &[&Held]) -> Option<Finding> {
+    let ranked: Vec<&Held> = under
+        .iter()
+        .copied()
+        .filter(|h| !h.repaired && rank(h.event).is_some())
+        .collect();
+    let sorted = ranked
+        .windows(2)
+        .all(|w| rank(w[0].event) <= rank(w[1].event));
+    if sorted {
+        return None;
+    }
+    let key = ranked.first().map_or("", |h| h.key.as_str());
+    let mut f = Finding::new(
+        Class::OutOfOrder,
+        order,
+        fresh,
+        format!("under key {key}, stream order disagrees with lifecycle order"),
+    );
+    f.stored = ranked.iter().map(|h| cite(h)).collect();
+    Some(f)
+}
+
+fn cite(h: &Held) -> Cited {
+    Cited {
+        sequence: h.sequence,
+        key: h.key.clone(),
+        event: h.event,
+    }
+}
+
+#[cfg(test)]
+#[path = "compare_tests.rs"]
+mod tests;

@@ -1,0 +1,128 @@
+//! The comparison rules, one scenario each.
+
+use serde_json::json;
+
+use super::*;
+
+const ICCID: &str = "8910300000123456789";
+
+fn order(v: serde_json::Value) -> OrderData {
+    serde_json::from_value(v).unwrap()
+}
+
+fn delivered(extra: serde_json::Value) -> OrderData {
+    let mut v = json!({"id": 7, "status": "DELIVERED", "iccid": ICCID});
+    v.as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    order(v)
+}
+
+fn held(sequence: u64, key: &str, event: EventType) -> Held {
+    Held {
+        sequence,
+        key: key.into(),
+        event,
+        order_id: Some(7),
+        inferred: false,
+        repaired: false,
+    }
+}
+
+fn classes(f: &[Finding]) -> Vec<(Class, Option<EventType>)> {
+    f.iter().map(|f| (f.class, f.event)).collect()
+}
+
+#[test]
+fn a_complete_history_is_ok() {
+    let o = delivered(json!({"is_installed": true, "activation_status": "ACTIVE"}));
+    let h = [
+        held(1, ICCID, EventType::Delivered),
+        held(2, ICCID, EventType::Installed),
+        held(3, ICCID, EventType::Activated),
+    ];
+    let refs: Vec<&Held> = h.iter().collect();
+    assert!(compare(&o, true, &refs, "esim").is_empty());
+}
+
+#[test]
+fn every_implied_step_the_stream_lacks_is_missing_with_its_subject() {
+    let o = delivered(json!({"is_installed": true, "activation_status": "ACTIVE"}));
+    let h = [held(3, ICCID, EventType::Activated)];
+    let refs: Vec<&Held> = h.iter().collect();
+    let f = compare(&o, true, &refs, "esim");
+    assert_eq!(
+        classes(&f),
+        vec![
+            (Class::Missing, Some(EventType::Delivered)),
+            (Class::Missing, Some(EventType::Installed)),
+        ]
+    );
+    assert_eq!(
+        f[1].subject.as_deref(),
+        Some(format!("esim.events.{ICCID}.installed").as_str())
+    );
+}
+
+#[test]
+fn an_installed_event_the_fresh_provider_denies_is_contradicted_unless_inferred() {
+    let o = delivered(json!({"is_installed": false, "activation_status": "NOT_INSTALLED"}));
+    let mut h = [
+        held(1, ICCID, EventType::Delivered),
+        held(2, ICCID, EventType::Installed),
+    ];
+    let refs: Vec<&Held> = h.iter().collect();
+    let f = compare(&o, true, &refs, "esim");
+    assert_eq!(
+        classes(&f),
+        vec![(Class::Contradicted, Some(EventType::Installed))]
+    );
+    // A stale list snapshot cannot deny an install.
+    assert!(compare(&o, false, &refs, "esim").is_empty());
+    h[1].inferred = true;
+    let refs: Vec<&Held> = h.iter().collect();
+    assert!(compare(&o, true, &refs, "esim").is_empty());
+}
+
+#[test]
+fn an_order_under_two_keys_is_split_and_not_missing() {
+    let o = order(json!({"id": 7, "status": "FAILED", "iccid": ICCID}));
+    let h = [
+        held(1, "order-7", EventType::Failed),
+        held(2, ICCID, EventType::Failed),
+    ];
+    let refs: Vec<&Held> = h.iter().collect();
+    let f = compare(&o, true, &refs, "esim");
+    assert_eq!(classes(&f), vec![(Class::SplitKeys, None)]);
+    assert_eq!(f[0].keys, vec![ICCID.to_owned(), "order-7".to_owned()]);
+}
+
+#[test]
+fn a_later_step_stored_first_is_out_of_order_unless_repaired() {
+    let o = delivered(json!({"is_installed": true}));
+    let mut h = [
+        held(1, ICCID, EventType::Installed),
+        held(2, ICCID, EventType::Delivered),
+    ];
+    let refs: Vec<&Held> = h.iter().collect();
+    assert_eq!(
+        classes(&compare(&o, true, &refs, "esim")),
+        vec![(Class::OutOfOrder, None)]
+    );
+    h[1].repaired = true;
+    let refs: Vec<&Held> = h.iter().collect();
+    assert!(compare(&o, true, &refs, "esim").is_empty());
+}
+
+#[test]
+fn pending_orders_imply_nothing_and_delivered_before_a_failure_is_history() {
+    let pending = order(json!({"id": 7, "status": "PENDING"}));
+    assert!(compare(&pending, false, &[], "esim").is_empty());
+    let failed = order(json!({"id": 7, "status": "FAILED", "iccid": ICCID}));
+    let h = [
+        held(1, ICCID, EventType::Delivered),
+        held(2, ICCID, EventType::Failed),
+    ];
+    let refs: Vec<&Held> = h.iter().collect();
+    assert!(compare(&failed, false, &refs, "esim").is_empty());
+}

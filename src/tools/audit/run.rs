@@ -1,0 +1,240 @@
+//! One audit, start to end: select the orders (list, or `--order` details) → read what the
+//! stream holds for them → per order, refresh install state where the list cannot be trusted
+//! (a detail read), compare, write its findings, repair if asked → the report.
+//!
+//! Ctrl-C stops at the next read; the orders compared so far are reported (and their findings
+//! written) as a partial audit.
+
+use std::collections::HashSet;
+use std::time::Instant;
+
+use async_nats::jetstream;
+use time::OffsetDateTime;
+use tokio_util::sync::CancellationToken;
+
+use super::compare::{compare, keys_of};
+use super::finding::{Class, Finding};
+use super::held::{self, Holdings, Wanted};
+use super::repair::{repair_order, Written};
+use super::report::Report;
+use super::upstream::{Provider, ReadError};
+use super::window::{self, Selected, Window};
+use crate::config::Config;
+use crate::event::order::{ActivationStatus, OrderStatus};
+use crate::event::{EventType, OrderData};
+use crate::publish::{PublishError, Publisher};
+use crate::tools::output::{NdjsonWriter, OutputError, Sink};
+use crate::tools::progress::{Progress, ProgressMode, Units};
+use crate::tools::source::SourceError;
+
+/// The audit's progress words.
+const UNITS: Units = Units {
+    done: "orders checked",
+    found: "findings",
+    rate: "orders/s",
+};
+
+/// Why an audit could not finish.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    #[error("reading the provider: {0}")]
+    Read(#[from] ReadError),
+    #[error("reading the events stream: {0}")]
+    Stream(#[from] SourceError),
+    #[error(transparent)]
+    Output(#[from] OutputError),
+    #[error("publishing a repair: {0}")]
+    Repair(#[from] PublishError),
+}
+
+/// What to audit and how.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub window: Window,
+    /// Exactly these orders (by detail read) instead of the window's list.
+    pub orders: Vec<u64>,
+    pub reads_per_minute: u32,
+    pub repair: bool,
+    pub progress: ProgressMode,
+    /// How the report names the window.
+    pub label: String,
+}
+
+/// Audits and returns the report (partial if `shutdown` fired); findings go to `output`.
+pub async fn audit(
+    config: &Config,
+    nats: &async_nats::Client,
+    plan: Plan,
+    output: Option<Sink>,
+    shutdown: &CancellationToken,
+) -> Result<Report, AuditError> {
+    let started = Instant::now();
+    let mut provider = Provider::new(&config.upstream, plan.reads_per_minute)?;
+    let mut report = Report {
+        window: plan.label.clone(),
+        reads_per_minute: plan.reads_per_minute,
+        repair: plan.repair.then(Written::default),
+        ..Report::default()
+    };
+    let mut writer = output.map(|sink| NdjsonWriter::new(sink, false));
+    let outcome = run(
+        config,
+        nats,
+        &plan,
+        &mut provider,
+        &mut report,
+        &mut writer,
+        shutdown,
+    )
+    .await;
+    report.reads = provider.reads;
+    report.took = started.elapsed();
+    let flushed = match &mut writer {
+        Some(w) => w.finish().await.map(|_| ()),
+        None => Ok(()),
+    };
+    outcome?;
+    flushed?;
+    Ok(report)
+}
+
+async fn run(
+    config: &Config,
+    nats: &async_nats::Client,
+    plan: &Plan,
+    provider: &mut Provider,
+    report: &mut Report,
+    writer: &mut Option<NdjsonWriter>,
+    shutdown: &CancellationToken,
+) -> Result<(), AuditError> {
+    let selected = match plan.orders.is_empty() {
+        true => window::list(provider, plan.window, shutdown).await?,
+        false => window::exactly(provider, &plan.orders, shutdown).await?,
+    };
+    let Selected {
+        orders,
+        unfit,
+        unknown,
+        interrupted,
+    } = selected;
+    report.unfit = unfit;
+    let prefix = config.nats.subject_prefix.as_str();
+    let unknown_findings = unknown.iter().map(|&id| {
+        let detail = "the provider does not know this order (or cannot return it)".to_owned();
+        Finding::new(Class::Unreadable, &OrderData::new(id), true, detail)
+    });
+    for f in unknown_findings {
+        emit(writer, std::slice::from_ref(&f)).await?;
+        report.count(&[f]);
+    }
+    if interrupted {
+        report.interrupted = true;
+        return Ok(());
+    }
+    let mut js = jetstream::new(nats.clone());
+    js.set_timeout(config.nats.ack_timeout);
+    let keys: HashSet<String> = orders.iter().flat_map(|(o, _)| keys_of(o)).collect();
+    let ids: HashSet<u64> = orders.iter().map(|(o, _)| o.id).collect();
+    let wanted = Wanted {
+        stream: &config.nats.stream,
+        prefix,
+        keys: &keys,
+        orders: &ids,
+    };
+    let holdings = held::read(&js, wanted, shutdown, |_, _| {}).await?;
+    report.scanned = holdings.scanned;
+    if holdings.interrupted {
+        report.interrupted = true;
+        return Ok(());
+    }
+    let publisher = plan
+        .repair
+        .then(|| Publisher::new(nats.clone(), &config.nats));
+    let total = orders.len() as u64;
+    let mut progress = Progress::start_with("audit", total, plan.progress, UNITS);
+    let mut checked = 0u64;
+    for (listed, fresh) in orders {
+        let (order, fresh) = match refresh(provider, listed, fresh, &holdings, shutdown).await {
+            Refreshed::Order(order, fresh) => (order, fresh),
+            Refreshed::Gone(order) => {
+                let detail = "listed, but its detail could not be read or processed".to_owned();
+                let f = vec![Finding::new(Class::Unreadable, &order, false, detail)];
+                emit(writer, &f).await?;
+                report.count(&f);
+                continue;
+            }
+            Refreshed::Failed(e) => {
+                progress.finish();
+                return Err(e.into());
+            }
+            Refreshed::Interrupted => {
+                report.interrupted = true;
+                break;
+            }
+        };
+        let held = holdings.of_order(order.id, &keys_of(&order));
+        report.held += held.len() as u64;
+        let mut findings = compare(&order, fresh, &held, prefix);
+        if let (Some(publisher), Some(tally)) = (&publisher, &mut report.repair) {
+            let now = OffsetDateTime::now_utc();
+            repair_order(publisher, &order, &mut findings, now, tally).await?;
+        }
+        emit(writer, &findings).await?;
+        report.count(&findings);
+        checked += 1;
+        progress.update(checked, report.findings());
+    }
+    progress.finish();
+    Ok(())
+}
+
+enum Refreshed {
+    Order(OrderData, bool),
+    Gone(OrderData),
+    Failed(ReadError),
+    Interrupted,
+}
+
+/// The order's snapshot to judge by: the listed one when the list can be trusted (not
+/// delivered, or expired: nothing left to refresh), or when the stream already holds the
+/// last step (`depleted`) so nothing newer can be missing; otherwise a detail read, the only
+/// call that refreshes install state.
+async fn refresh(
+    provider: &mut Provider,
+    listed: OrderData,
+    fresh: bool,
+    holdings: &Holdings,
+    shutdown: &CancellationToken,
+) -> Refreshed {
+    let settled = listed.status != Some(OrderStatus::Delivered)
+        || listed.activation_status == Some(ActivationStatus::Expired);
+    let finished = listed
+        .iccid
+        .as_ref()
+        .is_some_and(|i| holdings.has(i.as_str(), EventType::Depleted));
+    if fresh || settled || finished {
+        return Refreshed::Order(listed, fresh);
+    }
+    let Some(got) = shutdown
+        .run_until_cancelled(provider.detail(listed.id))
+        .await
+    else {
+        return Refreshed::Interrupted;
+    };
+    match got {
+        Ok(Some(order)) => Refreshed::Order(order, true),
+        Ok(None) => Refreshed::Gone(listed),
+        Err(e) => Refreshed::Failed(e),
+    }
+}
+
+/// Writes findings as NDJSON lines, each through the replay guard.
+async fn emit(writer: &mut Option<NdjsonWriter>, findings: &[Finding]) -> Result<(), OutputError> {
+    let Some(writer) = writer else { return Ok(()) };
+    for f in findings {
+        // A finding is strings, numbers and enums: serialising it cannot fail.
+        let line = serde_json::to_vec(f).unwrap_or_default();
+        writer.write(&line).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,101 @@
+//! `audit` through the real binary: exit 64 naming the flag or key, 1 when the stream cannot
+//! be read, 2 with findings (NDJSON on stdout, the table on stderr, no activation code
+//! anywhere), and 0 once `--repair` has closed them.
+
+use std::process::Output;
+
+use esim_bridge::sim::OrderPlan;
+use tokio::process::Command;
+
+use crate::fixture::NatsServer;
+use crate::poller_support::{order, sim_config, start_sim};
+use crate::replay_support::{assert_no_codes, nats_config, publisher};
+
+const BIN: &str = env!("CARGO_BIN_EXE_esim-bridge");
+
+/// Runs `esim-bridge audit ARGS` with NATS and the provider given by environment only.
+async fn audit(env: &[(&str, &str)], args: &[&str]) -> (Option<i32>, String, String) {
+    let mut cmd = Command::new(BIN);
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(env.iter().copied())
+        .arg("audit")
+        .args(args)
+        .kill_on_drop(true);
+    let out: Output = cmd.output().await.expect("run esim-bridge");
+    assert_no_codes(&out.stdout);
+    assert_no_codes(&out.stderr);
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (out.status.code(), text(&out.stdout), text(&out.stderr))
+}
+
+fn env<'a>(nats: &'a str, sim: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("ESIM_BRIDGE_NATS__URL", nats),
+        ("ESIM_BRIDGE_UPSTREAM__BASE_URL", sim),
+        ("ESIM_BRIDGE_UPSTREAM__API_KEY", "demo-key"),
+        ("ESIM_BRIDGE_UPSTREAM__API_SECRET", "demo-secret"),
+    ]
+}
+
+#[tokio::test]
+async fn bad_usage_exits_64_and_names_the_flag_or_key() {
+    let env = env("nats://127.0.0.1:1", "http://127.0.0.1:1");
+    for (args, named) in [
+        (&[][..], "--since"),
+        (&["--since", "yesterday"], "--since"),
+        (
+            &["--since", "7d", "--reads-per-minute", "900"],
+            "--reads-per-minute",
+        ),
+        (&["--since", "7d", "--order", "abc"], "--order"),
+        (&["--since", "1d", "--until", "2d"], "--until"),
+        (&["--since", "7d", "--no-such-flag"], "--no-such-flag"),
+    ] {
+        let (code, _, err) = audit(&env, args).await;
+        assert_eq!(code, Some(64), "{args:?}: {err}");
+        assert!(err.contains(named), "{args:?}: {err}");
+    }
+    let (code, _, err) = audit(&env[..1], &["--since", "7d"]).await;
+    assert_eq!(code, Some(64), "{err}");
+    assert!(err.contains("upstream.base_url"), "{err}");
+    let (code, _, err) = audit(&env[..2], &["--since", "7d"]).await;
+    assert_eq!(code, Some(64), "{err}");
+    assert!(err.contains("upstream.api_key"), "{err}");
+}
+
+#[tokio::test]
+async fn findings_exit_2_a_repair_closes_them_and_the_next_run_exits_0() {
+    let nats = NatsServer::start().await;
+    let sim = start_sim(sim_config()).await;
+    let (url, base) = (nats.url(), sim.base_url());
+    let env = env(&url, &base);
+    let truth = sim
+        .create_order(order(OrderPlan::default()))
+        .expect("order");
+
+    let (code, _, err) = audit(&env, &["--since", "1h"]).await;
+    assert_eq!(code, Some(1), "no stream yet: {err}");
+    assert!(err.contains("ESIM_EVENTS"), "{err}");
+
+    publisher(&nats_config(&url)).await;
+    let (code, out, err) = audit(&env, &["--since", "1h"]).await;
+    assert_eq!(code, Some(2), "{err}");
+    let line: serde_json::Value = serde_json::from_str(out.trim()).expect("one NDJSON line");
+    assert_eq!(line["class"], "missing");
+    assert_eq!(line["order_id"], truth.id);
+    assert_eq!(line["event"], "esim.delivered");
+    assert!(
+        err.contains("missing") && err.contains("reads: 1 list + 1 detail"),
+        "{err}"
+    );
+
+    let (code, out, err) = audit(&env, &["--since", "1h", "--repair", "-o", "-"]).await;
+    assert_eq!(code, Some(2), "{err}");
+    assert!(out.contains(r#""repair":{"outcome":"written""#), "{out}");
+    assert!(err.contains("repair: 1 written"), "{err}");
+
+    let order_id = truth.id.to_string();
+    let (code, out, err) = audit(&env, &["--order", &order_id]).await;
+    assert_eq!((code, out.as_str()), (Some(0), ""), "{err}");
+}
