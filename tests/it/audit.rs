@@ -11,11 +11,11 @@ use esim_bridge::event::EventType;
 use esim_bridge::sim::{OrderPlan, Outcome, SimConfig};
 use serde_json::json;
 
-use crate::audit_support::*;
-use crate::bridge::{stored, Bridge};
-use crate::fixture::NatsServer;
-use crate::poller_support::*;
-use crate::replay_support::{nats_config, publisher};
+use crate::support::audit::*;
+use crate::support::bridge::{stored, Bridge};
+use crate::support::fixture::NatsServer;
+use crate::support::poller::*;
+use crate::support::replay::{nats_config, publisher};
 
 const ZERO: Duration = Duration::ZERO;
 

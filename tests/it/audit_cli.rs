@@ -7,9 +7,9 @@ use std::process::Output;
 use esim_bridge::sim::OrderPlan;
 use tokio::process::Command;
 
-use crate::fixture::NatsServer;
-use crate::poller_support::{order, sim_config, start_sim};
-use crate::replay_support::{assert_no_codes, nats_config, publisher};
+use crate::support::fixture::NatsServer;
+use crate::support::poller::{order, sim_config, start_sim};
+use crate::support::replay::{assert_no_codes, nats_config, publisher};
 
 const BIN: &str = env!("CARGO_BIN_EXE_esim-bridge");
 

@@ -1,7 +1,6 @@
 //! Integration tests: one binary, scenario files per area, a real nats-server per test.
 mod audit;
 mod audit_cli;
-mod audit_support;
 mod binary;
 mod binary_secrets;
 mod chaos;

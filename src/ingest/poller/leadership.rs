@@ -49,7 +49,11 @@ impl LeadershipTerm {
     /// events are published before the state that records them is saved, and the next term
     /// re-derives the same events, which the stream suppresses by id.
     pub(super) async fn run(self, ends: CancellationToken) -> Result<(), PollerError> {
-        match ends.clone().run_until_cancelled_owned(self.poll(ends)).await {
+        match ends
+            .clone()
+            .run_until_cancelled_owned(self.poll(ends))
+            .await
+        {
             Some(outcome) => outcome,
             None => {
                 tracing::info!("poller stopped");

@@ -15,6 +15,8 @@
 //! - [`deploy_nats`]: the shipped `deploy/nats/` configs run as real servers.
 //! - [`container_stack`]: the containerised pipeline (images built from this repo).
 //! - [`prometheus`]: a real Prometheus loaded with the project's rules.
+//! - [`audit`]: an in-process audit into memory, and gaps made on purpose (purge, inject).
+pub mod audit;
 pub mod bridge;
 pub mod chaos;
 pub mod chaos_load;

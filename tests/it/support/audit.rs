@@ -1,7 +1,6 @@
 //! What the audit scenarios share: a config naming NATS and the simulator, an in-process
 //! audit whose NDJSON lands in memory, and the tools to make gaps on purpose (purge one
 //! subject, publish an event the bridge would never have published).
-#![allow(dead_code)] // Shared by several scenario files; not all use every helper.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -15,8 +14,8 @@ use serde_json::Value;
 use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
 
-use crate::bridge::test_config;
-use crate::replay_support::{assert_no_codes, SharedBuf};
+use crate::support::bridge::test_config;
+use crate::support::replay::{assert_no_codes, SharedBuf};
 
 /// The msg-id window of the scenarios' stream: short, so that a repair of a purged event is
 /// not mistaken for a retry of the original.
