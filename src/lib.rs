@@ -18,6 +18,7 @@
 //! - [`app`]: wires the above for `serve`, under one shutdown token.
 //! - [`tools`]: operator tools over the stream (`replay`, `tail`, `status`), NATS only.
 //! - [`demo`]: `esim-bridge demo`, a throw-away nats-server + [`sim`] + [`app`], printing events.
+//!   The nats-server launcher it uses (`nats_server`, hidden) is also the tests' and benches'.
 //! - [`sim`] (the `esim-sim` crate, re-exported): the provider simulator behind `simulate`, the
 //!   demo, the tests and the benchmarks.
 #![forbid(unsafe_code)]
@@ -32,6 +33,8 @@ pub use esim_events as event;
 pub mod fuzzing;
 pub mod healthcheck;
 pub mod ingest;
+#[doc(hidden)]
+pub mod nats_server;
 pub mod publish;
 pub mod server;
 pub mod tools;

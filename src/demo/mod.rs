@@ -2,7 +2,8 @@
 //! provider simulator and the bridge (webhook listener + poller), prints every event as
 //! JetStream stores it, and on Ctrl-C or `--duration` stops everything and prints a summary.
 //!
-//! - [`nats_process`]: find, start, and always kill and clean up the demo's own `nats-server`.
+//! - `nats-server`: found, started, and always killed and cleaned up by the project's one
+//!   launcher, [`crate::nats_server`], in its own process group.
 //! - [`setup`]: the bridge and simulator configurations and the showcase orders; [`stack`]
 //!   starts and stops them in-process, in order.
 //! - [`follow`] + [`printer`]: an ordered consumer over the stream, one compact line per event.
@@ -14,7 +15,6 @@
 
 pub mod banner;
 pub mod follow;
-pub mod nats_process;
 pub mod printer;
 pub mod setup;
 pub mod stack;
@@ -26,13 +26,13 @@ use tokio_util::sync::CancellationToken;
 
 use self::banner::Endpoints;
 use self::follow::{FollowError, Follower};
-use self::nats_process::{NatsBinary, NatsError, NatsProcess};
 use self::printer::Style;
 use self::stack::Stack;
 use self::summary::Summary;
 use crate::app::StartError;
 use crate::cli::EXIT_USAGE;
 use crate::config::{LogConfig, LogFormat};
+use crate::nats_server::{Launch, NatsBinary, NatsServer, NatsServerError};
 use crate::sim::SimError;
 use crate::telemetry;
 
@@ -65,7 +65,7 @@ pub enum DemoError {
     #[error("{0}")]
     Usage(String),
     #[error(transparent)]
-    Nats(#[from] NatsError),
+    Nats(#[from] NatsServerError),
     #[error("cannot bind the simulator's port: {0}")]
     Bind(std::io::Error),
     #[error("the bridge did not start: {0}")]
@@ -117,14 +117,16 @@ pub async fn run(args: DemoArgs, shutdown: CancellationToken) -> Result<(), Demo
         eprintln!("{warning}");
     }
     let style = Style::detect(args.no_color);
-    let bin = nats_process::find_binary().await?;
-    let nats = match NatsProcess::start(&bin, &shutdown).await {
-        Err(NatsError::Cancelled) => return Ok(()),
+    // Runs `nats-server --version` (milliseconds), before anything else is started.
+    let bin = NatsBinary::find()?;
+    let mut nats = match NatsServer::start(&bin, &nats_launch(), &shutdown).await {
+        Err(NatsServerError::Cancelled) => return Ok(()),
         started => started?,
     };
     let outcome = run_with_nats(&args, &bin, &nats, style, &shutdown).await;
     let dir = nats.dir().to_owned();
-    nats.stop(args.keep_store).await;
+    nats.keep_dir(args.keep_store);
+    drop(nats); // killed and reaped; its directory removed unless kept
     if args.keep_store {
         println!(
             "nats-server's store is kept in {0}; look at it again with:\n  \
@@ -134,6 +136,18 @@ pub async fn run(args: DemoArgs, shutdown: CancellationToken) -> Result<(), Demo
         );
     }
     outcome
+}
+
+/// The demo's server: its own process group, so a Ctrl-C in the terminal reaches only the demo,
+/// which then stops the bridge first and the server last (nothing logs "NATS went away" on the
+/// way out). Only a SIGKILL of the demo itself can leave the server running.
+fn nats_launch() -> Launch {
+    Launch {
+        name: "esim-bridge-demo".into(),
+        own_process_group: true,
+        dir_prefix: "esim-bridge-demo-".into(),
+        ..Launch::default()
+    }
 }
 
 fn validate(args: &DemoArgs) -> Result<(), DemoError> {
@@ -150,7 +164,7 @@ fn validate(args: &DemoArgs) -> Result<(), DemoError> {
 async fn run_with_nats(
     args: &DemoArgs,
     bin: &NatsBinary,
-    nats: &NatsProcess,
+    nats: &NatsServer,
     style: Style,
     shutdown: &CancellationToken,
 ) -> Result<(), DemoError> {
@@ -193,12 +207,12 @@ async fn run_with_nats(
     Ok(())
 }
 
-fn endpoints(args: &DemoArgs, bin: &NatsBinary, nats: &NatsProcess, stack: &Stack) -> Endpoints {
+fn endpoints(args: &DemoArgs, bin: &NatsBinary, nats: &NatsServer, stack: &Stack) -> Endpoints {
     Endpoints {
         nats_url: nats.url(),
         nats_version: bin.version.clone(),
         nats_pid: nats.pid(),
-        store_dir: nats.dir().join("store").display().to_string(),
+        store_dir: nats.store_dir().display().to_string(),
         sim_url: format!("http://{}", stack.sim_addr),
         webhook_url: stack.webhook_url(),
         admin_url: format!("http://{}/metrics", stack.admin_addr),
