@@ -6,11 +6,12 @@
 //! Ignored by default (it measures, it does not test the bridge):
 //! `cargo test --test it -- --ignored --nocapture sync_interval`
 
-use std::net::{Ipv4Addr, TcpListener};
-use std::process::{Child, Command, Stdio};
+use std::ffi::OsString;
+use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
 use async_nats::jetstream::{self, stream};
+use esim_bridge::nats_server::{free_ports, NatsProcess, Output};
 use std::future::IntoFuture;
 
 use futures::stream::{FuturesUnordered, StreamExt};
@@ -95,7 +96,7 @@ async fn sync_interval_default_vs_always() {
 
 /// A nats-server with a config file (the fixture has no `sync_interval` knob), killed on drop.
 struct Server {
-    child: Child,
+    _process: NatsProcess,
     port: u16,
     _dir: tempfile::TempDir,
 }
@@ -103,10 +104,7 @@ struct Server {
 impl Server {
     fn start(sync: Option<&str>) -> Server {
         let dir = tempfile::TempDir::with_prefix("nats-bench-").expect("temp dir");
-        let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
+        let port = free_ports(1).expect("free port")[0];
         let store = dir.path().join("store");
         let sync = sync.map_or(String::new(), |s| format!("sync_interval: {s}"));
         let conf = format!(
@@ -115,21 +113,16 @@ impl Server {
         );
         let path = dir.path().join("bench.conf");
         std::fs::write(&path, conf).expect("write config");
-        let bin = std::env::var("NATS_SERVER_BIN").unwrap_or_else(|_| "nats-server".into());
-        let child = Command::new(bin)
-            .arg("-c")
-            .arg(&path)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn nats-server");
+        let bin = &crate::support::fixture::binary().path;
+        let args = [OsString::from("-c"), path.into()];
+        let process = NatsProcess::spawn(bin, &args, &[], &Output::Null, false);
         let deadline = Instant::now() + Duration::from_secs(10);
         while std::net::TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_err() {
             assert!(Instant::now() < deadline, "nats-server did not listen");
             std::thread::sleep(Duration::from_millis(50));
         }
         Server {
-            child,
+            _process: process.expect("spawn nats-server"),
             port,
             _dir: dir,
         }
@@ -137,12 +130,5 @@ impl Server {
 
     fn url(&self) -> String {
         format!("nats://127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }

@@ -5,10 +5,11 @@
 //! blocks — route authentication included — are the ones that ship.
 #![allow(dead_code)] // Shared by cluster_accounts.rs and nats_tls.rs.
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use esim_bridge::nats_server::{free_ports, probe, NatsProcess, Output};
 use serde_json::Value;
 
 pub const BRIDGE_PASSWORD: &str = "bridge-test-password";
@@ -24,8 +25,9 @@ pub fn deploy_nats() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/nats")
 }
 
-pub fn nats_server() -> String {
-    std::env::var("NATS_SERVER_BIN").unwrap_or_else(|_| "nats-server".into())
+/// The checked `nats-server` (see the fixture).
+pub fn nats_server() -> PathBuf {
+    crate::support::fixture::binary().path.clone()
 }
 
 /// Every variable the configs read, for a server that includes `accounts.conf`; the route
@@ -48,40 +50,30 @@ pub fn server_env(route_ports: [u16; 3]) -> Vec<(String, String)> {
 }
 
 pub fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
-    listener.local_addr().expect("local addr").port()
+    free_ports(1).expect("a free loopback port")[0]
 }
 
-/// A `nats-server -c <conf>` process, SIGKILLed on drop; output in `log`.
+/// A `nats-server -c <conf>` process (the launcher's [`NatsProcess`], SIGKILLed on drop); output
+/// in `log`.
 pub struct Proc {
-    child: Child,
+    _process: NatsProcess,
     pub log: PathBuf,
 }
 
 impl Proc {
     pub fn spawn(conf: &Path, env: &[(String, String)]) -> Proc {
         let log = conf.with_extension("log");
-        let file = std::fs::File::create(&log).expect("log file");
-        let child = Command::new(nats_server())
-            .arg("-c")
-            .arg(conf)
-            .envs(env.iter().map(|(k, v)| (k, v)))
-            .stdout(Stdio::from(file.try_clone().expect("log")))
-            .stderr(Stdio::from(file))
-            .spawn()
-            .expect("spawn nats-server");
-        Proc { child, log }
+        let args = [OsString::from("-c"), conf.into()];
+        let output = Output::File(log.clone());
+        let process = NatsProcess::spawn(&nats_server(), &args, env, &output, false);
+        Proc {
+            _process: process.expect("spawn nats-server"),
+            log,
+        }
     }
 
     pub fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -267,17 +259,8 @@ pub fn routed_to(port: u16) -> Vec<String> {
     names
 }
 
-/// A minimal HTTP/1.0 GET on loopback: the body of a 200 answer.
+/// The body of a 200 answer to a GET on the monitoring port.
 fn http_get(port: u16, path: &str) -> Option<String> {
-    use std::io::{Read, Write};
-    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
-    let mut stream = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(1)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-    write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).ok()?;
-    let (head, body) = response.split_once("\r\n\r\n")?;
-    head.starts_with("HTTP/1.0 200")
-        .then(|| body.to_owned())
-        .or_else(|| head.starts_with("HTTP/1.1 200").then(|| body.to_owned()))
+    let (status, body) = probe::http_get(port, path)?;
+    (status == 200).then_some(body)
 }
