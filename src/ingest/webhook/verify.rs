@@ -148,4 +148,5 @@ pub fn standard_signature(whsec: &str, id: &str, timestamp: u64, body: &[u8]) ->
 }
 
 #[cfg(test)]
+#[path = "verify_tests.rs"]
 mod tests;
