@@ -15,6 +15,7 @@ use esim_bridge::config::Secret;
 use crate::support::bridge::{esim_webhook, signed, Bridge};
 use crate::support::container_stack::stored_subjects;
 use crate::support::deploy_nats::*;
+use crate::support::free_port;
 use crate::support::poller::{full_lifecycle, order, sim_config, start_sim, with_poller, PATIENCE};
 
 #[test]

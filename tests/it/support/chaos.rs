@@ -15,6 +15,7 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use crate::support::bridge::SECRET;
+use crate::support::free_port;
 
 /// The poller's lease TTL in the chaos runs (renewed every third of it).
 pub const LEASE_TTL: Duration = Duration::from_secs(2);
@@ -278,9 +279,4 @@ pub async fn admin_get(port: u16, path: &str) -> Option<(u16, String)> {
         .ok()?;
     let status = answer.status().as_u16();
     Some((status, answer.text().await.ok()?))
-}
-
-pub fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
-    listener.local_addr().expect("local addr").port()
 }

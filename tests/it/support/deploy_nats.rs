@@ -9,8 +9,10 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use esim_bridge::nats_server::{free_ports, probe, NatsProcess, Output};
+use esim_bridge::nats_server::{probe, NatsProcess, Output};
 use serde_json::Value;
+
+use crate::support::free_port;
 
 pub const BRIDGE_PASSWORD: &str = "bridge-test-password";
 pub const OPS_PASSWORD: &str = "ops-test-password";
@@ -47,10 +49,6 @@ pub fn server_env(route_ports: [u16; 3]) -> Vec<(String, String)> {
         env.push((format!("ESIM_NATS_ROUTE_N{}", i + 1), url));
     }
     env
-}
-
-pub fn free_port() -> u16 {
-    free_ports(1).expect("a free loopback port")[0]
 }
 
 /// A `nats-server -c <conf>` process (the launcher's [`NatsProcess`], SIGKILLed on drop); output

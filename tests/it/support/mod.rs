@@ -30,3 +30,8 @@ pub mod poller;
 pub mod prometheus;
 pub mod replay;
 pub mod slow;
+
+/// A loopback port free right now (for a listener the test starts itself).
+pub fn free_port() -> u16 {
+    esim_bridge::nats_server::free_ports(1).expect("a free loopback port")[0]
+}

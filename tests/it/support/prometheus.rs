@@ -7,13 +7,15 @@
 //! The process is SIGKILLed and reaped on drop.
 
 use std::fs::File;
-use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use tempfile::TempDir;
+
+use crate::support::free_port;
 
 /// How long Prometheus may take to load its rules and answer `/-/ready` on a busy CI box.
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -184,9 +186,4 @@ fn config_text(target: SocketAddr, rules: &Path) -> String {
          scrape_configs:\n  - job_name: esim-bridge\n    static_configs:\n\
          \x20     - targets: [{target}]\n        labels:\n          namespace: it\n"
     )
-}
-
-fn free_port() -> u16 {
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind 127.0.0.1:0");
-    listener.local_addr().expect("local addr").port()
 }
