@@ -2,9 +2,11 @@
 //! be read, 2 with findings (NDJSON on stdout, the table on stderr, no activation code
 //! anywhere), and 0 once `--repair` has closed them.
 
-use std::process::Output;
+use std::process::{Output, Stdio};
+use std::time::Duration;
 
-use esim_bridge::sim::OrderPlan;
+use esim_bridge::sim::{OrderPlan, Outcome};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::process::Command;
 
 use crate::support::fixture::NatsServer;
@@ -98,4 +100,66 @@ async fn findings_exit_2_a_repair_closes_them_and_the_next_run_exits_0() {
     let order_id = truth.id.to_string();
     let (code, out, err) = audit(&env, &["--order", &order_id]).await;
     assert_eq!((code, out.as_str()), (Some(0), ""), "{err}");
+}
+
+#[tokio::test]
+async fn ctrl_c_prints_the_partial_report() {
+    let nats = NatsServer::start().await;
+    let sim = start_sim(sim_config()).await;
+    let (url, base) = (nats.url(), sim.base_url());
+    publisher(&nats_config(&url)).await;
+    // Listed newest first: the failure needs no detail read; the delivery then waits a
+    // minute for its detail read at one read per minute.
+    sim.create_order(order(OrderPlan::default()))
+        .expect("order");
+    let failed = OrderPlan {
+        outcome: Outcome::Failed,
+        ..OrderPlan::default()
+    };
+    let truth = sim.create_order(order(failed)).expect("order");
+    let mut child = Command::new(BIN)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(env(&url, &base))
+        .args(["audit", "--since", "1h", "--reads-per-minute", "1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+        .await
+        .expect("the first finding never came")
+        .unwrap()
+        .expect("a line");
+    assert!(
+        first.contains(&format!(r#""order_id":{}"#, truth.id)),
+        "{first}"
+    );
+    let pid = child.id().unwrap().to_string();
+    let sent = Command::new("kill").args(["-INT", &pid]).status().await;
+    assert!(sent.unwrap().success());
+    let status = tokio::time::timeout(Duration::from_secs(30), child.wait())
+        .await
+        .expect("audit did not stop")
+        .unwrap();
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .await
+        .unwrap();
+    assert_eq!(status.code(), Some(2), "findings so far: {err}");
+    assert!(
+        err.contains("1 orders") && err.contains("interrupted: partial"),
+        "{err}"
+    );
+    assert_eq!(
+        lines.next_line().await.unwrap(),
+        None,
+        "nothing after the finding"
+    );
 }

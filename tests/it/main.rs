@@ -1,6 +1,7 @@
 //! Integration tests: one binary, scenario files per area, a real nats-server per test.
 mod audit;
 mod audit_cli;
+mod audit_day;
 mod binary;
 mod binary_secrets;
 mod chaos;

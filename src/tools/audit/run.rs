@@ -76,7 +76,8 @@ pub async fn audit(
         repair: plan.repair.then(Written::default),
         ..Report::default()
     };
-    let mut writer = output.map(|sink| NdjsonWriter::new(sink, false));
+    // Flushed per line: findings are few, and a watcher (or Ctrl-C) sees each as it is found.
+    let mut writer = output.map(|sink| NdjsonWriter::new(sink, true));
     let outcome = run(
         config,
         nats,

@@ -55,6 +55,16 @@ pub fn last(span: Duration, reads_per_minute: u32, repair: bool) -> Plan {
 
 /// Runs an audit in process; returns its report and its NDJSON lines (checked code-free).
 pub async fn run_audit(config: &Config, plan: Plan) -> (Report, Vec<Value>) {
+    let (report, text) = run_audit_text(config, plan).await;
+    let findings = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON document per line"))
+        .collect();
+    (report, findings)
+}
+
+/// Runs an audit in process; returns its report and its NDJSON output as written.
+pub async fn run_audit_text(config: &Config, plan: Plan) -> (Report, String) {
     let client = async_nats::connect(&config.nats.url)
         .await
         .expect("connect");
@@ -70,12 +80,7 @@ pub async fn run_audit(config: &Config, plan: Plan) -> (Report, Vec<Value>) {
     .expect("audit completes");
     let out = buf.take();
     assert_no_codes(&out);
-    let lines = String::from_utf8(out).expect("utf-8");
-    let findings = lines
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("one JSON document per line"))
-        .collect();
-    (report, findings)
+    (report, String::from_utf8(out).expect("utf-8"))
 }
 
 /// (class, order id, event type) of every finding.
