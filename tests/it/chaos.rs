@@ -18,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 use crate::support::chaos::{await_single_leader, kill_leader, BridgeProc, Setup};
 use crate::support::chaos_load::{self, Count, WebhookLoad};
 use crate::support::chaos_report::{assert_counts, report, Log};
-use crate::support::chaos_watch::{double_polling, StallWatch};
+use crate::support::chaos_watch::{double_polling, lease_timeline, StallWatch};
 use crate::support::fixture::{NatsCluster, NatsServer};
 use crate::support::poller::{sim_config, start_sim, Sim, STREAM};
 
@@ -129,6 +129,7 @@ async fn drain_and_count(stack: Stack, nats_url: &str, log: &mut Log) -> Count {
     };
     log.note(format!("poller drained after {:?}", start.elapsed()));
     log.double_polling = double_polling(&stack.bridges);
+    log.lease_timeline = lease_timeline(&stack.bridges);
     for b in &stack.bridges {
         let text = b.log_text();
         assert!(

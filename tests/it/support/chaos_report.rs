@@ -22,6 +22,8 @@ pub struct Log {
     pub stalls: Vec<(String, Duration)>,
     /// Total and longest time two replicas polled at once.
     pub double_polling: (Duration, Duration),
+    /// [`lease_timeline`](crate::support::chaos_watch::lease_timeline), for the failure message.
+    pub lease_timeline: String,
     events: Vec<String>,
     started: Option<Instant>,
 }
@@ -140,6 +142,7 @@ fn assert_single_poller(log: &Log) {
     let (total, _) = log.double_polling;
     assert!(
         total <= DOUBLE_POLLING_LIMIT,
-        "two replicas polled at once for {total:?}"
+        "two replicas polled at once for {total:?}; the lease's story:\n{}",
+        log.lease_timeline
     );
 }

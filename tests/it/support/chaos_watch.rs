@@ -11,6 +11,49 @@ use tokio_util::sync::CancellationToken;
 
 use crate::support::chaos::{admin_get, BridgeProc};
 
+/// The lease's story across the bridges, in time order: every polling term (start, end) and
+/// every log line about the lease or the engine's start and stop. Printed when the
+/// single-poller assertion fails, so a flake explains itself.
+pub fn lease_timeline(bridges: &[BridgeProc]) -> String {
+    let mut rows: Vec<(SystemTime, String)> = Vec::new();
+    for b in bridges {
+        for (from, to) in b.polling_terms() {
+            rows.push((from, format!("{} term starts (ends {})", b.name, stamp(to))));
+            rows.push((to, format!("{} term ends", b.name)));
+        }
+        for line in b.log_text().lines() {
+            let Ok(entry) = serde_json::from_str::<serde_json::Value>(line) else {
+                continue;
+            };
+            let message = entry["message"].as_str().unwrap_or_default();
+            if !(message.contains("lease") || message.starts_with("poller")) {
+                continue;
+            }
+            let at = entry["timestamp"].as_str().unwrap_or_default();
+            if let Ok(at) =
+                time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
+            {
+                rows.push((at.into(), format!("{} {} {line}", b.name, entry["level"])));
+            }
+        }
+    }
+    rows.sort_by_key(|(at, _)| *at);
+    rows.into_iter()
+        .map(|(at, what)| format!("{}  {what}\n", stamp(at)))
+        .collect()
+}
+
+fn stamp(at: SystemTime) -> String {
+    let at = time::OffsetDateTime::from(at);
+    format!(
+        "{:02}:{:02}:{:02}.{:03}",
+        at.hour(),
+        at.minute(),
+        at.second(),
+        at.millisecond()
+    )
+}
+
 /// How long two or more replicas polled at the same time: total and longest stretch.
 pub fn double_polling(bridges: &[BridgeProc]) -> (Duration, Duration) {
     let mut edges: Vec<(SystemTime, i32)> = Vec::new();
