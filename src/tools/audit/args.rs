@@ -28,7 +28,7 @@ pub struct AuditArgs {
     /// unless --order is given.
     #[arg(long, value_name = "T")]
     pub since: Option<String>,
-    /// ... and up to this time (same forms; default: now, including orders still arriving).
+    /// Audit orders placed up to this time (same forms; default: no upper limit).
     #[arg(long, value_name = "T")]
     pub until: Option<String>,
     /// Audit exactly this order id (one detail read each, no list); repeatable.

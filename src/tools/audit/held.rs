@@ -15,7 +15,15 @@ use tokio_util::sync::CancellationToken;
 
 use crate::event::schema::header;
 use crate::event::EventType;
+use crate::tools::progress::{Progress, ProgressMode, Units};
 use crate::tools::source::{self, Options, SourceError, Start};
+
+/// The stream read's progress words.
+const UNITS: Units = Units {
+    done: "messages read",
+    found: "of the audited orders",
+    rate: "msg/s",
+};
 
 /// One stored event of an audited order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,6 +92,7 @@ pub struct Wanted<'a> {
     pub prefix: &'a str,
     pub keys: &'a HashSet<String>,
     pub orders: &'a HashSet<u64>,
+    pub progress: ProgressMode,
 }
 
 /// Reads the stream to its last message as of now and keeps what `wanted` names.
@@ -91,7 +100,6 @@ pub async fn read(
     js: &Context,
     wanted: Wanted<'_>,
     shutdown: &CancellationToken,
-    mut on_message: impl FnMut(u64, u64),
 ) -> Result<Holdings, SourceError> {
     let opts = Options {
         stream: wanted.stream,
@@ -101,7 +109,13 @@ pub async fn read(
         headers_only: false,
     };
     let mut history = source::open(js, opts).await?;
-    let total = history.pending_at_start();
+    let mut progress = Progress::start_with(
+        "audit stream",
+        history.pending_at_start(),
+        wanted.progress,
+        UNITS,
+    );
+    let mut kept = 0u64;
     let subject_prefix = format!("{}.events.", wanted.prefix);
     let mut holdings = Holdings::default();
     loop {
@@ -111,11 +125,13 @@ pub async fn read(
                 holdings.interrupted = true;
                 break;
             }
-            next = history.next() => next?,
+            next = history.next() => next,
         };
-        let Some(delivered) = next else { break };
+        let Some(delivered) = next.inspect_err(|_| progress.finish())? else {
+            break;
+        };
         holdings.scanned += 1;
-        on_message(holdings.scanned, total);
+        progress.update(holdings.scanned, kept);
         let message = &delivered.message;
         let Some((key, event)) = split_subject(&message.subject, &subject_prefix) else {
             continue;
@@ -128,6 +144,7 @@ pub async fn read(
         if !wanted.keys.contains(key) && !named.is_some_and(|id| wanted.orders.contains(&id)) {
             continue;
         }
+        kept += 1;
         let marks = Marks::of(&message.payload);
         holdings.add(Held {
             sequence: delivered.sequence,
@@ -138,6 +155,7 @@ pub async fn read(
             repaired: marks.repaired_at.is_some(),
         });
     }
+    progress.finish();
     Ok(holdings)
 }
 

@@ -141,8 +141,9 @@ async fn run(
         prefix,
         keys: &keys,
         orders: &ids,
+        progress: plan.progress,
     };
-    let holdings = held::read(&js, wanted, shutdown, |_, _| {}).await?;
+    let holdings = held::read(&js, wanted, shutdown).await?;
     report.scanned = holdings.scanned;
     if holdings.interrupted {
         report.interrupted = true;
