@@ -1,4 +1,7 @@
-//! Integration tests: one binary, scenario files per area, a real nats-server per test.
+//! Integration tests: one binary, scenario files per area (`tests/it/<area>.rs`), a real
+//! nats-server per test. What scenarios share lives in [`support`] (the nats-server fixture on
+//! the bridge's launcher, the in-process bridge, simulator helpers, …); a negative assertion
+//! waits for a positive marker (a sentinel, the poller's reads), never for a fixed time.
 mod audit;
 mod audit_cli;
 mod audit_day;
