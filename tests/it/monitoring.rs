@@ -1,4 +1,4 @@
-//! Alerts and dashboard evaluated for real: a Prometheus (monitoring_prometheus.rs) scrapes a
+//! Alerts and dashboard evaluated for real: a Prometheus (support/prometheus.rs) scrapes a
 //! bridge that took webhooks (stored, duplicated, rejected for signature and for timestamp),
 //! polled the simulator (a whole lifecycle, a failed and a cancelled order, 429s and 5xx, an
 //! order dated past 2100), shed
