@@ -5,6 +5,7 @@
 mod audit;
 mod audit_cli;
 mod audit_day;
+mod audit_hostile;
 mod binary;
 mod binary_secrets;
 mod chaos;

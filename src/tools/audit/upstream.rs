@@ -42,10 +42,10 @@ pub enum ReadError {
     },
 }
 
-/// One list page: the orders that parsed, and how many listed orders did not.
+/// One list page: the orders that parsed, and the ids of listed orders that did not.
 pub struct Page {
     pub orders: Vec<OrderData>,
-    pub unfit: usize,
+    pub unfit: Vec<u64>,
     pub has_more: bool,
 }
 
@@ -93,7 +93,7 @@ impl Provider {
         self.reads.list += 1;
         Ok(Page {
             orders: got.orders,
-            unfit: got.unfit.len(),
+            unfit: got.unfit.into_iter().map(|(id, _)| id).collect(),
             has_more: got.has_more,
         })
     }

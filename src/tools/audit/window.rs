@@ -1,6 +1,7 @@
 //! Which orders the audit looks at: the provider's newest-first list, paged down to the first
 //! order placed before `--since` (list reads only: one read serves a page of orders), or
-//! exactly the `--order` ids (one detail read each).
+//! exactly the `--order` ids (one detail read each). Paging ends at the first of: an order
+//! placed before `--since`, the provider's last page, or a page with no order not seen before.
 
 use std::collections::HashSet;
 
@@ -54,23 +55,32 @@ pub async fn list(
 ) -> Result<Selected, ReadError> {
     let mut selected = Selected::default();
     let mut seen = HashSet::new();
-    for page in 1u32.. {
+    for page in 1..=u32::MAX {
         let Some(got) = shutdown.run_until_cancelled(provider.list(page)).await else {
             selected.interrupted = true;
             break;
         };
         let got = got?;
-        selected.unfit = selected.unfit.saturating_add(got.unfit as u64);
-        let mut reached_start = false;
+        let (mut reached_start, mut unseen) = (false, false);
+        for id in got.unfit {
+            if seen.insert(id) {
+                unseen = true;
+                selected.unfit = selected.unfit.saturating_add(1);
+            }
+        }
         for order in got.orders {
             reached_start |= window.before(&order);
             // A new order shifts the list while it is paged: an order seen twice counts once.
-            if window.before(&order) || window.after(&order) || !seen.insert(order.id) {
+            let new = seen.insert(order.id);
+            unseen |= new;
+            if window.before(&order) || window.after(&order) || !new {
                 continue;
             }
             selected.orders.push((order, false));
         }
-        if reached_start || !got.has_more {
+        // A page with nothing new ends the list too: a provider that ignores `page` (or
+        // claims more forever) cannot keep the audit reading.
+        if reached_start || !got.has_more || !unseen {
             break;
         }
     }
