@@ -93,6 +93,11 @@ async fn the_audit_finds_exactly_the_gaps_made_and_a_repair_closes_them_once() {
     ]);
     assert_eq!(classes(&findings), expected, "{findings:#?}");
     assert_eq!(findings.len(), 5);
+    let text = serde_json::to_string(&findings).unwrap();
+    for truth in [&a1, &a2, &b1, &b2] {
+        let code = truth.activation_code.as_deref().unwrap_or("LPA:");
+        assert!(!text.contains(code), "an activation code in the findings");
+    }
     assert_eq!((report.orders, report.exit_code()), (4, 2), "{report}");
     let a2_subject = format!("esim.events.order-{}.failed", a2.id);
     assert!(findings.iter().any(|f| f["subject"] == a2_subject.as_str()));

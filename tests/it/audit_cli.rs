@@ -92,6 +92,11 @@ async fn findings_exit_2_a_repair_closes_them_and_the_next_run_exits_0() {
         "{err}"
     );
 
+    let secret = truth
+        .activation_code
+        .clone()
+        .expect("a delivered order has a code");
+    assert!(!out.contains(&secret) && !err.contains(&secret));
     let (code, out, err) = audit(&env, &["--since", "1h", "--repair", "-o", "-"]).await;
     assert_eq!(code, Some(2), "{err}");
     assert!(out.contains(r#""repair":{"outcome":"written""#), "{out}");
