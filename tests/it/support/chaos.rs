@@ -127,8 +127,8 @@ impl BridgeProc {
         }
     }
 
-    /// When this replica polled, from its log ("poller lease acquired" until "poller stopped"
-    /// or "poller lease lost", whichever comes first) and its kills.
+    /// When this replica polled, from its log ("poller lease acquired" until "poller stopped",
+    /// "poller lease lost" or "poller engine stopped", whichever comes first) and its kills.
     pub fn polling_terms(&self) -> Vec<(SystemTime, SystemTime)> {
         let mut marks: Vec<(SystemTime, bool)> = self.kills.iter().map(|&t| (t, false)).collect();
         for line in self.log_text().lines() {
@@ -137,7 +137,11 @@ impl BridgeProc {
             };
             let message = entry["message"].as_str().unwrap_or_default();
             let starts = message.starts_with("poller lease acquired");
-            let ends = message == "poller stopped" || message.starts_with("poller lease lost");
+            // The term's end as each path logs it: the engine stopped (term over), the lease
+            // lost, or the supervisor releasing the lease after the engine failed.
+            let ends = message == "poller stopped"
+                || message.starts_with("poller lease lost")
+                || message.starts_with("poller engine stopped");
             let at = entry["timestamp"].as_str().unwrap_or_default();
             if let (true, Ok(at)) = (starts || ends, OffsetDateTime::parse(at, &Rfc3339)) {
                 marks.push((at.into(), starts));
