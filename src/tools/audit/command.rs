@@ -1,7 +1,8 @@
 //! `esim-bridge audit` as the binary runs it: arguments → configuration (`nats.*` and
 //! `upstream.*`) → connect → audit → the summary table on stderr → the exit code, decided
 //! here and only here: 0 clean, 2 findings, 64 bad usage or configuration (the message names
-//! the flag or key), 1 failure, 130 interrupted before any finding.
+//! the flag or key), 1 failure (after the table of what was compared until then), 130
+//! interrupted before any finding.
 
 use std::io::IsTerminal;
 use std::path::Path;
@@ -50,7 +51,10 @@ pub async fn command(args: AuditArgs, shutdown: CancellationToken) -> u8 {
             eprint!("{report}");
             report.exit_code()
         }
-        Err(e) => fail(EXIT_FAILURE, &e),
+        Err(failed) => {
+            eprint!("{}", failed.report);
+            fail(EXIT_FAILURE, &failed.error)
+        }
     }
 }
 

@@ -27,5 +27,5 @@ pub use args::{AuditArgs, DEFAULT_READS_PER_MINUTE};
 pub use command::command;
 pub use finding::{Class, Finding, Repair};
 pub use report::Report;
-pub use run::{audit, AuditError, Plan};
+pub use run::{audit, AuditError, Failed, Plan};
 pub use window::Window;

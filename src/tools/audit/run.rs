@@ -47,6 +47,15 @@ pub enum AuditError {
     Repair(#[from] PublishError),
 }
 
+/// An audit that could not finish, with the report of what it compared until then.
+#[derive(Debug, thiserror::Error)]
+#[error("the audit stopped early")]
+pub struct Failed {
+    #[source]
+    pub error: AuditError,
+    pub report: Box<Report>,
+}
+
 /// What to audit and how.
 #[derive(Debug, Clone)]
 pub struct Plan {
@@ -61,133 +70,155 @@ pub struct Plan {
 }
 
 /// Audits and returns the report (partial if `shutdown` fired); findings go to `output`.
+/// On failure, the report so far comes with the error.
 pub async fn audit(
     config: &Config,
     nats: &async_nats::Client,
     plan: Plan,
     output: Option<Sink>,
     shutdown: &CancellationToken,
-) -> Result<Report, AuditError> {
+) -> Result<Report, Failed> {
     let started = Instant::now();
-    let mut provider = Provider::new(&config.upstream, plan.reads_per_minute)?;
     let mut report = Report {
         window: plan.label.clone(),
         reads_per_minute: plan.reads_per_minute,
         repair: plan.repair.then(Written::default),
         ..Report::default()
     };
+    let mut provider = match Provider::new(&config.upstream, plan.reads_per_minute) {
+        Ok(provider) => provider,
+        Err(e) => return Err(failed(e.into(), report)),
+    };
     // Flushed per line: findings are few, and a watcher (or Ctrl-C) sees each as it is found.
     let mut writer = output.map(|sink| NdjsonWriter::new(sink, true));
-    let outcome = run(
+    let run = Run {
         config,
         nats,
-        &plan,
-        &mut provider,
-        &mut report,
-        &mut writer,
+        plan: &plan,
         shutdown,
-    )
-    .await;
+    };
+    let outcome = run.go(&mut provider, &mut report, &mut writer).await;
     report.reads = provider.reads;
     report.took = started.elapsed();
     let flushed = match &mut writer {
         Some(w) => w.finish().await.map(|_| ()),
         None => Ok(()),
     };
-    outcome?;
-    flushed?;
-    Ok(report)
+    match outcome.and(flushed.map_err(AuditError::from)) {
+        Ok(()) => Ok(report),
+        Err(e) => Err(failed(e, report)),
+    }
 }
 
-async fn run(
-    config: &Config,
-    nats: &async_nats::Client,
-    plan: &Plan,
-    provider: &mut Provider,
-    report: &mut Report,
-    writer: &mut Option<NdjsonWriter>,
-    shutdown: &CancellationToken,
-) -> Result<(), AuditError> {
-    let selected = match plan.orders.is_empty() {
-        true => window::list(provider, plan.window, shutdown).await?,
-        false => window::exactly(provider, &plan.orders, shutdown).await?,
-    };
-    let Selected {
-        orders,
-        unfit,
-        unknown,
-        interrupted,
-    } = selected;
-    report.unfit = unfit;
-    let prefix = config.nats.subject_prefix.as_str();
-    let unknown_findings = unknown.iter().map(|&id| {
-        let detail = "the provider does not know this order (or cannot return it)".to_owned();
-        Finding::new(Class::Unreadable, &OrderData::new(id), true, detail)
-    });
-    for f in unknown_findings {
-        emit(writer, std::slice::from_ref(&f)).await?;
-        report.count(&[f]);
+fn failed(error: AuditError, report: Report) -> Failed {
+    Failed {
+        error,
+        report: Box::new(report),
     }
-    if interrupted {
-        report.interrupted = true;
-        return Ok(());
-    }
-    let mut js = jetstream::new(nats.clone());
-    js.set_timeout(config.nats.ack_timeout);
-    let keys: HashSet<String> = orders.iter().flat_map(|(o, _)| keys_of(o)).collect();
-    let ids: HashSet<u64> = orders.iter().map(|(o, _)| o.id).collect();
-    let wanted = Wanted {
-        stream: &config.nats.stream,
-        prefix,
-        keys: &keys,
-        orders: &ids,
-        progress: plan.progress,
-    };
-    let holdings = held::read(&js, wanted, shutdown).await?;
-    report.scanned = holdings.scanned;
-    if holdings.interrupted {
-        report.interrupted = true;
-        return Ok(());
-    }
-    let publisher = plan
-        .repair
-        .then(|| Publisher::new(nats.clone(), &config.nats));
-    let total = orders.len() as u64;
-    let mut progress = Progress::start_with("audit", total, plan.progress, UNITS);
-    let mut checked = 0u64;
-    for (listed, fresh) in orders {
-        let (order, fresh) = match refresh(provider, listed, fresh, &holdings, shutdown).await {
-            Refreshed::Order(order, fresh) => (order, fresh),
-            Refreshed::Gone(order) => {
-                let detail = "listed, but its detail could not be read or processed".to_owned();
-                let f = vec![Finding::new(Class::Unreadable, &order, false, detail)];
-                emit(writer, &f).await?;
-                report.count(&f);
-                continue;
-            }
-            Refreshed::Failed(e) => {
-                progress.finish();
-                return Err(e.into());
-            }
-            Refreshed::Interrupted => {
-                report.interrupted = true;
-                break;
-            }
+}
+
+/// What one audit reads from.
+struct Run<'a> {
+    config: &'a Config,
+    nats: &'a async_nats::Client,
+    plan: &'a Plan,
+    shutdown: &'a CancellationToken,
+}
+
+impl Run<'_> {
+    async fn go(
+        &self,
+        provider: &mut Provider,
+        report: &mut Report,
+        writer: &mut Option<NdjsonWriter>,
+    ) -> Result<(), AuditError> {
+        let Run {
+            config,
+            nats,
+            plan,
+            shutdown,
+        } = *self;
+        let selected = match plan.orders.is_empty() {
+            true => window::list(provider, plan.window, shutdown).await?,
+            false => window::exactly(provider, &plan.orders, shutdown).await?,
         };
-        let held = holdings.of_order(order.id, &keys_of(&order));
-        report.held += held.len() as u64;
-        let mut findings = compare(&order, fresh, &held, prefix);
-        if let (Some(publisher), Some(tally)) = (&publisher, &mut report.repair) {
-            let now = OffsetDateTime::now_utc();
-            repair_order(publisher, &order, &mut findings, now, tally).await?;
+        let Selected {
+            orders,
+            unfit,
+            unknown,
+            interrupted,
+        } = selected;
+        report.unfit = unfit;
+        let prefix = config.nats.subject_prefix.as_str();
+        let unknown_findings = unknown.iter().map(|&id| {
+            let detail = "the provider does not know this order (or cannot return it)".to_owned();
+            Finding::new(Class::Unreadable, &OrderData::new(id), true, detail)
+        });
+        for f in unknown_findings {
+            emit(writer, std::slice::from_ref(&f)).await?;
+            report.count(&[f]);
         }
-        emit(writer, &findings).await?;
-        report.count(&findings);
-        checked += 1;
-        progress.update(checked, report.findings());
+        if interrupted {
+            report.interrupted = true;
+            return Ok(());
+        }
+        let mut js = jetstream::new(nats.clone());
+        js.set_timeout(config.nats.ack_timeout);
+        let keys: HashSet<String> = orders.iter().flat_map(|(o, _)| keys_of(o)).collect();
+        let ids: HashSet<u64> = orders.iter().map(|(o, _)| o.id).collect();
+        let wanted = Wanted {
+            stream: &config.nats.stream,
+            prefix,
+            keys: &keys,
+            orders: &ids,
+            progress: plan.progress,
+        };
+        let holdings = held::read(&js, wanted, shutdown).await?;
+        report.scanned = holdings.scanned;
+        if holdings.interrupted {
+            report.interrupted = true;
+            return Ok(());
+        }
+        let publisher = plan
+            .repair
+            .then(|| Publisher::new(nats.clone(), &config.nats));
+        let total = orders.len() as u64;
+        let mut progress = Progress::start_with("audit", total, plan.progress, UNITS);
+        let mut checked = 0u64;
+        for (listed, fresh) in orders {
+            let (order, fresh) = match refresh(provider, listed, fresh, &holdings, shutdown).await {
+                Refreshed::Order(order, fresh) => (order, fresh),
+                Refreshed::Gone(order) => {
+                    let detail = "listed, but its detail could not be read or processed".to_owned();
+                    let f = vec![Finding::new(Class::Unreadable, &order, false, detail)];
+                    emit(writer, &f).await?;
+                    report.count(&f);
+                    continue;
+                }
+                Refreshed::Failed(e) => {
+                    progress.finish();
+                    return Err(e.into());
+                }
+                Refreshed::Interrupted => {
+                    report.interrupted = true;
+                    break;
+                }
+            };
+            let held = holdings.of_order(order.id, &keys_of(&order));
+            report.held += held.len() as u64;
+            let mut findings = compare(&order, fresh, &held, prefix);
+            if let (Some(publisher), Some(tally)) = (&publisher, &mut report.repair) {
+                let now = OffsetDateTime::now_utc();
+                repair_order(publisher, &order, &mut findings, now, tally).await?;
+            }
+            emit(writer, &findings).await?;
+            report.count(&findings);
+            checked += 1;
+            progress.update(checked, report.findings());
+        }
+        progress.finish();
+        Ok(())
     }
-    progress.finish();
-    Ok(())
 }
 
 enum Refreshed {
