@@ -7,6 +7,7 @@
 mod duration;
 mod env;
 mod mask;
+mod poller;
 mod report;
 mod secret;
 mod sections;
@@ -22,6 +23,7 @@ use figment::Figment;
 use serde::{Deserialize, Serialize};
 
 pub use mask::{mask_url, mask_urls};
+pub use poller::PollerConfig;
 pub(crate) use secret::is_secret_key;
 pub use secret::{Secret, MASK};
 pub use sections::{

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use super::poller;
 use super::secret::non_empty;
 use super::validate::{bad, positive};
 use super::{Config, ConfigError};
@@ -10,31 +11,6 @@ use super::{Config, ConfigError};
 const MIN_RESPONSE_BYTES: u64 = 64 * 1024;
 const MAX_RESPONSE_BYTES: u64 = 256 * 1024 * 1024;
 
-/// `https://` always; plain `http://` only for a loopback host or when explicitly allowed.
-fn base_url(url: &str, allow_http: bool) -> Result<(), ConfigError> {
-    const KEY: &str = "upstream.base_url";
-    let Ok(parsed) = reqwest::Url::parse(url) else {
-        return bad(KEY, "not a valid URL");
-    };
-    let Some(host) = parsed.host_str() else {
-        return bad(KEY, "the URL names no host");
-    };
-    let ip = host.trim_start_matches('[').trim_end_matches(']');
-    let loopback = host.eq_ignore_ascii_case("localhost")
-        || ip
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
-    match parsed.scheme() {
-        "https" => Ok(()),
-        "http" if loopback || allow_http => Ok(()),
-        "http" => bad(
-            KEY,
-            "must be https:// (plain http:// only for a loopback host, or with upstream.allow_insecure_http)",
-        ),
-        _ => bad(KEY, "must be an https:// URL"),
-    }
-}
-
 pub(super) fn upstream(c: &Config) -> Result<(), ConfigError> {
     let u = &c.upstream;
     non_empty("upstream.api_key", &u.api_key)?;
@@ -42,15 +18,7 @@ pub(super) fn upstream(c: &Config) -> Result<(), ConfigError> {
     if !u.enabled {
         return Ok(());
     }
-    match u.base_url.as_deref() {
-        None | Some("") => {
-            return bad(
-                "upstream.base_url",
-                "required when upstream.enabled (or set it false)",
-            )
-        }
-        Some(url) => base_url(url, u.allow_insecure_http)?,
-    }
+    poller::base_url(u)?;
     if u.discovery_overlap.is_zero() || u.discovery_overlap > Duration::from_secs(7 * 86_400) {
         return bad(
             "upstream.discovery_overlap",
@@ -63,12 +31,8 @@ pub(super) fn upstream(c: &Config) -> Result<(), ConfigError> {
             "must be between 65536 (64 KiB) and 268435456 (256 MiB)",
         );
     }
-    if u.api_key.is_none() {
-        return bad("upstream.api_key", "required when upstream.enabled");
-    }
-    if u.api_secret.is_none() {
-        return bad("upstream.api_secret", "required when upstream.enabled");
-    }
+    poller::required("upstream.api_key", &u.api_key)?;
+    poller::required("upstream.api_secret", &u.api_secret)?;
     if !(1..=600).contains(&u.reads_per_minute) {
         return bad("upstream.reads_per_minute", "must be between 1 and 600");
     }

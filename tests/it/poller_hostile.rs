@@ -31,6 +31,7 @@ fn client(base_url: &str, tweak: impl FnOnce(&mut UpstreamConfig)) -> UpstreamCl
         ..UpstreamConfig::default()
     };
     tweak(&mut cfg);
+    let cfg = cfg.poller().expect("a complete [upstream]");
     UpstreamClient::from_config(&cfg, Budget::new(600), Clock::new()).expect("client")
 }
 

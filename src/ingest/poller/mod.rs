@@ -44,7 +44,7 @@ pub use health::{PollerHealth, Status};
 pub use nats::{NatsOutlet, Outlet, OutletError, StateError, StateStore, StoredOrder};
 pub use upstream::{ClientError, UpstreamClient};
 
-use crate::config::Config;
+use crate::config::{Config, ConfigError};
 use crate::publish::Publisher;
 use crate::telemetry::ErrorChain;
 use leadership::LeadershipTerm;
@@ -54,6 +54,9 @@ use nats::lease::Lease;
 /// Why the poller stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum PollerError {
+    /// `[upstream]` lacks what a running poller needs (validation at load prevents this).
+    #[error("upstream settings incomplete")]
+    Config(#[from] ConfigError),
     #[error("upstream client cannot be set up")]
     Client(#[from] ClientError),
     #[error("poll state unavailable")]
@@ -71,9 +74,10 @@ pub async fn run(
     shutdown: CancellationToken,
     health: PollerHealth,
 ) -> Result<(), PollerError> {
+    let upstream = cfg.upstream.poller()?;
     let clock = Clock::new();
-    let budget = Budget::new(cfg.upstream.reads_per_minute);
-    let client = UpstreamClient::from_config(&cfg.upstream, budget, clock)?;
+    let budget = Budget::new(upstream.settings.reads_per_minute);
+    let client = UpstreamClient::from_config(&upstream, budget, clock)?;
     health.set(Status::Starting);
     let Some(state) = open_state(&publisher, cfg, &shutdown).await else {
         return Ok(());

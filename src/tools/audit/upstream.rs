@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::config::UpstreamConfig;
+use crate::config::{ConfigError, UpstreamConfig};
 use crate::event::OrderData;
 use crate::ingest::poller::{Budget, ClientError, Clock, UpstreamClient};
 
@@ -25,6 +25,9 @@ const BACKOFF_CAP: Duration = Duration::from_secs(10);
 /// Why the provider could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
+    /// `[upstream]` lacks the base URL or the credentials.
+    #[error("{0}")]
+    Config(#[from] ConfigError),
     #[error("cannot set up the provider client: {0}")]
     Setup(#[source] ClientError),
     #[error("{what} failed {attempts} times in a row; last: {source}")]
@@ -70,8 +73,9 @@ pub struct Provider {
 impl Provider {
     /// A reader of `cfg.base_url` spending at most `reads_per_minute`.
     pub fn new(cfg: &UpstreamConfig, reads_per_minute: u32) -> Result<Self, ReadError> {
+        let cfg = cfg.poller()?;
         let budget = Budget::new(reads_per_minute);
-        let client = UpstreamClient::from_config(cfg, budget.clone(), Clock::new())
+        let client = UpstreamClient::from_config(&cfg, budget.clone(), Clock::new())
             .map_err(ReadError::Setup)?;
         Ok(Self {
             client,

@@ -13,7 +13,7 @@ use super::auth::{Auth, Credentials};
 use super::error::ClientError;
 use super::transport::{Answer, Call, Transport};
 use super::wire;
-use crate::config::UpstreamConfig;
+use crate::config::PollerConfig;
 use crate::event::OrderData;
 use crate::ingest::poller::clock::Clock;
 use crate::ingest::poller::engine::budget::{Budget, Slot};
@@ -48,31 +48,27 @@ struct Inner {
 impl UpstreamClient {
     /// An HTTP client for `upstream.base_url` with the configured timeouts and credentials.
     pub fn from_config(
-        cfg: &UpstreamConfig,
+        cfg: &PollerConfig,
         budget: Budget,
         clock: Clock,
     ) -> Result<Self, ClientError> {
-        let missing = |what: &str| ClientError::Malformed(format!("upstream.{what} is not set"));
-        let base_url = cfg.base_url.as_deref().ok_or_else(|| missing("base_url"))?;
         let credentials = Credentials {
-            api_key: cfg.api_key.clone().ok_or_else(|| missing("api_key"))?,
-            api_secret: cfg
-                .api_secret
-                .clone()
-                .ok_or_else(|| missing("api_secret"))?,
+            api_key: cfg.api_key.clone(),
+            api_secret: cfg.api_secret.clone(),
         };
+        let u = &cfg.settings;
         let transport = Transport::http(
-            base_url,
-            cfg.connect_timeout,
-            cfg.request_timeout,
-            cfg.max_response_bytes,
+            cfg.base_url.as_str(),
+            u.connect_timeout,
+            u.request_timeout,
+            u.max_response_bytes,
         )?;
         Ok(Self::new(
             transport,
             credentials,
             budget,
             clock,
-            cfg.page_size,
+            u.page_size,
         ))
     }
 
