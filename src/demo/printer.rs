@@ -134,7 +134,8 @@ mod tests {
             d.extend(x.clone());
         }
         let data = serde_json::from_value(data).unwrap();
-        Event::new(t, data, "2026-05-16T09:15:02Z".into(), Source::Webhook).unwrap()
+        let at = crate::event::Timestamp::parse("2026-05-16T09:15:02Z").unwrap();
+        Event::new(t, data, at, Source::Webhook).unwrap()
     }
 
     #[test]

@@ -220,7 +220,8 @@ mod tests {
     fn event(iccid: Option<&str>) -> Event {
         let data: OrderData =
             serde_json::from_value(serde_json::json!({"id": 7, "iccid": iccid})).unwrap();
-        Event::new(EventType::Failed, data, String::new(), Source::Webhook).unwrap()
+        let at = crate::event::Timestamp::parse("2026-05-15T14:30:32Z").unwrap();
+        Event::new(EventType::Failed, data, at, Source::Webhook).unwrap()
     }
 
     #[test]

@@ -19,8 +19,9 @@ use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 
 use super::iccid::Iccid;
-use super::order::{normalise_rfc3339, ActivationStatus, Decimal, OrderData, OrderStatus};
+use super::order::{ActivationStatus, Decimal, OrderData, OrderStatus};
 use super::redact;
+use super::timestamp::Timestamp;
 
 /// Longest `client_reference` and `product_name` kept, in characters.
 pub const MAX_SHORT_TEXT: usize = 256;
@@ -124,11 +125,11 @@ pub struct Wire {
     #[serde(default, deserialize_with = "lenient")]
     is_installed: Option<bool>,
     #[serde(default, deserialize_with = "timestamp")]
-    installed_at: Option<String>,
+    installed_at: Option<Timestamp>,
     #[serde(default, deserialize_with = "timestamp")]
-    activated_at: Option<String>,
+    activated_at: Option<Timestamp>,
     #[serde(default, deserialize_with = "timestamp")]
-    created_at: Option<String>,
+    created_at: Option<Timestamp>,
     #[serde(default, deserialize_with = "lenient")]
     inferred: Option<bool>,
 }
@@ -198,11 +199,11 @@ where
     Ok(raw.and_then(|r| serde_json::from_str(r.get()).ok()))
 }
 
-/// Reads an optional RFC 3339 timestamp, normalised to UTC with a `Z`; anything unparseable
-/// is treated as absent.
-fn timestamp<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+/// Reads an optional RFC 3339 timestamp (in UTC from then on); anything unparseable is
+/// treated as absent.
+fn timestamp<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Timestamp>, D::Error> {
     let s: Option<String> = lenient(d)?;
-    Ok(s.and_then(|s| normalise_rfc3339(&s)))
+    Ok(s.and_then(|s| Timestamp::parse(&s)))
 }
 
 #[cfg(test)]

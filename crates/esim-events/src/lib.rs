@@ -14,6 +14,7 @@ pub mod redact;
 pub mod scan;
 pub mod schema;
 pub mod subject;
+pub mod timestamp;
 
 pub use iccid::{Iccid, IccidError};
 pub use key::{EventKey, KeyError};
@@ -21,6 +22,7 @@ pub use lifecycle::EventType;
 pub use order::{Decimal, OrderData};
 pub use schema::{Event, Source, SCHEMA_VERSION};
 pub use subject::{Prefix, Subject, SubjectError};
+pub use timestamp::Timestamp;
 
 #[cfg(test)]
 mod redact_tests;

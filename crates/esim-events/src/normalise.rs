@@ -13,8 +13,9 @@ use time::OffsetDateTime;
 
 use super::key::KeyError;
 use super::lifecycle::EventType;
-use super::order::{format_rfc3339, normalise_rfc3339, ActivationStatus, OrderData, OrderStatus};
+use super::order::{ActivationStatus, OrderData, OrderStatus};
 use super::schema::{Event, SchemaError, Source};
+use super::timestamp::Timestamp;
 
 /// Why a webhook body cannot be normalised (all answered 400).
 #[derive(Debug, thiserror::Error)]
@@ -60,10 +61,10 @@ pub fn from_webhook(env: &Envelope) -> Result<Normalised, NormaliseError> {
         return Ok(Normalised::Ignored);
     };
     let data: OrderData = serde_json::from_str(env.data.get()).map_err(NormaliseError::Data)?;
-    let created_at = normalise_rfc3339(&env.created_at).ok_or(NormaliseError::CreatedAt)?;
+    let created_at = Timestamp::parse(&env.created_at).ok_or(NormaliseError::CreatedAt)?;
     let mut events = Vec::with_capacity(4);
     for &earlier in event_type.predecessors() {
-        let at = step_time(&data, earlier).unwrap_or_else(|| created_at.clone());
+        let at = step_time(&data, earlier).unwrap_or(created_at);
         events.push(inferred(earlier, &data, at, Source::Webhook)?);
     }
     events.push(Event::new(event_type, data, created_at, Source::Webhook)?);
@@ -97,7 +98,7 @@ pub fn from_snapshots(
         _ => current,
     };
     let issued = previous.is_some_and(|p| implies(p, EventType::Delivered));
-    let observed = format_rfc3339(observed_at).unwrap_or_default();
+    let observed = Timestamp::from_datetime(observed_at).ok_or(SchemaError::Time)?;
     let seen_before = |t: EventType| previous.is_some_and(|p| implies(p, t));
     let mut events = Vec::new();
     for t in steps(current) {
@@ -109,13 +110,8 @@ pub fn from_snapshots(
             return Err(KeyError::MissingIccid { event: t }.into());
         }
         let at = step_time(current, t)
-            .or_else(|| {
-                previous
-                    .is_none()
-                    .then(|| current.created_at.clone())
-                    .flatten()
-            })
-            .unwrap_or_else(|| observed.clone());
+            .or_else(|| previous.is_none().then_some(current.created_at).flatten())
+            .unwrap_or(observed);
         let event = if has_evidence(current, t) {
             Event::new(t, current.clone(), at, Source::Poll)?
         } else {
@@ -168,10 +164,10 @@ fn has_evidence(o: &OrderData, t: EventType) -> bool {
 }
 
 /// The timestamp a snapshot gives for a step, if any.
-fn step_time(o: &OrderData, t: EventType) -> Option<String> {
+fn step_time(o: &OrderData, t: EventType) -> Option<Timestamp> {
     match t {
-        EventType::Installed => o.installed_at.clone(),
-        EventType::Activated => o.activated_at.clone(),
+        EventType::Installed => o.installed_at,
+        EventType::Activated => o.activated_at,
         _ => None,
     }
 }
@@ -179,7 +175,7 @@ fn step_time(o: &OrderData, t: EventType) -> Option<String> {
 fn inferred(
     t: EventType,
     data: &OrderData,
-    at: String,
+    at: Timestamp,
     source: Source,
 ) -> Result<Event, SchemaError> {
     let mut data = data.clone();

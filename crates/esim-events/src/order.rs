@@ -7,10 +7,9 @@
 //! Unknown enum values map to `UNKNOWN` instead of failing; [`OrderData::unknown_enums`] lets
 //! the caller count them.
 
+use crate::timestamp::Timestamp;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::value::RawValue;
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
 
 use super::fields::{self, Rejected};
 use super::iccid::Iccid;
@@ -124,12 +123,12 @@ pub struct OrderData {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub is_installed: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub installed_at: Option<String>,
+    pub installed_at: Option<Timestamp>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub activated_at: Option<String>,
+    pub activated_at: Option<Timestamp>,
     /// When the order was placed (provider's `created_at`); kept for event timing.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
+    pub created_at: Option<Timestamp>,
     /// Set only on events the bridge emitted because a later step implied them.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub inferred: Option<bool>,
@@ -152,15 +151,4 @@ impl OrderData {
         usize::from(self.status == Some(OrderStatus::Unknown))
             + usize::from(self.activation_status == Some(ActivationStatus::Unknown))
     }
-}
-
-/// Parses RFC 3339 text and formats it back in UTC (`2026-05-15T14:30:32Z`).
-pub fn normalise_rfc3339(s: &str) -> Option<String> {
-    let t = OffsetDateTime::parse(s, &Rfc3339).ok()?;
-    format_rfc3339(t)
-}
-
-/// Formats a time as RFC 3339 UTC.
-pub fn format_rfc3339(t: OffsetDateTime) -> Option<String> {
-    t.to_offset(time::UtcOffset::UTC).format(&Rfc3339).ok()
 }

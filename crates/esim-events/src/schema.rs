@@ -11,6 +11,7 @@ use super::lifecycle::EventType;
 use super::order::OrderData;
 use super::redact::{self, Leak};
 use super::scan;
+use super::timestamp::Timestamp;
 
 /// Value of the `Esim-Schema` header; bumped only for incompatible payload changes.
 pub const SCHEMA_VERSION: &str = "1";
@@ -39,14 +40,14 @@ pub struct Event {
     pub id: String,
     #[serde(rename = "type")]
     pub event_type: EventType,
-    /// When the transition happened, as best known (RFC 3339 UTC).
-    pub created_at: String,
+    /// When the transition happened, as best known (RFC 3339 UTC in the payload).
+    pub created_at: Timestamp,
     pub source: Source,
     /// Set only on an event published late by `esim-bridge audit --repair`: when the repair
     /// wrote it (RFC 3339 UTC). Absent on everything the adapters publish, so a consumer can
     /// tell a repaired event from one emitted as the transition was observed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub repaired_at: Option<String>,
+    pub repaired_at: Option<Timestamp>,
     pub data: OrderData,
 }
 
@@ -62,6 +63,9 @@ pub enum SchemaError {
     /// A header value would not be a single line of printable ASCII (the value is not shown).
     #[error("header {name} would carry a value that is not printable ASCII")]
     Header { name: &'static str },
+    /// The time of the transition has no RFC 3339 form (a year outside 0000 to 9999).
+    #[error("the event's time cannot be written as RFC 3339")]
+    Time,
 }
 
 impl SchemaError {
@@ -90,7 +94,7 @@ impl Event {
     pub fn new(
         event_type: EventType,
         data: OrderData,
-        created_at: String,
+        created_at: Timestamp,
         source: Source,
     ) -> Result<Self, SchemaError> {
         let key = EventKey::for_event(event_type, data.id, data.iccid.as_ref())?;
@@ -106,7 +110,7 @@ impl Event {
 
     /// The same event marked as written late by a repair at `at` (RFC 3339 UTC): same id,
     /// subject and `Nats-Msg-Id`, so it can never duplicate the original.
-    pub fn repaired(self, at: String) -> Self {
+    pub fn repaired(self, at: Timestamp) -> Self {
         Self {
             repaired_at: Some(at),
             ..self
@@ -134,7 +138,7 @@ impl Event {
         h.push((header::SOURCE, self.source.as_str().to_owned()));
         h.push((header::SCHEMA, SCHEMA_VERSION.to_owned()));
         if let Some(at) = &self.repaired_at {
-            h.push((header::REPAIRED_AT, at.clone()));
+            h.push((header::REPAIRED_AT, at.to_string()));
         }
         match h.iter().find(|(_, v)| !is_header_safe(v)) {
             Some(&(name, _)) => Err(SchemaError::Header { name }),
@@ -181,19 +185,18 @@ mod tests {
 
     const ICCID: &str = "8910300000123456789";
 
+    fn now() -> Timestamp {
+        Timestamp::parse("2026-05-15T14:30:32Z").unwrap()
+    }
+
     fn data(iccid: Option<&str>) -> OrderData {
         serde_json::from_value(serde_json::json!({"id": 9302481, "iccid": iccid})).unwrap()
     }
 
     #[test]
     fn id_and_subject_depend_only_on_key_and_type() {
-        let at = "2026-05-15T14:30:32Z".to_owned();
-        let a = Event::new(
-            EventType::Installed,
-            data(Some(ICCID)),
-            at.clone(),
-            Source::Poll,
-        );
+        let at = now();
+        let a = Event::new(EventType::Installed, data(Some(ICCID)), at, Source::Poll);
         let b = Event::new(EventType::Installed, data(Some(ICCID)), at, Source::Webhook);
         let (a, b) = (a.unwrap(), b.unwrap());
         assert_eq!(a.id, format!("evt_esim_{ICCID}_installed"));
@@ -212,7 +215,7 @@ mod tests {
             EventType::Activated,
             EventType::Depleted,
         ] {
-            let e = Event::new(t, data(None), String::new(), Source::Webhook);
+            let e = Event::new(t, data(None), now(), Source::Webhook);
             assert!(
                 matches!(e, Err(SchemaError::Key(KeyError::MissingIccid { event })) if event == t),
                 "{t}"
@@ -222,13 +225,7 @@ mod tests {
 
     #[test]
     fn headers_carry_the_same_iccid_as_the_subject() {
-        let e = Event::new(
-            EventType::Delivered,
-            data(Some(ICCID)),
-            String::new(),
-            Source::Poll,
-        )
-        .unwrap();
+        let e = Event::new(EventType::Delivered, data(Some(ICCID)), now(), Source::Poll).unwrap();
         let h = e.headers().unwrap();
         let iccid = h.iter().find(|(n, _)| *n == header::ICCID).unwrap();
         assert_eq!(iccid.1, e.key().unwrap().as_str());
@@ -237,7 +234,7 @@ mod tests {
 
     #[test]
     fn an_unsafe_header_value_is_an_error_not_a_panic() {
-        let mut e = Event::new(EventType::Failed, data(None), String::new(), Source::Poll).unwrap();
+        let mut e = Event::new(EventType::Failed, data(None), now(), Source::Poll).unwrap();
         e.id = "evt_x\r\n".to_owned();
         assert!(matches!(
             e.headers(),
@@ -249,9 +246,10 @@ mod tests {
 
     #[test]
     fn a_repaired_event_keeps_its_identity_and_says_when_it_was_repaired() {
-        let at = "2026-05-15T14:30:32Z".to_owned();
-        let e = Event::new(EventType::Installed, data(Some(ICCID)), at, Source::Poll).unwrap();
-        let r = e.clone().repaired("2026-05-16T09:00:00Z".into());
+        let e = Event::new(EventType::Installed, data(Some(ICCID)), now(), Source::Poll).unwrap();
+        let r = e
+            .clone()
+            .repaired(Timestamp::parse("2026-05-16T09:00:00Z").unwrap());
         assert_eq!((&r.id, r.subject("esim")), (&e.id, e.subject("esim")));
         let h = r.headers().unwrap();
         let marker = h.iter().find(|(n, _)| *n == header::REPAIRED_AT);
@@ -273,7 +271,7 @@ mod tests {
 
     #[test]
     fn failed_orders_without_iccid_key_by_order() {
-        let e = Event::new(EventType::Failed, data(None), String::new(), Source::Poll).unwrap();
+        let e = Event::new(EventType::Failed, data(None), now(), Source::Poll).unwrap();
         assert_eq!(e.subject("x").unwrap(), "x.events.order-9302481.failed");
     }
 

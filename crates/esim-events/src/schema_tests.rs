@@ -91,7 +91,7 @@ fn event(data: OrderData) -> Event {
     Event {
         id: "evt_esim_8910300000123456789_activated".to_owned(),
         event_type: EventType::Activated,
-        created_at: "2026-05-15T16:00:00Z".to_owned(),
+        created_at: crate::Timestamp::parse("2026-05-15T16:00:00Z").unwrap(),
         source: Source::Poll,
         repaired_at: None,
         data,
@@ -100,7 +100,7 @@ fn event(data: OrderData) -> Event {
 
 /// The event as `audit --repair` writes it: the one optional envelope field set.
 fn repaired(e: Event) -> Event {
-    e.repaired("2026-05-16T09:00:00Z".to_owned())
+    e.repaired(crate::Timestamp::parse("2026-05-16T09:00:00Z").unwrap())
 }
 
 fn to_json(e: &Event) -> Value {

@@ -217,8 +217,8 @@ mod tests {
     fn an_events_subject_matches_the_events_own_subject() {
         let data = serde_json::json!({"id": 9302500, "iccid": null});
         let data = serde_json::from_value(data).unwrap();
-        let e =
-            crate::Event::new(EventType::Failed, data, String::new(), crate::Source::Poll).unwrap();
+        let at = crate::Timestamp::parse("2026-05-15T14:30:32Z").unwrap();
+        let e = crate::Event::new(EventType::Failed, data, at, crate::Source::Poll).unwrap();
         let s = Subject::parse(&e.subject("x.y").unwrap()).unwrap();
         assert_eq!(s.prefix().as_str(), "x.y");
         assert_eq!(s.key(), &e.key().unwrap());

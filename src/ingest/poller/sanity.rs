@@ -6,12 +6,9 @@
 //! `wire`, `auth`). An order that fails [`check`] is quarantined by the engine (see
 //! `quarantine`): counted, logged by id and [`Reason`] only, skipped from then on.
 
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
-
 use serde::Deserialize;
 
-use crate::event::{Iccid, OrderData};
+use crate::event::{Iccid, OrderData, Timestamp};
 
 /// 2000-01-01T00:00:00Z: no order predates it.
 pub const EARLIEST: i64 = 946_684_800;
@@ -59,22 +56,18 @@ impl Reason {
     }
 }
 
-/// Unix seconds of an RFC 3339 date, if it parses and lies within 2000..2100.
-pub fn date(rfc3339: &str) -> Option<i64> {
-    let t = OffsetDateTime::parse(rfc3339, &Rfc3339).ok()?;
-    Some(t.unix_timestamp()).filter(|s| (EARLIEST..LATEST).contains(s))
+/// Unix seconds of a date, if it lies within 2000..2100.
+pub fn date(t: Timestamp) -> Option<i64> {
+    Some(t.unix_seconds()).filter(|s| (EARLIEST..LATEST).contains(s))
 }
 
-/// Whether the poller can process `order`: every date it carries that parses lies within
-/// 2000..2100 (unparseable dates are ignored, as before). The ICCID is already valid: an
+/// Whether the poller can process `order`: every date it carries lies within 2000..2100
+/// (unparseable dates were dropped when the order was read, as before). The ICCID is already valid: an
 /// [`OrderData`] cannot hold any other (see [`unfit`] for orders that did not parse).
 pub fn check(order: &OrderData) -> Result<(), Reason> {
     let dates = [&order.created_at, &order.installed_at, &order.activated_at];
-    for d in dates.into_iter().flatten() {
-        let parsed = OffsetDateTime::parse(d, &Rfc3339).ok();
-        if parsed.is_some() && date(d).is_none() {
-            return Err(Reason::DateOutOfRange);
-        }
+    if dates.into_iter().flatten().any(|&d| date(d).is_none()) {
+        return Err(Reason::DateOutOfRange);
     }
     Ok(())
 }
@@ -125,8 +118,9 @@ mod tests {
         let raw = r#"{"id": 9, "iccid": "8910300000123456789", "validity_days": {"x": 1}}"#;
         assert_eq!(unfit(raw), Some((9, Reason::Unparsable)));
         assert_eq!(unfit(r#"{"iccid": "x"}"#), None);
-        assert_eq!(date("2026-05-15T12:00:00Z"), Some(1_778_846_400));
-        assert_eq!(date("not a date"), None);
+        let at = |text| Timestamp::parse(text).expect("RFC 3339");
+        assert_eq!(date(at("2026-05-15T12:00:00Z")), Some(1_778_846_400));
+        assert_eq!(date(at("1999-12-31T23:59:59Z")), None);
         assert_eq!(Reason::DateOutOfRange.label(), "date_out_of_range");
     }
 }

@@ -7,7 +7,7 @@
 //! [`crate::event::normalise::from_snapshots`]. That keeps 100,000 tracked orders in a few MB.
 
 use crate::event::order::{ActivationStatus, OrderStatus};
-use crate::event::{Event, EventType, OrderData};
+use crate::event::{Event, EventType, OrderData, Timestamp};
 use serde::{Deserialize, Serialize};
 
 /// How an order is watched.
@@ -47,10 +47,10 @@ pub fn rank(t: EventType) -> u8 {
     }
 }
 
-/// Parses an event or snapshot timestamp to unix seconds; dates outside 2000..2100 are
-/// treated as unknown (see [`super::sanity::date`]).
-pub fn unix_secs(rfc3339: &str) -> Option<i64> {
-    super::sanity::date(rfc3339)
+/// An event or snapshot time in unix seconds; dates outside 2000..2100 are treated as
+/// unknown (see [`super::sanity::date`]).
+pub fn unix_secs(t: Timestamp) -> Option<i64> {
+    super::sanity::date(t)
 }
 
 impl Tracked {
@@ -99,7 +99,7 @@ impl Tracked {
     /// Folds in acknowledged events and what the latest snapshot says.
     pub fn apply(&mut self, events: &[Event], snapshot: &OrderData) {
         for e in events {
-            self.step(e.event_type, unix_secs(&e.created_at));
+            self.step(e.event_type, unix_secs(e.created_at));
         }
         self.learn(snapshot);
     }
@@ -124,7 +124,7 @@ impl Tracked {
 
     /// Takes what a snapshot dates better than the events do.
     pub fn learn(&mut self, snapshot: &OrderData) {
-        if let Some(at) = snapshot.activated_at.as_deref().and_then(unix_secs) {
+        if let Some(at) = snapshot.activated_at.and_then(unix_secs) {
             self.activated_at = Some(at);
         }
         if let Some(days) = snapshot.validity_days {

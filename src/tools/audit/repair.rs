@@ -12,7 +12,7 @@
 use time::OffsetDateTime;
 
 use super::finding::{Class, Finding, Repair};
-use crate::event::order::format_rfc3339;
+use crate::event::Timestamp;
 use crate::event::{normalise, OrderData};
 use crate::publish::{PublishError, Published, Publisher};
 
@@ -37,20 +37,18 @@ pub async fn repair_order(
     if !findings.iter().any(wanted) {
         return Ok(());
     }
-    let at = format_rfc3339(now).unwrap_or_default();
+    let at = Timestamp::from_datetime(now);
     let events = normalise::from_snapshots(None, order, now).unwrap_or_default();
     for finding in findings.iter_mut().filter(|f| wanted(f)) {
         let event = events
             .iter()
             .find(|e| Some(e.event_type) == finding.event && finding.subject.is_some());
-        let Some(event) = event else {
+        let (Some(event), Some(at)) = (event, at) else {
             finding.repair = Some(Repair::NotRepairable);
             tally.not_repairable += 1;
             continue;
         };
-        let outcome = publisher
-            .publish(&event.clone().repaired(at.clone()))
-            .await?;
+        let outcome = publisher.publish(&event.clone().repaired(at)).await?;
         finding.repair = Some(match outcome {
             Published::Stored { sequence } => {
                 tally.written += 1;

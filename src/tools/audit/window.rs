@@ -5,12 +5,11 @@
 
 use std::collections::HashSet;
 
-use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
 
 use super::upstream::{Provider, ReadError};
-use crate::event::OrderData;
+use crate::event::{OrderData, Timestamp};
 
 /// The orders selected, each with whether its snapshot is fresh (from a detail read).
 #[derive(Debug, Default)]
@@ -32,8 +31,7 @@ pub struct Window {
 
 impl Window {
     fn placed(order: &OrderData) -> Option<OffsetDateTime> {
-        let text = order.created_at.as_deref()?;
-        OffsetDateTime::parse(text, &Rfc3339).ok()
+        order.created_at.map(Timestamp::datetime)
     }
 
     /// True if the order was placed before the window (an order without a readable
@@ -120,7 +118,7 @@ mod tests {
         };
         let at = |t: Option<&str>| {
             let mut o = OrderData::new(1);
-            o.created_at = t.map(str::to_owned);
+            o.created_at = t.and_then(Timestamp::parse);
             o
         };
         assert!(w.before(&at(Some("2026-05-09T23:59:59Z"))));

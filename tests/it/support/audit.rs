@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use esim_bridge::config::{Config, Secret};
-use esim_bridge::event::{Event, EventType, OrderData, Source};
+use esim_bridge::event::{Event, EventType, OrderData, Source, Timestamp};
 use esim_bridge::publish::{Published, Publisher};
 use esim_bridge::tools::audit::{self, Plan, Report, Window};
 use esim_bridge::tools::ProgressMode;
@@ -110,7 +110,7 @@ pub async fn purge(nats_url: &str, stream: &str, subject: &str) {
 /// was stored.
 pub async fn inject(publisher: &Publisher, t: EventType, data: Value) {
     let data: OrderData = serde_json::from_value(data).expect("order data");
-    let at = "2026-05-15T14:30:32Z".to_owned();
+    let at = Timestamp::parse("2026-05-15T14:30:32Z").expect("a time");
     let event = Event::new(t, data, at, Source::Poll).expect("event");
     let got = publisher.publish(&event).await.expect("publish");
     assert!(matches!(got, Published::Stored { .. }), "{got:?}");

@@ -86,9 +86,7 @@ pub fn events(n: usize) -> Vec<Event> {
                 "amount": 4.275, "currency": "USD", "client_reference": format!("REF_{i}"),
             });
             let data: OrderData = serde_json::from_value(data).unwrap();
-            let created = at
-                .format(&time::format_description::well_known::Rfc3339)
-                .unwrap();
+            let created = esim_bridge::event::Timestamp::from_datetime(at).unwrap();
             let source = if i % 2 == 0 {
                 Source::Poll
             } else {

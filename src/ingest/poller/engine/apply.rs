@@ -144,7 +144,7 @@ impl<O: Outlet> Engine<O> {
             return;
         };
         let mut after = before;
-        after.step(event.event_type, unix_secs(&event.created_at));
+        after.step(event.event_type, unix_secs(event.created_at));
         after.learn(&event.data);
         if after == before {
             return;
@@ -226,7 +226,7 @@ impl<O: Outlet> Engine<O> {
                 self.outlet_failures = 0;
                 self.outlet_resume_at = None;
                 for (event, fresh) in events.iter().zip(stored) {
-                    let created = unix_secs(&event.created_at)
+                    let created = unix_secs(event.created_at)
                         .and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok());
                     let lag = created.and_then(|c| std::time::Duration::try_from(at - c).ok());
                     if let (true, Some(lag)) = (fresh, lag) {

@@ -16,6 +16,7 @@ use tokio::time::Instant;
 use super::reads::Job;
 use super::schedule::Class;
 use super::Engine;
+use crate::event::Timestamp;
 use crate::ingest::poller::clock;
 use crate::ingest::poller::cursor::{Cursor, Listed, Pass};
 use crate::ingest::poller::nats::outlet::Outlet;
@@ -94,7 +95,7 @@ impl<O: Outlet> Engine<O> {
         }
         for order in page.orders {
             // An order without a creation time counts as created now: remembered, not re-admitted.
-            let created = created(order.created_at.as_deref()).unwrap_or(at_ms);
+            let created = created(order.created_at).unwrap_or(at_ms);
             match self
                 .cursor
                 .classify(&mut pass.pass, order.id, Some(created), overlap, horizon_ms)
@@ -135,7 +136,7 @@ impl<O: Outlet> Engine<O> {
 }
 
 /// Unix ms of a sane `created_at`.
-fn created(at: Option<&str>) -> Option<i64> {
+fn created(at: Option<Timestamp>) -> Option<i64> {
     at.and_then(crate::ingest::poller::sanity::date)
         .map(|s| s.saturating_mul(1000))
 }
