@@ -6,6 +6,7 @@
 pub mod decode;
 pub mod fields;
 pub mod iccid;
+pub mod json_fault;
 pub mod key;
 pub mod lifecycle;
 pub mod normalise;
@@ -17,6 +18,7 @@ pub mod subject;
 pub mod timestamp;
 
 pub use iccid::{Iccid, IccidError};
+pub use json_fault::JsonFault;
 pub use key::{EventKey, KeyError};
 pub use lifecycle::EventType;
 pub use order::{Decimal, OrderData};

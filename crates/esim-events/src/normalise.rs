@@ -11,6 +11,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use time::OffsetDateTime;
 
+use super::json_fault::JsonFault;
 use super::key::KeyError;
 use super::lifecycle::EventType;
 use super::order::{ActivationStatus, OrderData, OrderStatus};
@@ -20,10 +21,11 @@ use super::timestamp::Timestamp;
 /// Why a webhook body cannot be normalised (all answered 400).
 #[derive(Debug, thiserror::Error)]
 pub enum NormaliseError {
+    /// Value-free ([`JsonFault`]): serde's own message would quote the offending value.
     #[error("body is not a JSON webhook envelope: {0}")]
-    Envelope(serde_json::Error),
+    Envelope(JsonFault),
     #[error("`data` is not a valid order: {0}")]
-    Data(serde_json::Error),
+    Data(JsonFault),
     #[error("`created_at` is not an RFC 3339 timestamp")]
     CreatedAt,
     #[error(transparent)]
@@ -52,7 +54,7 @@ pub enum Normalised {
 
 /// Parses the envelope; required fields missing or not JSON → error.
 pub fn parse_envelope(body: &[u8]) -> Result<Envelope, NormaliseError> {
-    serde_json::from_slice(body).map_err(NormaliseError::Envelope)
+    serde_json::from_slice(body).map_err(|e| NormaliseError::Envelope(JsonFault::of(&e)))
 }
 
 /// Normalises a verified webhook envelope.
@@ -60,7 +62,8 @@ pub fn from_webhook(env: &Envelope) -> Result<Normalised, NormaliseError> {
     let Some(event_type) = EventType::parse(&env.event_type) else {
         return Ok(Normalised::Ignored);
     };
-    let data: OrderData = serde_json::from_str(env.data.get()).map_err(NormaliseError::Data)?;
+    let data: OrderData = serde_json::from_str(env.data.get())
+        .map_err(|e| NormaliseError::Data(JsonFault::of(&e)))?;
     let created_at = Timestamp::parse(&env.created_at).ok_or(NormaliseError::CreatedAt)?;
     let mut events = Vec::with_capacity(4);
     for &earlier in event_type.predecessors() {
