@@ -9,8 +9,6 @@
 use std::time::Duration;
 
 use axum::http::Method;
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
@@ -18,6 +16,7 @@ use super::error::ClientError;
 use super::transport::{Call, Transport};
 use super::wire::{self, Grant};
 use crate::config::Secret;
+use crate::event::Timestamp;
 use crate::ingest::poller::clock::Clock;
 use crate::ingest::poller::metrics;
 
@@ -169,16 +168,13 @@ impl Auth {
     fn tokens_from(&self, g: Grant) -> Tokens {
         let now = Instant::now();
         let wall = self.clock.now();
-        let until = |at: Option<&str>, fallback: Duration| {
-            let at = at.and_then(|s| OffsetDateTime::parse(s, &Rfc3339).ok());
-            at.and_then(|at| Duration::try_from(at - wall).ok())
+        let until = |at: Option<Timestamp>, fallback: Duration| {
+            at.and_then(|at| Duration::try_from(at.datetime() - wall).ok())
                 .filter(|d| !d.is_zero())
                 .unwrap_or(fallback)
         };
-        let access_life =
-            until(Some(&g.access_expires_at), Duration::from_secs(60)).min(MAX_ACCESS_LIFE);
-        let refresh_life =
-            until(g.refresh_expires_at.as_deref(), access_life).min(MAX_REFRESH_LIFE);
+        let access_life = until(g.access_expires_at, Duration::from_secs(60)).min(MAX_ACCESS_LIFE);
+        let refresh_life = until(g.refresh_expires_at, access_life).min(MAX_REFRESH_LIFE);
         let ahead = REFRESH_AHEAD.min(access_life.mul_f64(REFRESH_AHEAD_FRACTION));
         tracing::debug!(access_life = ?access_life, "provider session renewed");
         Tokens {

@@ -14,7 +14,7 @@ use serde_json::value::RawValue;
 
 use super::error::ClientError;
 use crate::config::Secret;
-use crate::event::OrderData;
+use crate::event::{OrderData, Timestamp};
 use crate::ingest::poller::sanity::{self, Reason};
 
 /// Used when a 429 names no wait at all.
@@ -200,9 +200,10 @@ fn retry_after_in_message(body: &[u8]) -> Option<u64> {
 pub struct Grant {
     pub access: Secret,
     pub refresh: Secret,
-    /// RFC 3339.
-    pub access_expires_at: String,
-    pub refresh_expires_at: Option<String>,
+    /// When the access token expires; `None` if the (required) field is not RFC 3339.
+    pub access_expires_at: Option<Timestamp>,
+    /// When the refresh token expires, if the answer says so in RFC 3339.
+    pub refresh_expires_at: Option<Timestamp>,
 }
 
 /// Parses `{"success": true, "data": {...}}` (or the bare pair).
@@ -222,8 +223,11 @@ pub fn grant(body: &[u8]) -> Result<Grant, ClientError> {
     Ok(Grant {
         access: pair.access_token,
         refresh: pair.refresh_token,
-        access_expires_at: pair.access_expires_at,
-        refresh_expires_at: pair.refresh_expires_at,
+        access_expires_at: Timestamp::parse(&pair.access_expires_at),
+        refresh_expires_at: pair
+            .refresh_expires_at
+            .as_deref()
+            .and_then(Timestamp::parse),
     })
 }
 
