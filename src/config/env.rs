@@ -43,6 +43,12 @@ fn key_of(name: &str) -> String {
 /// The figment value for one variable: raw text for secrets, parsed otherwise.
 fn value_of(key: &str, raw: String) -> Value {
     if !is_secret_key(key) {
+        // figment 0.10.19 unescapes a quoted value by char index used as a byte index
+        // (value/escape.rs) and panics on a non-ASCII character before a backslash; such a
+        // value stays text instead (found by the config_load fuzz target).
+        if !raw.is_ascii() && raw.contains('\\') {
+            return Value::from(raw);
+        }
         return match raw.parse() {
             Ok(v) => v,
             Err(never) => match never {},
@@ -82,6 +88,12 @@ fn unquote(s: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_quoted_non_ascii_value_with_an_escape_stays_text_instead_of_panicking() {
+        let raw = "\"x\u{e9}\\n\"".to_owned();
+        assert_eq!(value_of("log.level", raw.clone()), Value::from(raw));
+    }
 
     #[test]
     fn secret_values_stay_text_and_others_are_parsed() {
