@@ -16,7 +16,7 @@ use tokio::time::Instant;
 use super::reads::Job;
 use super::schedule::Class;
 use super::Engine;
-use crate::event::Timestamp;
+use crate::event::{OrderData, Timestamp};
 use crate::ingest::poller::clock;
 use crate::ingest::poller::cursor::{Cursor, Listed, Pass};
 use crate::ingest::poller::nats::outlet::Outlet;
@@ -78,27 +78,46 @@ impl<O: Outlet> Engine<O> {
             page: 1,
             pass: Pass::default(),
         });
-        let overlap = self.settings.discovery_overlap;
-        let first_run = self.cursor == Cursor::default();
-        let horizon_ms = first_run.then(|| {
-            let backfill = time::Duration::try_from(self.settings.backfill).ok();
-            let horizon = backfill.and_then(|b| at.checked_sub(b));
-            clock::unix_ms(horizon.unwrap_or(OffsetDateTime::UNIX_EPOCH))
-        });
-        let at_ms = clock::unix_ms(at);
-        let mut reached_known = false;
         let more = page.has_more && !(page.orders.is_empty() && page.unfit.is_empty());
         for (id, reason) in page.unfit {
             if !self.quarantined.contains(&id) {
                 self.quarantine(id, reason).await;
             }
         }
-        for order in page.orders {
+        let Some(reached_known) = self.admit_listed(&mut pass.pass, page.orders, at).await else {
+            self.discovery = Some(pass);
+            self.retry(Job::Discovery, Class::Discovery);
+            return;
+        };
+        if more && !reached_known {
+            pass.page += 1;
+            self.discovery = Some(pass);
+            let now = Instant::now();
+            self.queue.schedule(Job::Discovery, Class::Discovery, now);
+            return;
+        }
+        self.finish_discovery(pass.pass).await;
+    }
+
+    /// Publishes and tracks the listed orders that are new in the window. Whether the page
+    /// reached orders older than the window; `None` if an order's events could not be
+    /// published yet (the pass is retried from this page).
+    async fn admit_listed(
+        &mut self,
+        pass: &mut Pass,
+        orders: Vec<OrderData>,
+        at: OffsetDateTime,
+    ) -> Option<bool> {
+        let overlap = self.settings.discovery_overlap;
+        let horizon_ms = self.backfill_horizon_ms(at);
+        let at_ms = clock::unix_ms(at);
+        let mut reached_known = false;
+        for order in orders {
             // An order without a creation time counts as created now: remembered, not re-admitted.
             let created = created(order.created_at).unwrap_or(at_ms);
             match self
                 .cursor
-                .classify(&mut pass.pass, order.id, Some(created), overlap, horizon_ms)
+                .classify(pass, order.id, Some(created), overlap, horizon_ms)
             {
                 Listed::Older => {
                     reached_known = true;
@@ -111,19 +130,28 @@ impl<O: Outlet> Engine<O> {
                 continue;
             }
             if !self.admit(order, at).await {
-                self.discovery = Some(pass);
-                self.retry(Job::Discovery, Class::Discovery);
-                return;
+                return None;
             }
         }
+        Some(reached_known)
+    }
+
+    /// On the very first run (no cursor yet), how far back discovery imports: `upstream.backfill`
+    /// before `at`, in unix ms.
+    fn backfill_horizon_ms(&self, at: OffsetDateTime) -> Option<i64> {
+        let first_run = self.cursor == Cursor::default();
+        first_run.then(|| {
+            let backfill = time::Duration::try_from(self.settings.backfill).ok();
+            let horizon = backfill.and_then(|b| at.checked_sub(b));
+            clock::unix_ms(horizon.unwrap_or(OffsetDateTime::UNIX_EPOCH))
+        })
+    }
+
+    /// A whole pass is published: the cursor advances (and is stored), the next pass is due
+    /// after `upstream.cadence.discovery`.
+    async fn finish_discovery(&mut self, pass: Pass) {
         let now = Instant::now();
-        if more && !reached_known {
-            pass.page += 1;
-            self.discovery = Some(pass);
-            self.queue.schedule(Job::Discovery, Class::Discovery, now);
-            return;
-        }
-        let next = self.cursor.advance(pass.pass, overlap);
+        let next = self.cursor.advance(pass, self.settings.discovery_overlap);
         if next != self.cursor {
             if let Err(e) = self.outlet.save_cursor(&next).await {
                 tracing::warn!(error = %ErrorChain(&e), "discovery cursor not stored; a restart re-reads the window");
