@@ -25,7 +25,7 @@ use tracing::Instrument;
 
 use super::health::{PollerHealth, Status};
 use super::metrics;
-use super::nats::lease::Lease;
+use super::nats::lease::{Held, Lease};
 use super::PollerError;
 use crate::telemetry::ErrorChain;
 
@@ -83,61 +83,87 @@ pub async fn supervise<F, Fut>(
         tracing::info!("poller lease acquired: this replica polls");
         metrics::leader(true);
         health.set(Status::Polling);
-        let token = shutdown.child_token();
         let started = Instant::now();
-        let mut engine =
-            tokio::spawn(term(token.clone()).instrument(tracing::info_span!("poller_engine")));
-        let hold = lease.hold(held, token.clone(), shutdown.clone());
-        tokio::pin!(hold);
-        let failure = tokio::select! {
-            () = &mut hold => {
-                if tokio::time::timeout(STOP_WAIT, &mut engine).await.is_err() {
-                    tracing::warn!("poller engine did not stop in time; aborted");
-                    engine.abort();
-                }
-                None
-            }
-            joined = &mut engine => {
-                let failure = failure(joined, token.is_cancelled());
-                token.cancel();
-                hold.await; // hands the lease back
-                failure
-            }
-        };
+        let failure = one_term(&lease, held, &shutdown, &mut term).await;
         metrics::leader(false);
-        match failure {
-            None => {
-                failures = 0;
-                health.healthy();
-                health.set(Status::Standby);
-                if !shutdown.is_cancelled() {
-                    tracing::warn!("poller lease lost: standing by");
-                }
+        let Some(failure) = failure else {
+            failures = 0;
+            health.healthy();
+            health.set(Status::Standby);
+            if !shutdown.is_cancelled() {
+                tracing::warn!("poller lease lost: standing by");
             }
-            Some(f) => {
-                failures = if started.elapsed() >= HEALTHY_TERM {
-                    1
-                } else {
-                    failures + 1
-                };
-                metrics::restarted(f.label(), failures);
-                health.failed(failures);
-                let wait = restart_backoff(failures).max(lease.standby_grace());
-                tracing::error!(
-                    reason = f.label(),
-                    failures,
-                    ?wait,
-                    "poller engine stopped; lease released, restarting after a backoff"
-                );
-                tokio::select! {
-                    _ = shutdown.cancelled() => break,
-                    _ = tokio::time::sleep(wait) => {}
-                }
-                health.set(Status::Standby);
-            }
+            continue;
+        };
+        failures = match started.elapsed() >= HEALTHY_TERM {
+            true => 1,
+            false => failures + 1,
+        };
+        if !back_off(&lease, &health, &shutdown, failure, failures).await {
+            break;
         }
     }
     metrics::leader(false);
+}
+
+/// One term: the engine as its own task next to the lease renewal, whichever ends first ends
+/// the term. `None` if the engine stopped because the term ended (lease lost, shutdown).
+async fn one_term<F, Fut>(
+    lease: &Lease,
+    held: Held,
+    shutdown: &CancellationToken,
+    term: &mut F,
+) -> Option<Failure>
+where
+    F: FnMut(CancellationToken) -> Fut,
+    Fut: Future<Output = Result<(), PollerError>> + Send + 'static,
+{
+    let token = shutdown.child_token();
+    let mut engine =
+        tokio::spawn(term(token.clone()).instrument(tracing::info_span!("poller_engine")));
+    let hold = lease.hold(held, token.clone(), shutdown.clone());
+    tokio::pin!(hold);
+    tokio::select! {
+        () = &mut hold => {
+            if tokio::time::timeout(STOP_WAIT, &mut engine).await.is_err() {
+                tracing::warn!("poller engine did not stop in time; aborted");
+                engine.abort();
+            }
+            None
+        }
+        joined = &mut engine => {
+            let failure = failure(joined, token.is_cancelled());
+            token.cancel();
+            hold.await; // hands the lease back
+            failure
+        }
+    }
+}
+
+/// Counts and logs an engine that stopped (its lease is already handed back), then waits
+/// before the next term; false if shutdown came first.
+async fn back_off(
+    lease: &Lease,
+    health: &PollerHealth,
+    shutdown: &CancellationToken,
+    failure: Failure,
+    failures: u32,
+) -> bool {
+    metrics::restarted(failure.label(), failures);
+    health.failed(failures);
+    let wait = restart_backoff(failures).max(lease.standby_grace());
+    tracing::error!(
+        reason = failure.label(),
+        failures,
+        ?wait,
+        "poller engine stopped; lease released, restarting after a backoff"
+    );
+    tokio::select! {
+        _ = shutdown.cancelled() => return false,
+        _ = tokio::time::sleep(wait) => {}
+    }
+    health.set(Status::Standby);
+    true
 }
 
 /// How a finished engine task ended; `None` if it ended because its term did.
