@@ -108,6 +108,10 @@ pub fn layers(s: &str) -> Vec<Layer> {
     }
     if s.contains('&') {
         text(html(s));
+        // A digit right after an unterminated `&#7` is read into the reference by a browser
+        // (`&#71` is `G`), which can eat the `1` of `1$host$id`; the reading that only takes
+        // terminated references keeps it (found by the redaction_encodings fuzz target).
+        text(html_escape::decode_html_entities(s));
     }
     if s.contains('\\') {
         text(escapes(s));
@@ -229,6 +233,13 @@ pub(super) fn is_text(t: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_digit_eaten_by_an_unterminated_reference_is_still_seen() {
+        // `&#7` glued before `1$host$id`: read as `&#71` (`G`) the `1` is gone.
+        let value = "LX&#71&dollar;rsp.provider.io&colon;30062&dollar;MID421BB115CF4765AF";
+        assert!(crate::scan::leaks(value), "{value}");
+    }
 
     #[test]
     fn text_after_binary_in_one_base64_run_is_decoded_further() {
