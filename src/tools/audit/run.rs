@@ -23,7 +23,7 @@ use crate::config::Config;
 use crate::event::order::{ActivationStatus, OrderStatus};
 use crate::event::{EventType, OrderData};
 use crate::publish::{PublishError, Publisher};
-use crate::tools::output::{NdjsonWriter, OutputError, Sink};
+use crate::tools::output::{self, NdjsonWriter, OutputError, Sink};
 use crate::tools::progress::{Progress, ProgressMode, Units};
 use crate::tools::source::SourceError;
 
@@ -101,7 +101,10 @@ pub async fn audit(
     report.reads = provider.reads;
     report.took = started.elapsed();
     let flushed = match &mut writer {
-        Some(w) => w.finish().await.map(|_| ()),
+        Some(w) => match w.finish().await {
+            Err(e) if !output::is_closed(&e) => Err(e),
+            _ => Ok(()),
+        },
         None => Ok(()),
     };
     match outcome.and(flushed.map_err(AuditError::from)) {
@@ -261,13 +264,21 @@ async fn refresh(
     }
 }
 
-/// Writes findings as NDJSON lines, each through the replay guard.
-async fn emit(writer: &mut Option<NdjsonWriter>, findings: &[Finding]) -> Result<(), OutputError> {
-    let Some(writer) = writer else { return Ok(()) };
+/// Writes findings as NDJSON lines, each through the replay guard. If the reader went away
+/// (`| head`), the audit goes on without output: the table and exit code still tell.
+async fn emit(out: &mut Option<NdjsonWriter>, findings: &[Finding]) -> Result<(), OutputError> {
+    let Some(writer) = out else { return Ok(()) };
     for f in findings {
         // A finding is strings, numbers and enums: serialising it cannot fail.
         let line = serde_json::to_vec(f).unwrap_or_default();
-        writer.write(&line).await?;
+        match writer.write(&line).await {
+            Ok(()) => {}
+            Err(e) if output::is_closed(&e) => {
+                *out = None;
+                return Ok(());
+            }
+            Err(e) => return Err(e),
+        }
     }
     Ok(())
 }
