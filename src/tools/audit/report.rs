@@ -16,7 +16,8 @@ pub struct Report {
     pub window: String,
     /// Orders compared.
     pub orders: u64,
-    /// Listed orders in the window the list could not parse (not compared).
+    /// Listed orders the list answer could not parse (placed anywhere: their `created_at`
+    /// is unreadable too); not compared, but they make the exit code 2.
     pub unfit: u64,
     /// Stream messages read, and how many of them belong to the audited orders.
     pub scanned: u64,
