@@ -261,3 +261,31 @@ async fn an_install_seen_by_webhook_ends_install_polling_for_that_order() {
     assert_eq!(details.unwrap_or(0), 0, "no install check was needed");
     bridge.stop().await;
 }
+
+/// `upstream.backfill = 0` on an account with no order yet: every order made after the start
+/// is found. Before the fix a pass that listed nothing left the cursor empty, so each pass was
+/// a "first run" again with the back-fill limit moved to its own time, and an order made
+/// between two passes was always older than the limit: nothing was ever imported.
+#[tokio::test]
+async fn with_no_backfill_orders_made_after_an_empty_start_are_found() {
+    let nats = NatsServer::start().await;
+    let sim = start_sim(sim_config()).await;
+    let bridge = Bridge::start(&nats.url(), |c| {
+        with_poller(c, &sim.base_url());
+        c.upstream.backfill = Duration::ZERO;
+    })
+    .await;
+    // Several discovery passes over an empty list go by first.
+    polled_again(&sim, 4).await;
+    // Delivered at once: never PENDING, so only discovery can find it.
+    let order = sim
+        .create_order(order(OrderPlan {
+            pending_for: Duration::ZERO,
+            ..OrderPlan::default()
+        }))
+        .expect("order");
+    let key = order.iccid.clone().expect("iccid");
+    let stored = wait_for(&nats.url(), |s| !types_for(s, &key).is_empty()).await;
+    assert_eq!(types_for(&stored, &key), ["delivered"]);
+    bridge.stop().await;
+}

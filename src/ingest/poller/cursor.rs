@@ -39,6 +39,25 @@ pub struct Cursor {
 pub struct Pass {
     seen: HashMap<u64, i64>,
     max_id: u64,
+    /// A first run's back-fill limit (whole seconds, unix ms): where the next window starts
+    /// even if this pass saw no order at all.
+    floor: Option<i64>,
+}
+
+impl Pass {
+    /// Records a first run's back-fill limit (the first one a pass is given), even for a
+    /// page that lists no order.
+    pub fn limit(&mut self, horizon_ms: Option<i64>) {
+        if self.floor.is_none() {
+            self.floor = horizon_ms.map(whole_second);
+        }
+    }
+}
+
+/// `ms` rounded down to a whole second: the provider's `created_at` has second resolution, so
+/// an order made 0.5 s after a millisecond limit reads as made before it.
+fn whole_second(ms: i64) -> i64 {
+    ms - ms.rem_euclid(1000)
 }
 
 /// What a pass makes of one listed order.
@@ -72,6 +91,8 @@ impl Cursor {
         pass.max_id = pass.max_id.max(id);
         let recent = self.recent.iter().any(|&(r, _)| r == id);
         let legacy_known = self.created_ms.is_none() && self.last_id > 0 && id <= self.last_id;
+        let horizon_ms = horizon_ms.map(whole_second);
+        pass.limit(horizon_ms);
         let before = self.window_start(overlap).or(horizon_ms);
         if let Some(created) = created_ms {
             if before.is_some_and(|start| created < start) {
@@ -88,12 +109,22 @@ impl Cursor {
 
     /// The cursor after a complete pass: the mark moves to the newest creation seen, the
     /// window's ids are kept (newest first, at most [`MAX_RECENT`]).
+    ///
+    /// After a first run the window never starts before its back-fill limit, even when the
+    /// pass saw no order: without a mark the next pass would be a first run again with a
+    /// limit moved to its own time, and an order made between two passes would always be
+    /// older than the limit (with `upstream.backfill = 0`, nothing was ever imported).
     pub fn advance(&self, pass: Pass, overlap: Duration) -> Cursor {
-        let newest = pass.seen.values().copied().max();
-        let created_ms = match (self.created_ms, newest) {
-            (Some(a), Some(b)) => Some(a.max(b)),
-            (a, b) => a.or(b),
-        };
+        let overlap_ms = i64::try_from(overlap.as_millis()).unwrap_or(i64::MAX);
+        let floor_mark = pass.floor.map(|f| f.saturating_add(overlap_ms));
+        let created_ms = [
+            self.created_ms,
+            pass.seen.values().copied().max(),
+            floor_mark,
+        ]
+        .into_iter()
+        .flatten()
+        .max();
         let mut next = Cursor {
             last_id: self.last_id.max(pass.max_id),
             created_ms,
@@ -147,6 +178,35 @@ mod tests {
         let mut pass = Pass::default();
         cursor.classify(&mut pass, 30, Some(200 * MIN), OVERLAP, None);
         assert_eq!(cursor.advance(pass, OVERLAP).recent, [(30, 200 * MIN)]);
+    }
+
+    #[test]
+    fn after_an_empty_first_pass_orders_made_since_its_limit_are_new() {
+        // backfill = 0: the limit is the first pass's own time, 10.5 s; nothing listed yet.
+        let first = Cursor::default();
+        let mut pass = Pass::default();
+        let next = {
+            assert_eq!(
+                first.classify(&mut pass, 1, Some(9_000), OVERLAP, Some(10_500)),
+                Listed::Older
+            );
+            first.advance(pass, OVERLAP)
+        };
+        assert_ne!(
+            next,
+            Cursor::default(),
+            "the mark is set, so the next pass is no first run"
+        );
+        let mut pass = Pass::default();
+        // Made at 10.7 s, listed as 10 s (whole seconds): after the limit, so new.
+        assert_eq!(
+            next.classify(&mut pass, 2, Some(10_000), OVERLAP, None),
+            Listed::New
+        );
+        assert_eq!(
+            next.classify(&mut pass, 1, Some(9_000), OVERLAP, None),
+            Listed::Older
+        );
     }
 
     #[test]

@@ -110,6 +110,7 @@ impl<O: Outlet> Engine<O> {
     ) -> Option<bool> {
         let overlap = self.settings.discovery_overlap;
         let horizon_ms = self.backfill_horizon_ms(at);
+        pass.limit(horizon_ms);
         let at_ms = clock::unix_ms(at);
         let mut reached_known = false;
         for order in orders {
