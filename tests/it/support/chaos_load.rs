@@ -103,6 +103,33 @@ async fn send(http: &reqwest::Client, url: &str, iccid: &str) -> u16 {
     }
 }
 
+/// The provider's retries: re-sends each of `pending` (`send(round, index, iccid)` says whether
+/// it got a 2xx) in up to `rounds` rounds 500 ms apart; panics if one never did.
+pub async fn until_accepted(
+    mut pending: Vec<String>,
+    rounds: usize,
+    mut send: impl AsyncFnMut(usize, usize, &str) -> bool,
+) {
+    for round in 0..rounds {
+        let mut still = Vec::new();
+        for (i, iccid) in pending.into_iter().enumerate() {
+            if !send(round, i, &iccid).await {
+                still.push(iccid);
+            }
+        }
+        pending = still;
+        if pending.is_empty() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert!(
+        pending.is_empty(),
+        "{} webhooks never got a 2xx on re-send",
+        pending.len()
+    );
+}
+
 /// Re-sends every webhook that never got a 2xx, round-robin over `urls`, until each does (at
 /// most 20 rounds); returns how many needed it.
 pub async fn resend_failed(answers: &Answers, urls: &[String]) -> usize {
@@ -116,32 +143,17 @@ pub async fn resend_failed(answers: &Answers, urls: &[String]) -> usize {
             .map(|(k, _)| k.clone())
             .collect()
     };
-    let mut pending = failed.clone();
-    for round in 0..20 {
-        let mut still = Vec::new();
-        for (i, iccid) in pending.into_iter().enumerate() {
-            let status = send(&http, &urls[(i + round) % urls.len()], &iccid).await;
-            answers
-                .lock()
-                .expect("answers")
-                .entry(iccid.clone())
-                .or_default()
-                .push(status);
-            if !(200..300).contains(&status) {
-                still.push(iccid);
-            }
-        }
-        pending = still;
-        if pending.is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-    assert!(
-        pending.is_empty(),
-        "{} webhooks never got a 2xx on re-send",
-        pending.len()
-    );
+    until_accepted(failed.clone(), 20, async |round, i, iccid| {
+        let status = send(&http, &urls[(i + round) % urls.len()], iccid).await;
+        answers
+            .lock()
+            .expect("answers")
+            .entry(iccid.to_owned())
+            .or_default()
+            .push(status);
+        (200..300).contains(&status)
+    })
+    .await;
     failed.len()
 }
 

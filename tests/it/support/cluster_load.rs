@@ -16,6 +16,7 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 use crate::support::bridge::{esim_webhook, signed};
+use crate::support::chaos_load::until_accepted;
 
 /// Requests allowed in flight at once (a stalled bridge should not get thousands of sockets).
 const MAX_IN_FLIGHT: usize = 128;
@@ -146,27 +147,12 @@ pub async fn send(http: &reqwest::Client, url: &str, iccid: String) -> Outcome {
 /// `attempts` rounds; returns how many were re-sent.
 pub async fn resend_failed(url: &str, outcomes: &[Outcome], attempts: usize) -> usize {
     let http = client();
-    let mut pending: Vec<String> = unanswered(outcomes);
+    let pending: Vec<String> = unanswered(outcomes);
     let resent = pending.len();
-    for _ in 0..attempts {
-        let mut still = Vec::new();
-        for iccid in pending {
-            let outcome = send(&http, url, iccid.clone()).await;
-            if !outcome.ok() {
-                still.push(iccid);
-            }
-        }
-        pending = still;
-        if pending.is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-    assert!(
-        pending.is_empty(),
-        "{} webhooks never got a 2xx on re-send",
-        pending.len()
-    );
+    until_accepted(pending, attempts, async |_, _, iccid| {
+        send(&http, url, iccid.to_owned()).await.ok()
+    })
+    .await;
     resent
 }
 
