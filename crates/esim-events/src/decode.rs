@@ -46,7 +46,7 @@ static BASE64_RUN: LazyLock<Regex> =
 const LENIENT: GeneralPurposeConfig = GeneralPurposeConfig::new()
     .with_decode_padding_mode(DecodePaddingMode::Indifferent)
     .with_decode_allow_trailing_bits(true);
-const ENGINES: [GeneralPurpose; 2] = [
+pub(crate) const ENGINES: [GeneralPurpose; 2] = [
     GeneralPurpose::new(&alphabet::STANDARD, LENIENT),
     GeneralPurpose::new(&alphabet::URL_SAFE, LENIENT),
 ];
@@ -194,7 +194,7 @@ fn opaque(t: String, out: &mut Vec<Layer>) {
 
 /// Shortest stretch of text inside binary that is decoded further: the shortest encoding of
 /// the shortest code (`1$a$` in base64 or percent-encoding) has 8 characters.
-const MIN_STRETCH: usize = 8;
+pub(crate) const MIN_STRETCH: usize = 8;
 
 /// The stretches of at least [`MIN_STRETCH`] characters between control characters and
 /// replacement characters in a decoding that is not text as a whole.

@@ -16,6 +16,7 @@ pub mod iccid;
 pub mod json_fault;
 pub mod key;
 pub mod lifecycle;
+pub mod noise;
 pub mod normalise;
 pub mod order;
 pub mod redact;

@@ -16,9 +16,8 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::decode::{
-    canonical, decodings, is_inert, is_plain, is_text, layers, squeezed, text_stretches, Layer,
-};
+use super::decode::{canonical, is_inert, is_plain, layers, squeezed, Layer};
+use super::noise;
 
 /// `LPA:` (spaces allowed before the colon), or a bare `<digit>$<host>$`.
 static CODE: LazyLock<Regex> = LazyLock::new(|| {
@@ -46,7 +45,7 @@ const BYTES_BASE: usize = 64 * 1024;
 
 /// True if canonical text `c` holds a code as it stands. Both patterns need a literal `:` or
 /// `$`, so text without either is skipped without running them.
-fn matches(c: &str) -> bool {
+pub(crate) fn matches(c: &str) -> bool {
     c.contains([':', '$']) && (CODE.is_match(c) || SQUEEZED_CODE.is_match(&squeezed(c)))
 }
 
@@ -125,30 +124,19 @@ pub fn leaks(s: &str) -> bool {
 }
 
 /// True if no base64 run in `bytes` decodes (at any alignment, in either alphabet) to anything
-/// the full scan could act on: binary that holds no code as it stands, or short plain text
-/// without `$`, `:`, anything decodable, or a stretch that could join a base64 run. Runs
-/// already found to be noise are remembered per thread (bounded), as keys and common values
-/// repeat in every event.
+/// the full scan could act on ([`noise`](crate::noise) says what that means). Runs already found
+/// to be noise are remembered per thread (bounded), as keys and common values repeat in every
+/// event.
 pub fn base64_runs_are_noise(bytes: &[u8]) -> bool {
-    // Cannot fail: a literal pattern, compiled by the tests below.
-    static RUN: LazyLock<regex::bytes::Regex> =
-        LazyLock::new(|| regex::bytes::Regex::new(r"[A-Za-z0-9+/_\-]{8,}").expect("static regex"));
     thread_local! {
         static KNOWN: std::cell::RefCell<HashSet<Vec<u8>>> = std::cell::RefCell::new(HashSet::new());
     }
     const KNOWN_MAX: usize = 4096;
-    RUN.find_iter(bytes).all(|run| {
-        let run = run.as_bytes();
+    noise::base64_runs(bytes).all(|run| {
         if run.iter().all(u8::is_ascii_digit) || KNOWN.with(|k| k.borrow().contains(run)) {
             return true;
         }
-        // The run is ASCII, so it is valid UTF-8.
-        let text = std::str::from_utf8(run).unwrap_or_default();
-        let noise = (0..4).all(|offset| {
-            decodings(&text[offset.min(text.len())..])
-                .iter()
-                .all(|d| is_noise(d))
-        });
+        let noise = noise::run_is_noise(run);
         if noise {
             KNOWN.with(|k| {
                 let mut k = k.borrow_mut();
@@ -160,22 +148,6 @@ pub fn base64_runs_are_noise(bytes: &[u8]) -> bool {
         }
         noise
     })
-}
-
-fn is_noise(decoded: &[u8]) -> bool {
-    // Cannot fail: a literal pattern, compiled by the tests below.
-    static JOINABLE: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"[A-Za-z0-9+/_\-]{5,}").expect("static regex"));
-    let plain_noise =
-        |t: &str| is_plain(t) && !t.contains(['$', ':']) && !JOINABLE.is_match(&squeezed(t));
-    match std::str::from_utf8(decoded) {
-        Ok(t) if is_text(t) => plain_noise(t),
-        _ => {
-            // Binary, but a stretch of text inside it is decoded further by the full scan.
-            let lossy = String::from_utf8_lossy(decoded);
-            !matches(&canonical(&lossy)) && text_stretches(&lossy).all(plain_noise)
-        }
-    }
 }
 
 /// True if `payload` cannot hold activation-code material, decided without parsing it: ASCII
@@ -202,12 +174,19 @@ pub fn plainly_clean(payload: &[u8]) -> bool {
         .filter(|b| !matches!(b, b'_' | b'-') && !b.is_ascii_whitespace())
         .map(u8::to_ascii_lowercase)
         .collect();
+    if NEEDLES.is_match(&folded) || !base64_runs_are_noise(payload) {
+        return false;
+    }
+    // Base64 decoders that skip whitespace would join runs split by it: check them joined.
+    if !payload.iter().any(u8::is_ascii_whitespace) {
+        return true;
+    }
     let joined: Vec<u8> = payload
         .iter()
         .copied()
         .filter(|b| !b.is_ascii_whitespace())
         .collect();
-    !NEEDLES.is_match(&folded) && base64_runs_are_noise(payload) && base64_runs_are_noise(&joined)
+    base64_runs_are_noise(&joined)
 }
 
 #[cfg(test)]

@@ -1,0 +1,218 @@
+//! Is a base64 run noise to the activation-code scan? Decided on the bytes, without building
+//! strings, with the same answer as the rule the scan states (kept as the reference in this
+//! module's tests, which compare the two on random and adversarial input).
+//!
+//! A run is noise when none of its decodings (each of the four alignments, standard and URL
+//! alphabet) gives the full scan ([`crate::scan::leaks`]) anything to act on. One decoding is
+//! noise when:
+//! - it is text (UTF-8 without control characters other than tab and line breaks): plain ASCII
+//!   without `$`, `:`, `%`, `&` or `\`, and without 5 base64 characters in a row once whitespace
+//!   and control characters are removed (a piece that could join a neighbouring run);
+//! - it is binary: its canonical form (NFKC, lossy UTF-8) holds no code as it stands, and every
+//!   stretch of at least 8 characters between control and replacement characters is such text.
+//!
+//! This runs for every unique token of every event (event ids, references, timestamps), so it
+//! decodes into one reused buffer and only builds the lossy text in the rare case where a `:` or
+//! `$` could appear in it.
+
+use base64::{DecodeSliceError, Engine};
+use unicode_normalization::char::decompose_compatible;
+
+use super::decode::{canonical, is_text, ENGINES, MIN_STRETCH};
+
+/// Base64 characters in a row (whitespace ignored) that could join a neighbouring run.
+const JOINABLE: usize = 5;
+
+/// Shortest run that could be base64 of a code (`1$a$` encoded).
+pub const MIN_RUN: usize = 8;
+
+/// A byte of the base64 and base64url alphabets (padding aside).
+pub fn is_base64(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'_' | b'-')
+}
+
+/// The maximal runs of at least [`MIN_RUN`] base64 bytes in `bytes`.
+pub fn base64_runs(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
+    bytes
+        .split(|b| !is_base64(*b))
+        .filter(|run| run.len() >= MIN_RUN)
+}
+
+/// True if every decoding of `run` (base64 bytes) is noise.
+pub fn run_is_noise(run: &[u8]) -> bool {
+    let mut buf = Vec::with_capacity(run.len() / 4 * 3 + 3);
+    (0..4).all(|offset| {
+        let mut seg = run.get(offset..).unwrap_or_default();
+        if seg.len() % 4 == 1 {
+            seg = &seg[..seg.len() - 1];
+        }
+        if seg.len() < 4 {
+            return true;
+        }
+        ENGINES.iter().all(|engine| {
+            buf.clear();
+            buf.resize(seg.len() / 4 * 3 + 3, 0);
+            match engine.decode_slice(seg, &mut buf) {
+                Ok(n) => is_noise(&buf[..n]),
+                // Not valid in this alphabet: nothing to scan.
+                Err(DecodeSliceError::DecodeError(_)) => true,
+                Err(DecodeSliceError::OutputSliceTooSmall) => false,
+            }
+        })
+    })
+}
+
+/// True if one decoding gives the full scan nothing to act on.
+pub fn is_noise(decoded: &[u8]) -> bool {
+    match std::str::from_utf8(decoded) {
+        Ok(t) if is_text(t) => plain_noise(t.as_bytes()),
+        _ => binary_noise(decoded),
+    }
+}
+
+/// Plain ASCII without `$ : % & \` and without a joinable run.
+fn plain_noise(t: &[u8]) -> bool {
+    t.is_ascii()
+        && !t
+            .iter()
+            .any(|b| matches!(b, b'$' | b':' | b'%' | b'&' | b'\\'))
+        && !joinable(t)
+}
+
+/// [`JOINABLE`] base64 bytes in a row, skipping what `squeezed` removes from ASCII (whitespace
+/// and control characters: everything up to the space, and DEL).
+fn joinable(t: &[u8]) -> bool {
+    let mut run = 0;
+    for &b in t {
+        if b <= b' ' || b == 0x7f {
+            continue;
+        }
+        run = if is_base64(b) { run + 1 } else { 0 };
+        if run >= JOINABLE {
+            return true;
+        }
+    }
+    false
+}
+
+/// Binary: no code in the canonical lossy text, and every long stretch is plain noise.
+fn binary_noise(decoded: &[u8]) -> bool {
+    let mut may_match = false;
+    for chunk in decoded.utf8_chunks() {
+        // Invalid bytes become replacement characters: they end a stretch, as do these.
+        let splits = |c: char| c.is_control() || c == char::REPLACEMENT_CHARACTER;
+        for stretch in chunk.valid().split(splits) {
+            may_match |= stretch.chars().any(folds_to_code_syntax);
+            if stretch.chars().count() >= MIN_STRETCH && !plain_noise(stretch.as_bytes()) {
+                return false;
+            }
+        }
+    }
+    // A code needs a `:` or `$` in the canonical text; only then is the text built and scanned.
+    !may_match || !super::scan::matches(&canonical(&String::from_utf8_lossy(decoded)))
+}
+
+/// True if `c`'s compatibility decomposition has a `:` or `$` (NFKC composes nothing into
+/// either, so the canonical text has one only if some character decomposes to it).
+fn folds_to_code_syntax(c: char) -> bool {
+    if c.is_ascii() {
+        return c == ':' || c == '$';
+    }
+    let mut found = false;
+    decompose_compatible(c, |d| found |= d == ':' || d == '$');
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::{decodings, squeezed, text_stretches};
+    use proptest::prelude::*;
+    use regex::Regex;
+    use std::sync::LazyLock;
+
+    /// The rule as the scan first wrote it, on strings (the reference).
+    fn reference(decoded: &[u8]) -> bool {
+        static JOINABLE: LazyLock<Regex> =
+            LazyLock::new(|| Regex::new(r"[A-Za-z0-9+/_\-]{5,}").unwrap());
+        let plain_noise = |t: &str| {
+            crate::decode::is_plain(t)
+                && !t.contains(['$', ':'])
+                && !JOINABLE.is_match(&squeezed(t))
+        };
+        match std::str::from_utf8(decoded) {
+            Ok(t) if is_text(t) => plain_noise(t),
+            _ => {
+                let lossy = String::from_utf8_lossy(decoded);
+                !crate::scan::matches(&canonical(&lossy)) && text_stretches(&lossy).all(plain_noise)
+            }
+        }
+    }
+
+    fn reference_run(run: &str) -> bool {
+        (0..4).all(|offset| {
+            decodings(&run[offset.min(run.len())..])
+                .iter()
+                .all(|d| reference(d))
+        })
+    }
+
+    #[test]
+    fn agrees_with_the_reference_on_event_tokens() {
+        for run in [
+            "evt_esim_8910300000123456789_delivered",
+            "evt_esim_order-1000042_failed",
+            "2026-05-15T14",
+            "client_reference",
+            "BENCH_123456",
+            "TFBBOjEkc21kcC5leGFtcGxlLmNvbSRNQVRDSElORw",
+            "JDEkaG9zdCRJRA",
+            "77yE77ya77yE",
+        ] {
+            assert_eq!(run_is_noise(run.as_bytes()), reference_run(run), "{run}");
+        }
+        assert!(!run_is_noise(b"TFBBOjEkc21kcC5leGFtcGxlLmNvbSRNQVRDSElORw"));
+    }
+
+    #[test]
+    fn fullwidth_code_syntax_in_binary_is_seen() {
+        // A control byte, then a full-width `1＄ｈ＄` (folds to `1$h$`).
+        let mut bytes = vec![0x01];
+        bytes.extend_from_slice("1＄ｈｏｓｔ＄".as_bytes());
+        assert!(!is_noise(&bytes));
+        assert_eq!(is_noise(&bytes), reference(&bytes));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn agrees_with_the_reference_on_any_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..48)) {
+            prop_assert_eq!(is_noise(&bytes), reference(&bytes));
+        }
+
+        #[test]
+        fn agrees_with_the_reference_on_text_like_bytes(
+            bytes in proptest::collection::vec(
+                prop_oneof![
+                    4 => 0x20u8..0x7f,
+                    1 => Just(b'$'), 1 => Just(b':'), 1 => Just(0u8), 1 => Just(b'\n'),
+                    1 => 0x80u8..=0xff,
+                ],
+                0..48,
+            ),
+        ) {
+            prop_assert_eq!(is_noise(&bytes), reference(&bytes));
+        }
+
+        #[test]
+        fn agrees_with_the_reference_on_unicode_text(s in "[a-z0-9 :$\u{80}-\u{ffff}\u{0}-\u{1f}]{0,24}") {
+            prop_assert_eq!(is_noise(s.as_bytes()), reference(s.as_bytes()));
+        }
+
+        #[test]
+        fn whole_runs_agree_with_the_reference(run in "[A-Za-z0-9+/_-]{8,40}") {
+            prop_assert_eq!(run_is_noise(run.as_bytes()), reference_run(&run));
+        }
+    }
+}
