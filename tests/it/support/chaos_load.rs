@@ -19,6 +19,36 @@ pub fn webhook_iccid(series: u32, n: u64) -> String {
     format!("8910{series:03}{n:013}")
 }
 
+/// An open-loop load: starts `job(n)` for n = 0, 1, … every `1/rate` seconds whether or not
+/// earlier ones were answered (at most `max_in_flight` at once), until `halt`; then waits for
+/// those in flight.
+pub async fn paced<F, Fut>(rate: u32, max_in_flight: usize, halt: CancellationToken, mut job: F)
+where
+    F: FnMut(u64) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let permits = Arc::new(tokio::sync::Semaphore::new(max_in_flight));
+    let mut tick = tokio::time::interval(Duration::from_secs(1) / rate);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut in_flight = tokio::task::JoinSet::new();
+    for n in 0u64.. {
+        tokio::select! {
+            _ = halt.cancelled() => break,
+            _ = tick.tick() => {}
+        }
+        let Ok(permit) = permits.clone().acquire_owned().await else {
+            break;
+        };
+        let run = job(n);
+        in_flight.spawn(async move {
+            run.await;
+            drop(permit);
+        });
+        while in_flight.try_join_next().is_some() {}
+    }
+    while in_flight.join_next().await.is_some() {}
+}
+
 /// Answers per webhook ICCID (HTTP status, 0 when no answer came), shared with the load task.
 pub type Answers = Arc<Mutex<BTreeMap<String, Vec<u16>>>>;
 
@@ -35,36 +65,20 @@ impl WebhookLoad {
         let answers: Answers = Arc::default();
         let stop = CancellationToken::new();
         let (log, halt) = (answers.clone(), stop.clone());
-        let task = tokio::spawn(async move {
-            let http = client();
-            let mut tick = tokio::time::interval(Duration::from_secs(1) / rate);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            let permits = Arc::new(tokio::sync::Semaphore::new(64));
-            let mut in_flight = tokio::task::JoinSet::new();
-            for n in 0u64.. {
-                tokio::select! {
-                    _ = halt.cancelled() => break,
-                    _ = tick.tick() => {}
-                }
-                let Ok(permit) = permits.clone().acquire_owned().await else {
-                    break;
-                };
-                let url = urls[n as usize % urls.len()].clone();
-                let (http, log) = (http.clone(), log.clone());
-                in_flight.spawn(async move {
-                    let iccid = webhook_iccid(series, n);
-                    let status = send(&http, &url, &iccid).await;
-                    log.lock()
-                        .expect("answers")
-                        .entry(iccid)
-                        .or_default()
-                        .push(status);
-                    drop(permit);
-                });
-                while in_flight.try_join_next().is_some() {}
+        let http = client();
+        let task = tokio::spawn(paced(rate, 64, halt, move |n| {
+            let url = urls[n as usize % urls.len()].clone();
+            let (http, log) = (http.clone(), log.clone());
+            async move {
+                let iccid = webhook_iccid(series, n);
+                let status = send(&http, &url, &iccid).await;
+                log.lock()
+                    .expect("answers")
+                    .entry(iccid)
+                    .or_default()
+                    .push(status);
             }
-            while in_flight.join_next().await.is_some() {}
-        });
+        }));
         WebhookLoad {
             answers,
             stop,

@@ -12,11 +12,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 use crate::support::bridge::{esim_webhook, signed};
-use crate::support::chaos_load::until_accepted;
+use crate::support::chaos_load::{paced, until_accepted};
 
 /// Requests allowed in flight at once (a stalled bridge should not get thousands of sockets).
 const MAX_IN_FLIGHT: usize = 128;
@@ -58,30 +57,15 @@ impl Load {
         let outcomes = Arc::new(Mutex::new(Vec::new()));
         let stop = CancellationToken::new();
         let (log, halt) = (outcomes.clone(), stop.clone());
-        let task = tokio::spawn(async move {
-            let http = client();
-            let permits = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
-            let mut tick = tokio::time::interval(Duration::from_secs(1) / rate);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            let mut in_flight = tokio::task::JoinSet::new();
-            for n in 0u64.. {
-                tokio::select! {
-                    _ = halt.cancelled() => break,
-                    _ = tick.tick() => {}
-                }
-                let Ok(permit) = permits.clone().acquire_owned().await else {
-                    break;
-                };
-                let (http, url, log) = (http.clone(), url.clone(), log.clone());
-                let iccid = format!("8910{series:03}{n:012}");
-                in_flight.spawn(async move {
-                    let outcome = send(&http, &url, iccid).await;
-                    log.lock().expect("outcomes").push(outcome);
-                    drop(permit);
-                });
+        let http = client();
+        let task = tokio::spawn(paced(rate, MAX_IN_FLIGHT, halt, move |n| {
+            let (http, url, log) = (http.clone(), url.clone(), log.clone());
+            let iccid = format!("8910{series:03}{n:012}");
+            async move {
+                let outcome = send(&http, &url, iccid).await;
+                log.lock().expect("outcomes").push(outcome);
             }
-            while in_flight.join_next().await.is_some() {}
-        });
+        }));
         Load {
             outcomes,
             stop,
