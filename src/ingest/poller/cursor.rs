@@ -46,7 +46,7 @@ pub struct Pass {
 
 impl Pass {
     /// Records a first run's back-fill limit (the first one a pass is given), even for a
-    /// page that lists no order.
+    /// page that lists no order. Discovery calls it for every page, before classifying.
     pub fn limit(&mut self, horizon_ms: Option<i64>) {
         if self.floor.is_none() {
             self.floor = horizon_ms.map(whole_second);
@@ -92,7 +92,6 @@ impl Cursor {
         let recent = self.recent.iter().any(|&(r, _)| r == id);
         let legacy_known = self.created_ms.is_none() && self.last_id > 0 && id <= self.last_id;
         let horizon_ms = horizon_ms.map(whole_second);
-        pass.limit(horizon_ms);
         let before = self.window_start(overlap).or(horizon_ms);
         if let Some(created) = created_ms {
             if before.is_some_and(|start| created < start) {
@@ -185,6 +184,7 @@ mod tests {
         // backfill = 0: the limit is the first pass's own time, 10.5 s; nothing listed yet.
         let first = Cursor::default();
         let mut pass = Pass::default();
+        pass.limit(Some(10_500));
         let next = {
             assert_eq!(
                 first.classify(&mut pass, 1, Some(9_000), OVERLAP, Some(10_500)),
