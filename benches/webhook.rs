@@ -237,6 +237,7 @@ async fn run() {
     let rate = env_or("BENCH_RATE", 1000);
     let rate_secs = env_or("BENCH_RATE_SECS", 10);
     let floor_secs = env_or("BENCH_FLOOR_SECS", 5);
+    procfs::self_check();
     let load_at_start = procfs::load();
     let wrk = load::wrk();
     if wrk.is_none() {

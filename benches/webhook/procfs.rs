@@ -5,14 +5,42 @@ use std::time::Duration;
 /// CPU time (user + system, all threads) a process has used so far.
 pub fn cpu_time(pid: u32) -> Duration {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // Fields after the parenthesised command name; utime and stime are the 12th and 13th there.
-    let rest = stat.rsplit(')').next().unwrap_or("");
-    let fields: Vec<u64> = rest
-        .split_whitespace()
-        .filter_map(|f| f.parse().ok())
-        .collect();
-    let ticks = fields.get(10).copied().unwrap_or(0) + fields.get(11).copied().unwrap_or(0);
-    Duration::from_millis(ticks * 10) // USER_HZ is 100 on Linux
+    Duration::from_millis(stat_ticks(&stat) * 10) // USER_HZ is 100 on Linux
+}
+
+/// utime + stime in clock ticks from a `/proc/<pid>/stat` line. Fields are counted after the
+/// parenthesised command name (which may hold spaces), by position: `state` is the first there,
+/// utime and stime the 12th and 13th. Every field counts, numeric or not (`state` is a letter,
+/// `tpgid` is -1 for a process without a terminal); skipping those would read stime and cutime.
+fn stat_ticks(stat: &str) -> u64 {
+    let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let field = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
+    field(11) + field(12)
+}
+
+/// Checks the reading against the scheduler's own account before any figure depends on it:
+/// while this thread spins for 300 ms, `/proc/self/stat` (ticks) must grow as much as
+/// `/proc/thread-self/schedstat` (nanoseconds on CPU). An earlier parser that skipped
+/// non-numeric fields read stime + cutime, a third of the real cost, and nothing noticed.
+pub fn self_check() {
+    let on_cpu = || {
+        let s = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap_or_default();
+        let ns = s.split_whitespace().next().and_then(|f| f.parse().ok());
+        Duration::from_nanos(ns.unwrap_or(0))
+    };
+    let (ticks0, sched0) = (own_cpu_time(), on_cpu());
+    let started = std::time::Instant::now();
+    let mut x = 0u64;
+    while started.elapsed() < Duration::from_millis(300) {
+        x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+    }
+    let ticks = own_cpu_time().saturating_sub(ticks0).as_secs_f64();
+    let sched = on_cpu().saturating_sub(sched0).as_secs_f64();
+    assert!(
+        sched > 0.05 && (ticks - sched).abs() < 0.05 + 0.2 * sched,
+        "/proc CPU reading disagrees with schedstat: {ticks:.3} s vs {sched:.3} s"
+    );
 }
 
 /// CPU time of this process (the bench itself: the raw publisher, the fallback client).
