@@ -28,8 +28,20 @@ pub const MIN_RUN: usize = 8;
 
 /// A byte of the base64 and base64url alphabets (padding aside).
 pub fn is_base64(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'_' | b'-')
+    BASE64[usize::from(b)]
 }
+
+/// [`is_base64`] as a table: it runs for every byte of every payload.
+static BASE64: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'_' | b'-');
+        b += 1;
+    }
+    t
+};
 
 /// The maximal runs of at least [`MIN_RUN`] base64 bytes in `bytes`.
 pub fn base64_runs(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {

@@ -124,37 +124,43 @@ pub fn leaks(s: &str) -> bool {
 }
 
 /// True if no base64 run in `bytes` decodes (at any alignment, in either alphabet) to anything
-/// the full scan could act on ([`noise`](crate::noise) says what that means). Runs already found
-/// to be noise are remembered per thread (bounded), as keys and common values repeat in every
-/// event.
+/// the full scan could act on ([`noise`](crate::noise) says what that means).
 pub fn base64_runs_are_noise(bytes: &[u8]) -> bool {
+    noise::base64_runs(bytes).all(known_noise)
+}
+
+/// [`noise::run_is_noise`], with the runs already found to be noise remembered per thread
+/// (bounded), as keys and common values repeat in every event. The set hashes with foldhash
+/// under a per-process random seed: cheaper than SipHash for these short keys, and still not
+/// a hash a sender can aim collisions at.
+fn known_noise(run: &[u8]) -> bool {
+    type Known = std::collections::HashSet<Box<[u8]>, foldhash::fast::RandomState>;
     thread_local! {
-        static KNOWN: std::cell::RefCell<HashSet<Vec<u8>>> = std::cell::RefCell::new(HashSet::new());
+        static KNOWN: std::cell::RefCell<Known> = std::cell::RefCell::new(Known::default());
     }
     const KNOWN_MAX: usize = 4096;
-    noise::base64_runs(bytes).all(|run| {
-        if run.iter().all(u8::is_ascii_digit) || KNOWN.with(|k| k.borrow().contains(run)) {
-            return true;
-        }
-        let noise = noise::run_is_noise(run);
-        if noise {
-            KNOWN.with(|k| {
-                let mut k = k.borrow_mut();
-                if k.len() >= KNOWN_MAX {
-                    k.clear();
-                }
-                k.insert(run.to_vec());
-            });
-        }
-        noise
-    })
+    if run.iter().all(u8::is_ascii_digit) || KNOWN.with(|k| k.borrow().contains(run)) {
+        return true;
+    }
+    let noise = noise::run_is_noise(run);
+    if noise {
+        KNOWN.with(|k| {
+            let mut k = k.borrow_mut();
+            if k.len() >= KNOWN_MAX {
+                k.clear();
+            }
+            k.insert(run.into());
+        });
+    }
+    noise
 }
 
 /// True if `payload` cannot hold activation-code material, decided without parsing it: ASCII
 /// without line breaks, `\\`, `%`, `&` or `$`; no `lpa` and no secret key name (case, `_`,
-/// `-` and whitespace ignored); and every base64 run decodes to noise. Everything else takes
-/// the full scan ([`crate::redact::find_leak`] on the parsed document). A bridge event
-/// usually passes: its strings are plain words and numbers.
+/// `-` and whitespace ignored); and every base64 run decodes to noise, also where whitespace
+/// is taken out (base64 decoders that skip it would join the runs on either side). Everything
+/// else takes the full scan ([`crate::redact::find_leak`] on the parsed document). A bridge
+/// event usually passes: its strings are plain words and numbers.
 pub fn plainly_clean(payload: &[u8]) -> bool {
     /// `lpa` or a secret key name, on text folded to lower case without `_`, `-`, whitespace.
     // Cannot fail: a literal pattern, compiled by the tests below.
@@ -162,87 +168,80 @@ pub fn plainly_clean(payload: &[u8]) -> bool {
         regex::bytes::Regex::new(r"lpa|activationcode|qrcode|smdpaddress|matchingid")
             .expect("static regex")
     });
-    if !payload.is_ascii()
-        || payload
+    // One pass: refuse on a byte that needs the full scan, fold the rest into `folded`.
+    let mut folded = vec![0u8; payload.len()];
+    let (mut n, mut spaced) = (0, false);
+    for &b in payload {
+        let class = CLASS[usize::from(b)];
+        if class & REFUSE != 0 {
+            return false;
+        }
+        spaced |= class & SPACE != 0;
+        folded[n] = b.to_ascii_lowercase();
+        n += usize::from(class & (SPACE | FOLDED_OUT) == 0);
+    }
+    !NEEDLES.is_match(&folded[..n])
+        && base64_runs_are_noise(payload)
+        && (!spaced || joined_runs_are_noise(payload))
+}
+
+/// Byte classes for [`plainly_clean`]'s pass: a byte that sends the payload to the full scan
+/// (non-ASCII, `\\`, `%`, `&`, `$`, line breaks), whitespace (ASCII, as `is_ascii_whitespace`),
+/// and the separators the folding drops (`_`, `-`).
+const REFUSE: u8 = 1;
+const SPACE: u8 = 2;
+const FOLDED_OUT: u8 = 4;
+static CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = match c {
+            b'\\' | b'%' | b'&' | b'$' | b'\n' | b'\r' => REFUSE,
+            _ if !c.is_ascii() => REFUSE,
+            b'\t' | b' ' | 0x0c => SPACE,
+            b'_' | b'-' => FOLDED_OUT,
+            _ => 0,
+        };
+        b += 1;
+    }
+    t
+};
+
+/// The runs that exist only once whitespace is taken out (those spanning a place where it
+/// was) are noise. A run that touches no whitespace is the same run in `payload`, already
+/// checked by the caller.
+fn joined_runs_are_noise(payload: &[u8]) -> bool {
+    // `joined[i]` with `spans[i]`: whether whitespace was taken out just before byte i.
+    let mut joined = Vec::with_capacity(payload.len());
+    let mut spans = Vec::with_capacity(payload.len());
+    let mut after_space = false;
+    for &b in payload {
+        if b.is_ascii_whitespace() {
+            after_space = true;
+        } else {
+            joined.push(b);
+            spans.push(after_space);
+            after_space = false;
+        }
+    }
+    let mut start = 0;
+    while start < joined.len() {
+        let len = joined[start..]
             .iter()
-            .any(|b| matches!(b, b'\\' | b'%' | b'&' | b'$' | b'\n' | b'\r'))
-    {
-        return false;
+            .take_while(|b| noise::is_base64(**b))
+            .count();
+        let run = &joined[start..start + len];
+        // A join inside the run (not at its first byte: that one only borders it).
+        let spans_a_join = spans[start..start + len].iter().skip(1).any(|&j| j);
+        if run.len() >= noise::MIN_RUN && spans_a_join && !known_noise(run) {
+            return false;
+        }
+        start += len + 1;
     }
-    let folded: Vec<u8> = payload
-        .iter()
-        .filter(|b| !matches!(b, b'_' | b'-') && !b.is_ascii_whitespace())
-        .map(u8::to_ascii_lowercase)
-        .collect();
-    if NEEDLES.is_match(&folded) || !base64_runs_are_noise(payload) {
-        return false;
-    }
-    // Base64 decoders that skip whitespace would join runs split by it: check them joined.
-    if !payload.iter().any(u8::is_ascii_whitespace) {
-        return true;
-    }
-    let joined: Vec<u8> = payload
-        .iter()
-        .copied()
-        .filter(|b| !b.is_ascii_whitespace())
-        .collect();
-    base64_runs_are_noise(&joined)
+    true
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
-    use super::*;
-
-    /// The encodings issue 7 reported as stored verbatim (also checked in events).
-    pub(crate) const REPORTED: [&str; 7] = [
-        "LPA%3A1%24smdp.example.com%24MATCHING",
-        "TFBBOjEkc21kcC5leGFtcGxlLmNvbSRNQVRDSElORw==",
-        "&#76;&#80;&#65;&#58;1&#36;smdp.example.com&#36;ID",
-        "ＬＰＡ：１＄ｓｍｄｐ．ｅｘａｍｐｌｅ．ｃｏｍ＄ＩＤ",
-        "1$host:8443$ID",
-        "REF_1$host$ID",
-        "LPA:1$host$ MATCHING",
-    ];
-
-    #[test]
-    fn the_reported_encodings_are_hits() {
-        for s in REPORTED.into_iter().chain([
-            "LPA:1$smdp.example.com$MATCHING",
-            r"\u004c\u0050\u0041\u003a1\u0024h\u0024i",
-            "l p a : 1 $ smdp . example . com $ x",
-            "%254C%2550A%253A1%2524h%2524i",
-        ]) {
-            assert!(leaks(s), "{s}");
-        }
-    }
-
-    #[test]
-    fn ordinary_values_are_not() {
-        for s in [
-            "TRIP_TOKYO_OCT",
-            "Japan eSIM 1GB $5",
-            "Alpaca $5 eSIM",
-            "US$5 plan, 2$ extra $",
-            "100% data, 50% off",
-            "Fish & Chips &amp; more",
-            "Supplier has no profiles left",
-            "OUT_OF_STOCK",
-            "Help a: b",
-            "Café — 東京 eSIM 🎌",
-            "8910300000123456789",
-            "evt_esim_8910300000123456789_delivered",
-            "C:\\path\\to\\file",
-        ] {
-            assert!(!leaks(s), "{s}");
-        }
-    }
-
-    #[test]
-    fn deep_stacks_are_followed_and_deeper_ones_are_hits() {
-        let mut s = "LPA%3A1%24h%24i".to_owned();
-        for layers in 1..40 {
-            s = s.replace('%', "%25");
-            assert!(leaks(&s), "{layers} layers of percent-encoding");
-        }
-    }
-}
+#[path = "scan_tests.rs"]
+pub(crate) mod tests;
