@@ -19,7 +19,8 @@
 //! in-process reqwest client is used instead, and the run says so: it costs more CPU per
 //! request than the bridge, so rates are then the client's, but CPU per webhook is still right.
 //!
-//! BENCH_PERF_DATA=<file>: record the bridge with `perf` during the ingest phase (see
+//! BENCH_BRIDGE_BIN=<path>: run that bridge binary instead of this build's (compare two builds by
+//! running the bench in turns against each). BENCH_PERF_DATA=<file>: record the bridge with `perf` during the ingest phase (see
 //! `benches/profile/README.md`).
 
 #[path = "../tests/it/support/fixture/mod.rs"]
@@ -66,7 +67,10 @@ struct Bridge {
 impl Bridge {
     async fn start(nats_url: &str) -> Bridge {
         let (port, admin_port) = (free_port(), free_port());
-        let child = Command::new(env!("CARGO_BIN_EXE_esim-bridge"))
+        // BENCH_BRIDGE_BIN: another build of the bridge (to compare two builds in turns).
+        let bin = std::env::var_os("BENCH_BRIDGE_BIN")
+            .unwrap_or_else(|| env!("CARGO_BIN_EXE_esim-bridge").into());
+        let child = Command::new(bin)
             .arg("serve")
             .env("ESIM_BRIDGE_NATS__URL", nats_url)
             .env("ESIM_BRIDGE_WEBHOOK__SECRETS", load::SECRET)
@@ -322,6 +326,16 @@ async fn run() {
         "  CPU per webhook    bridge {:.1} µs, nats-server {:.1} µs, load generator {:.1} µs",
         ingest.cpu.0, ingest.cpu.1, ingest.cpu.2
     );
+    if ingest.cpu.2 > 0.0 {
+        // The generator's work per request is the same whatever the bridge build, so this
+        // ratio cancels out how fast the machine happens to be during the run (KVM guests here
+        // vary by half between runs).
+        println!(
+            "  bridge ÷ generator {:>8.2}x  CPU per webhook, in units of the load generator's (nats-server: {:.2}x)",
+            ingest.cpu.0 / ingest.cpu.2,
+            ingest.cpu.1 / ingest.cpu.2
+        );
+    }
     if floor > 0.0 {
         let composed = 1.0 / (1.0 / floor + 1.0 / raw_plain);
         let composed_headers = 1.0 / (1.0 / floor + 1.0 / raw_headers);

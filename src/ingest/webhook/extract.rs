@@ -1,6 +1,7 @@
 //! The `VerifiedWebhook` extractor: size limit → buffer → content type → signature, so a
 //! handler can only ever see a body whose signature was checked.
 
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use axum::body::Bytes;
@@ -21,10 +22,13 @@ pub struct VerifiedWebhook {
     pub deadline: Instant,
 }
 
-impl FromRequest<WebhookState> for VerifiedWebhook {
+impl FromRequest<Arc<WebhookState>> for VerifiedWebhook {
     type Rejection = WebhookError;
 
-    async fn from_request(req: Request, state: &WebhookState) -> Result<Self, Self::Rejection> {
+    async fn from_request(
+        req: Request,
+        state: &Arc<WebhookState>,
+    ) -> Result<Self, Self::Rejection> {
         let (parts, body) = req.into_parts();
         let deadline = parts
             .extensions

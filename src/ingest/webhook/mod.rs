@@ -23,8 +23,9 @@ use error::WebhookError;
 use extract::VerifiedWebhook;
 pub use verify::{standard_signature, Verifier};
 
-/// What the webhook handler needs; cheap to clone.
-#[derive(Clone)]
+/// What the webhook handler needs. The router holds it behind an `Arc`: axum hands every request
+/// its own copy of the state, and a `Publisher` clone (NATS client handles, the prefix) cost
+/// allocations and atomics per webhook.
 pub struct WebhookState {
     verifier: Arc<Verifier>,
     publisher: Publisher,
@@ -48,11 +49,11 @@ impl WebhookState {
 pub fn router(cfg: &WebhookConfig, state: WebhookState) -> Router {
     Router::new()
         .route(&cfg.path, post(receive))
-        .with_state(state)
+        .with_state(Arc::new(state))
 }
 
 async fn receive(
-    State(state): State<WebhookState>,
+    State(state): State<Arc<WebhookState>>,
     hook: VerifiedWebhook,
 ) -> Result<(StatusCode, &'static str), WebhookError> {
     let envelope = normalise::parse_envelope(&hook.body)
