@@ -20,8 +20,8 @@
 //! request than the bridge, so rates are then the client's, but CPU per webhook is still right.
 //!
 //! BENCH_BRIDGE_BIN=<path>: run that bridge binary instead of this build's (compare two builds by
-//! running the bench in turns against each). BENCH_PERF_DATA=<file>: record the bridge with `perf` during the ingest phase (see
-//! `benches/profile/README.md`).
+//! running the bench in turns against each). BENCH_PERF_DATA=<file>: record the bridge with
+//! `perf` during the ingest phase (`benches/profile/record.sh` makes a flame graph of it).
 
 #[path = "../tests/it/support/fixture/mod.rs"]
 mod fixture;
