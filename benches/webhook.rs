@@ -25,6 +25,8 @@
 
 #[path = "../tests/it/support/fixture/mod.rs"]
 mod fixture;
+#[path = "webhook/ingest.rs"]
+mod ingest;
 #[path = "webhook/load.rs"]
 mod load;
 #[path = "webhook/procfs.rs"]
@@ -32,9 +34,9 @@ mod procfs;
 #[path = "webhook/raw.rs"]
 mod raw;
 
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use ingest::{ingest_reqwest, ingest_wrk, Bridge};
 use load::percentile;
 use procfs::Sample;
 
@@ -45,187 +47,12 @@ fn env_or(key: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("port");
-    l.local_addr().expect("addr").port()
-}
-
 fn cpu_model() -> String {
     let info = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let model = info.lines().find_map(|l| l.strip_prefix("model name"));
     model.map_or("unknown CPU".into(), |m| {
         m.trim_start_matches([' ', '\t', ':']).to_owned()
     })
-}
-
-/// The bridge under test, as a child process.
-struct Bridge {
-    child: Child,
-    port: u16,
-}
-
-impl Bridge {
-    async fn start(nats_url: &str) -> Bridge {
-        let (port, admin_port) = (free_port(), free_port());
-        // BENCH_BRIDGE_BIN: another build of the bridge (to compare two builds in turns).
-        let bin = std::env::var_os("BENCH_BRIDGE_BIN")
-            .unwrap_or_else(|| env!("CARGO_BIN_EXE_esim-bridge").into());
-        let child = Command::new(bin)
-            .arg("serve")
-            .env("ESIM_BRIDGE_NATS__URL", nats_url)
-            .env("ESIM_BRIDGE_WEBHOOK__SECRETS", load::SECRET)
-            .env("ESIM_BRIDGE_WEBHOOK__LISTEN", format!("127.0.0.1:{port}"))
-            .env(
-                "ESIM_BRIDGE_ADMIN__LISTEN",
-                format!("127.0.0.1:{admin_port}"),
-            )
-            .env("ESIM_BRIDGE_UPSTREAM__ENABLED", "false")
-            .env("ESIM_BRIDGE_LOG__LEVEL", "warn")
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("spawn bridge");
-        let bridge = Bridge { child, port };
-        let http = reqwest::Client::new();
-        for _ in 0..400 {
-            if http.get(bridge.url()).send().await.is_ok() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        bridge
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}/webhooks/octopus", self.port)
-    }
-}
-
-impl Drop for Bridge {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// One ingest run's figures.
-#[derive(Default)]
-struct Ingest {
-    rate: f64,
-    p50: Duration,
-    p99: Duration,
-    /// CPU µs per webhook: bridge, nats-server, load generator.
-    cpu: (f64, f64, f64),
-    errors: u64,
-    stored: u64,
-}
-
-async fn stored(stream: &mut async_nats::jetstream::stream::Stream) -> u64 {
-    stream.info().await.map(|i| i.state.messages).unwrap_or(0)
-}
-
-/// `n` webhooks from wrk; timed from the first to the last event stored.
-async fn ingest_wrk(
-    wrk: &std::path::Path,
-    bridge: &Bridge,
-    nats: &fixture::NatsServer,
-    n: usize,
-    c: usize,
-    threads: usize,
-) -> Ingest {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let host = format!("127.0.0.1:{}", bridge.port);
-    load::write_requests(dir.path(), 1_000, n, threads, &host, "/webhooks/octopus");
-    let js = fixture::jetstream(&nats.url()).await;
-    let mut stream = js.get_stream("ESIM_EVENTS").await.expect("events stream");
-    let base = stored(&mut stream).await;
-    let perf = std::env::var_os("BENCH_PERF_DATA").map(|out| {
-        Command::new("perf")
-            .args([
-                "record",
-                "-e",
-                "cpu-clock",
-                "-F",
-                "499",
-                "--call-graph",
-                "dwarf,32768",
-                "-p",
-            ])
-            .arg(bridge.pid().to_string())
-            .arg("-o")
-            .arg(out)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("perf record")
-    });
-    let before = Sample::take(bridge.pid(), nats.pid());
-    let child = load::spawn_prepared(wrk, threads, c, &bridge.url(), dir.path());
-    let wrk_pid = child.id();
-    // Until every webhook is stored, or nothing more is stored for 5 s (a failed request).
-    let (mut first, mut last, mut seen) = (None, None, 0);
-    let mut progress = Instant::now();
-    while progress.elapsed() < Duration::from_secs(5) {
-        let now = stored(&mut stream).await - base;
-        if now > seen {
-            (seen, progress) = (now, Instant::now());
-            last = Some((progress, now));
-        }
-        if first.is_none() && now > 0 {
-            first = Some((Instant::now(), now, procfs::cpu_time(wrk_pid)));
-        }
-        if now >= n as u64 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    let after = Sample::take(bridge.pid(), nats.pid());
-    let wrk_cpu = procfs::cpu_time(wrk_pid);
-    if let Some(mut p) = perf {
-        let _ = Command::new("kill")
-            .args(["-INT", &p.id().to_string()])
-            .status();
-        let _ = p.wait();
-    }
-    let result = load::finish_prepared(child);
-    let stored_n = stored(&mut stream).await - base;
-    let (rate, gen_us) = match (first, last) {
-        (Some((t0, m0, wrk0)), Some((t1, m1))) if m1 > m0 => {
-            let timed = (m1 - m0) as usize;
-            let gen = wrk_cpu.saturating_sub(wrk0).as_micros() as f64 / timed as f64;
-            (timed as f64 / (t1 - t0).as_secs_f64(), gen)
-        }
-        _ => (0.0, 0.0),
-    };
-    let (bridge_us, nats_us, _) = after.per(&before, stored_n.max(1) as usize);
-    Ingest {
-        rate,
-        p50: result.p50,
-        p99: result.p99,
-        cpu: (bridge_us, nats_us, gen_us),
-        errors: result.errors,
-        stored: stored_n,
-    }
-}
-
-/// Without wrk: the in-process reqwest client (heavier than the bridge).
-async fn ingest_reqwest(bridge: &Bridge, nats: &fixture::NatsServer, n: usize, c: usize) -> Ingest {
-    let before = Sample::take(bridge.pid(), nats.pid());
-    let started = Instant::now();
-    let (lat, failed) = load::closed_loop(&bridge.url(), 1_000, n, c).await;
-    let took = started.elapsed();
-    let (bridge_us, nats_us, own_us) = Sample::take(bridge.pid(), nats.pid()).per(&before, n);
-    Ingest {
-        rate: n as f64 / took.as_secs_f64(),
-        p50: percentile(&lat, 0.5),
-        p99: percentile(&lat, 0.99),
-        cpu: (bridge_us, nats_us, own_us),
-        errors: failed as u64,
-        stored: n as u64,
-    }
 }
 
 fn main() {
