@@ -7,6 +7,7 @@
 //! [`Published::Duplicate`]: already emitted, success. So retries, both sources and several
 //! bridge replicas can all publish freely, with no dedupe store of our own.
 
+mod batch;
 mod connect;
 mod stream;
 
@@ -71,6 +72,8 @@ pub struct Publisher {
     js: Context,
     prefix: String,
     retry_for: Duration,
+    /// The batcher's queue (`batch`); `None` outside a runtime.
+    batcher: Option<tokio::sync::mpsc::Sender<batch::Job>>,
 }
 
 impl Publisher {
@@ -79,6 +82,7 @@ impl Publisher {
         js.set_timeout(cfg.ack_timeout);
         Self {
             client,
+            batcher: batch::spawn(js.clone()),
             js,
             prefix: cfg.subject_prefix.clone(),
             retry_for: cfg.retry_for,
@@ -152,10 +156,7 @@ impl Publisher {
         headers: &HeaderMap,
         payload: Bytes,
     ) -> Result<Published, jetstream::context::PublishError> {
-        let ack = self
-            .js
-            .publish_with_headers(subject.to_owned(), headers.clone(), payload)
-            .await?;
+        let ack = self.send(subject, headers, payload).await?;
         match ack.await {
             Ok(ack) if ack.duplicate => Ok(Published::Duplicate),
             Ok(ack) => Ok(Published::Stored {
@@ -164,6 +165,36 @@ impl Publisher {
             Err(e) if e.kind() == PublishErrorKind::WrongLastSequence => Ok(Published::Duplicate),
             Err(e) => Err(e),
         }
+    }
+}
+
+impl Publisher {
+    /// Passes one publish to the NATS client, through the batcher while it runs.
+    async fn send(
+        &self,
+        subject: &str,
+        headers: &HeaderMap,
+        payload: Bytes,
+    ) -> Result<async_nats::jetstream::context::PublishAckFuture, jetstream::context::PublishError>
+    {
+        if let Some(batcher) = &self.batcher {
+            let (sent, answer) = tokio::sync::oneshot::channel();
+            let job = batch::Job {
+                subject: subject.to_owned(),
+                headers: headers.clone(),
+                payload: payload.clone(),
+                sent,
+            };
+            if batcher.send(job).await.is_ok() {
+                if let Ok(sent) = answer.await {
+                    return sent;
+                }
+            }
+            // The batcher is gone (only if its task panicked): publish directly.
+        }
+        self.js
+            .publish_with_headers(subject.to_owned(), headers.clone(), payload)
+            .await
     }
 }
 

@@ -27,6 +27,7 @@ mod poller_faults;
 mod poller_hostile;
 mod poller_lease;
 mod poller_supervisor;
+mod publish_batch;
 mod replay;
 mod replay_cli;
 mod replay_guard;
