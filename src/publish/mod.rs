@@ -190,7 +190,11 @@ impl Publisher {
                     return sent;
                 }
             }
-            // The batcher is gone (only if its task panicked): publish directly.
+            // The batcher is gone (only if its task panicked): say so once, publish directly.
+            static SAID: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+            if !SAID.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                tracing::error!("publish batcher stopped; publishing directly from now on");
+            }
         }
         self.js
             .publish_with_headers(subject.to_owned(), headers.clone(), payload)
