@@ -166,9 +166,7 @@ impl Publisher {
             Err(e) => Err(e),
         }
     }
-}
 
-impl Publisher {
     /// Passes one publish to the NATS client, through the batcher while it runs.
     async fn send(
         &self,

@@ -217,7 +217,7 @@ fn joined_runs_are_noise(payload: &[u8]) -> bool {
     let mut spans = Vec::with_capacity(payload.len());
     let mut after_space = false;
     for &b in payload {
-        if b.is_ascii_whitespace() {
+        if CLASS[usize::from(b)] & SPACE != 0 {
             after_space = true;
         } else {
             joined.push(b);
@@ -226,20 +226,12 @@ fn joined_runs_are_noise(payload: &[u8]) -> bool {
         }
     }
     let mut start = 0;
-    while start < joined.len() {
-        let len = joined[start..]
-            .iter()
-            .take_while(|b| noise::is_base64(**b))
-            .count();
-        let run = &joined[start..start + len];
+    joined.split(|b| !noise::is_base64(*b)).all(|run| {
         // A join inside the run (not at its first byte: that one only borders it).
-        let spans_a_join = spans[start..start + len].iter().skip(1).any(|&j| j);
-        if run.len() >= noise::MIN_RUN && spans_a_join && !known_noise(run) {
-            return false;
-        }
-        start += len + 1;
-    }
-    true
+        let spans_a_join = spans[start..start + run.len()].iter().skip(1).any(|&j| j);
+        start += run.len() + 1;
+        run.len() < noise::MIN_RUN || !spans_a_join || known_noise(run)
+    })
 }
 
 #[cfg(test)]
