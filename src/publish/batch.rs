@@ -19,13 +19,29 @@ use tokio::sync::{mpsc, oneshot};
 /// Most publishes passed on in one turn.
 const MAX_BATCH: usize = 256;
 
-/// One publish waiting for its turn.
-pub(super) struct Job {
+/// One message to publish, owned (async-nats takes subject, headers and payload by value).
+pub(super) struct Message {
     pub subject: String,
     pub headers: HeaderMap,
     pub payload: Bytes,
-    pub sent: oneshot::Sender<Result<PublishAckFuture, PublishError>>,
 }
+
+impl Message {
+    /// Hands it to the NATS client directly.
+    pub async fn publish(self, js: &Context) -> Result<PublishAckFuture, PublishError> {
+        js.publish_with_headers(self.subject, self.headers, self.payload)
+            .await
+    }
+}
+
+/// One publish waiting for its turn.
+pub(super) struct Job {
+    message: Message,
+    sent: oneshot::Sender<Result<PublishAckFuture, PublishError>>,
+}
+
+/// The batcher's task is gone; the message comes back if it was never taken.
+pub(super) struct Stopped(pub Option<Message>);
 
 /// Starts the batcher on the current runtime; `None` outside one (the caller then publishes
 /// directly). The task ends when every sender is dropped.
@@ -34,6 +50,18 @@ pub(super) fn spawn(js: Context) -> Option<mpsc::Sender<Job>> {
     let (tx, rx) = mpsc::channel(MAX_BATCH * 4);
     runtime.spawn(run(js, rx));
     Some(tx)
+}
+
+/// Queues `message` and waits until the batcher has passed it to the NATS client.
+pub(super) async fn submit(
+    batcher: &mpsc::Sender<Job>,
+    message: Message,
+) -> Result<Result<PublishAckFuture, PublishError>, Stopped> {
+    let (sent, answer) = oneshot::channel();
+    if let Err(mpsc::error::SendError(job)) = batcher.send(Job { message, sent }).await {
+        return Err(Stopped(Some(job.message)));
+    }
+    answer.await.map_err(|_| Stopped(None))
 }
 
 async fn run(js: Context, mut rx: mpsc::Receiver<Job>) {
@@ -47,9 +75,7 @@ async fn run(js: Context, mut rx: mpsc::Receiver<Job>) {
             }
         }
         for job in jobs.drain(..) {
-            let sent = js
-                .publish_with_headers(job.subject, job.headers, job.payload)
-                .await;
+            let sent = job.message.publish(&js).await;
             // The caller may have given up (deadline); its ack future is dropped with this.
             let _ = job.sent.send(sent);
         }

@@ -19,6 +19,7 @@ pub mod lifecycle;
 pub mod noise;
 pub mod normalise;
 pub mod order;
+mod precheck;
 pub mod redact;
 pub mod scan;
 pub mod schema;

@@ -18,6 +18,7 @@ use regex::Regex;
 
 use super::decode::{canonical, is_inert, is_plain, layers, squeezed, Layer};
 use super::noise;
+pub use super::precheck::plainly_clean;
 
 /// `LPA:` (spaces allowed before the colon), or a bare `<digit>$<host>$`.
 static CODE: LazyLock<Regex> = LazyLock::new(|| {
@@ -51,6 +52,20 @@ pub(crate) fn matches(c: &str) -> bool {
 
 /// True if `s`, or anything it decodes to, holds LPA-like text (or the scan ran out of work).
 pub fn leaks(s: &str) -> bool {
+    // Printable ASCII without `"` or `\` is its own JSON string text, and what the payload
+    // pre-check clears holds no code (the publisher relies on that for every payload): most
+    // field values stop here, before any regex runs.
+    let bare = s
+        .bytes()
+        .all(|b| matches!(b, b' '..=b'~') && b != b'"' && b != b'\\');
+    if bare && plainly_clean(s.as_bytes()) {
+        return false;
+    }
+    full_scan(s)
+}
+
+/// [`leaks`] without the pre-check.
+fn full_scan(s: &str) -> bool {
     if matches(s) {
         return true;
     }
@@ -133,7 +148,7 @@ pub fn base64_runs_are_noise(bytes: &[u8]) -> bool {
 /// (bounded), as keys and common values repeat in every event. The set hashes with foldhash
 /// under a per-process random seed: cheaper than SipHash for these short keys, and still not
 /// a hash a sender can aim collisions at.
-fn known_noise(run: &[u8]) -> bool {
+pub(crate) fn known_noise(run: &[u8]) -> bool {
     type Known = std::collections::HashSet<Box<[u8]>, foldhash::fast::RandomState>;
     thread_local! {
         static KNOWN: std::cell::RefCell<Known> = std::cell::RefCell::new(Known::default());
@@ -153,85 +168,6 @@ fn known_noise(run: &[u8]) -> bool {
         });
     }
     noise
-}
-
-/// True if `payload` cannot hold activation-code material, decided without parsing it: ASCII
-/// without line breaks, `\\`, `%`, `&` or `$`; no `lpa` and no secret key name (case, `_`,
-/// `-` and whitespace ignored); and every base64 run decodes to noise, also where whitespace
-/// is taken out (base64 decoders that skip it would join the runs on either side). Everything
-/// else takes the full scan ([`crate::redact::find_leak`] on the parsed document). A bridge
-/// event usually passes: its strings are plain words and numbers.
-pub fn plainly_clean(payload: &[u8]) -> bool {
-    /// `lpa` or a secret key name, on text folded to lower case without `_`, `-`, whitespace.
-    // Cannot fail: a literal pattern, compiled by the tests below.
-    static NEEDLES: LazyLock<regex::bytes::Regex> = LazyLock::new(|| {
-        regex::bytes::Regex::new(r"lpa|activationcode|qrcode|smdpaddress|matchingid")
-            .expect("static regex")
-    });
-    // One pass: refuse on a byte that needs the full scan, fold the rest into `folded`.
-    let mut folded = vec![0u8; payload.len()];
-    let (mut n, mut spaced) = (0, false);
-    for &b in payload {
-        let class = CLASS[usize::from(b)];
-        if class & REFUSE != 0 {
-            return false;
-        }
-        spaced |= class & SPACE != 0;
-        folded[n] = b.to_ascii_lowercase();
-        n += usize::from(class & (SPACE | FOLDED_OUT) == 0);
-    }
-    !NEEDLES.is_match(&folded[..n])
-        && base64_runs_are_noise(payload)
-        && (!spaced || joined_runs_are_noise(payload))
-}
-
-/// Byte classes for [`plainly_clean`]'s pass: a byte that sends the payload to the full scan
-/// (non-ASCII, `\\`, `%`, `&`, `$`, line breaks), whitespace (ASCII, as `is_ascii_whitespace`),
-/// and the separators the folding drops (`_`, `-`).
-const REFUSE: u8 = 1;
-const SPACE: u8 = 2;
-const FOLDED_OUT: u8 = 4;
-static CLASS: [u8; 256] = {
-    let mut t = [0u8; 256];
-    let mut b = 0;
-    while b < 256 {
-        let c = b as u8;
-        t[b] = match c {
-            b'\\' | b'%' | b'&' | b'$' | b'\n' | b'\r' => REFUSE,
-            _ if !c.is_ascii() => REFUSE,
-            b'\t' | b' ' | 0x0c => SPACE,
-            b'_' | b'-' => FOLDED_OUT,
-            _ => 0,
-        };
-        b += 1;
-    }
-    t
-};
-
-/// The runs that exist only once whitespace is taken out (those spanning a place where it
-/// was) are noise. A run that touches no whitespace is the same run in `payload`, already
-/// checked by the caller.
-fn joined_runs_are_noise(payload: &[u8]) -> bool {
-    // `joined[i]` with `spans[i]`: whether whitespace was taken out just before byte i.
-    let mut joined = Vec::with_capacity(payload.len());
-    let mut spans = Vec::with_capacity(payload.len());
-    let mut after_space = false;
-    for &b in payload {
-        if CLASS[usize::from(b)] & SPACE != 0 {
-            after_space = true;
-        } else {
-            joined.push(b);
-            spans.push(after_space);
-            after_space = false;
-        }
-    }
-    let mut start = 0;
-    joined.split(|b| !noise::is_base64(*b)).all(|run| {
-        // A join inside the run (not at its first byte: that one only borders it).
-        let spans_a_join = spans[start..start + run.len()].iter().skip(1).any(|&j| j);
-        start += run.len() + 1;
-        run.len() < noise::MIN_RUN || !spans_a_join || known_noise(run)
-    })
 }
 
 #[cfg(test)]

@@ -126,6 +126,37 @@ proptest! {
     fn plainly_clean_agrees_with_its_reference(p in payload_like()) {
         prop_assert_eq!(plainly_clean(p.as_bytes()), reference_plainly_clean(p.as_bytes()), "{:?}", p);
     }
+
+    /// `leaks` stops early on a value the payload pre-check clears: that must never hide what
+    /// the full scan finds.
+    #[test]
+    fn what_the_precheck_clears_the_full_scan_clears(p in payload_like()) {
+        let value: String = p.chars().filter(|c| *c != '"' && *c != '\\').collect();
+        prop_assert_eq!(leaks(&value), full_scan(&value), "{:?}", value);
+        if plainly_clean(value.as_bytes()) {
+            prop_assert!(!full_scan(&value), "{:?}", value);
+        }
+    }
+}
+
+#[test]
+fn codes_in_field_values_are_hits_with_or_without_the_precheck() {
+    for value in [
+        "LPA:1$smdp.example.com$MATCHING",
+        "lpa : 1$smdp.example.com$ID",
+        "TFBBOjEkc21kcC5leGFtcGxlLmNvbSRNQVRDSElORw",
+        "TFBBOjEkc21kcC5l eGFtcGxlLmNvbSRNQVRDSElORw",
+        "TFBBOjEk\tc21kcC5leGFtcGxlLmNvbSRNQVRDSElORw",
+    ] {
+        assert!(leaks(value) && full_scan(value), "{value}");
+    }
+    for value in [
+        "Japan eSIM",
+        "BENCH_123456",
+        "evt_esim_8910300000123456789_delivered",
+    ] {
+        assert!(!leaks(value) && !full_scan(value), "{value}");
+    }
 }
 
 #[test]
