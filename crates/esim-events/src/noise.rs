@@ -109,19 +109,22 @@ fn joinable(t: &[u8]) -> bool {
 
 /// Binary: no code in the canonical lossy text, and every long stretch is plain noise.
 fn binary_noise(decoded: &[u8]) -> bool {
-    let mut may_match = false;
+    let mut has_syntax = false;
     for chunk in decoded.utf8_chunks() {
         // Invalid bytes become replacement characters: they end a stretch, as do these.
         let splits = |c: char| c.is_control() || c == char::REPLACEMENT_CHARACTER;
         for stretch in chunk.valid().split(splits) {
-            may_match |= stretch.chars().any(folds_to_code_syntax);
+            has_syntax |= stretch.chars().any(folds_to_code_syntax);
             if stretch.chars().count() >= MIN_STRETCH && !plain_noise(stretch.as_bytes()) {
                 return false;
             }
         }
     }
-    // A code needs a `:` or `$` in the canonical text; only then is the text built and scanned.
-    !may_match || !super::scan::matches(&canonical(&String::from_utf8_lossy(decoded)))
+    // Only text that could hold a code is built and scanned: a `:` or `$` first (cheap, and
+    // rare), then what the code patterns need.
+    !has_syntax
+        || !Syntax::of(decoded).may_match()
+        || !super::scan::matches(&canonical(&String::from_utf8_lossy(decoded)))
 }
 
 /// True if `c`'s compatibility decomposition has a `:` or `$` (NFKC composes nothing into
@@ -133,6 +136,52 @@ fn folds_to_code_syntax(c: char) -> bool {
     let mut found = false;
     decompose_compatible(c, |d| found |= d == ':' || d == '$');
     found
+}
+
+/// What the canonical text could spell, counted over the characters' compatibility
+/// decompositions (NFKC composes nothing into these ASCII characters, so the canonical text
+/// has one only where some character decomposes to it). Both code patterns of
+/// [`super::scan`] need two `$` (a bare code) or a `:` after the letters `lpa` in any case.
+#[derive(Default)]
+struct Syntax {
+    dollars: usize,
+    colon: bool,
+    /// `l`, `p`, `a` seen, in either case.
+    letters: [bool; 3],
+}
+
+impl Syntax {
+    /// Counted over the valid characters of `decoded` (invalid bytes add nothing).
+    fn of(decoded: &[u8]) -> Self {
+        let mut syntax = Self::default();
+        for chunk in decoded.utf8_chunks() {
+            chunk.valid().chars().for_each(|c| syntax.add(c));
+        }
+        syntax
+    }
+
+    fn add(&mut self, c: char) {
+        if c.is_ascii() {
+            self.add_ascii(c);
+        } else {
+            decompose_compatible(c, |d| self.add_ascii(d));
+        }
+    }
+
+    fn add_ascii(&mut self, c: char) {
+        match c.to_ascii_lowercase() {
+            '$' => self.dollars += 1,
+            ':' => self.colon = true,
+            'l' => self.letters[0] = true,
+            'p' => self.letters[1] = true,
+            'a' => self.letters[2] = true,
+            _ => {}
+        }
+    }
+
+    fn may_match(&self) -> bool {
+        self.dollars >= 2 || (self.colon && self.letters.iter().all(|&seen| seen))
+    }
 }
 
 #[cfg(test)]
@@ -184,6 +233,18 @@ mod tests {
             assert_eq!(run_is_noise(run.as_bytes()), reference_run(run), "{run}");
         }
         assert!(!run_is_noise(b"TFBBOjEkc21kcC5leGFtcGxlLmNvbSRNQVRDSElORw"));
+    }
+
+    #[test]
+    fn fullwidth_lpa_in_binary_is_seen() {
+        // A control byte, then a full-width `ＬＰＡ：` (folds to `LPA:`) and a code.
+        let mut bytes = vec![0x01];
+        bytes.extend_from_slice("ＬＰＡ：１＄ｈ".as_bytes());
+        assert!(!is_noise(&bytes));
+        assert_eq!(is_noise(&bytes), reference(&bytes));
+        let mut bytes = vec![0x01];
+        bytes.extend_from_slice("ｌｐａ：x".as_bytes());
+        assert_eq!(is_noise(&bytes), reference(&bytes));
     }
 
     #[test]
