@@ -6,8 +6,10 @@
 //! alphabet) gives the full scan ([`crate::scan::leaks`]) anything to act on. One decoding is
 //! noise when:
 //! - it is text (UTF-8 without control characters other than tab and line breaks): plain ASCII
-//!   without `$`, `:`, `%`, `&` or `\`, and without 5 base64 characters in a row once whitespace
-//!   and control characters are removed (a piece that could join a neighbouring run);
+//!   without `$`, `:`, `%`, `&` or `\`, without 5 base64 characters in a row once whitespace
+//!   and control characters are removed (a piece that could join a neighbouring run), and
+//!   without the letters `lpa` in any case once those are removed (the scan puts a text
+//!   decoding back in place of its run, so a `:` after the run would complete `LPA:`);
 //! - it is binary: its canonical form (NFKC, lossy UTF-8) holds no code as it stands, and every
 //!   stretch of at least 8 characters between control and replacement characters is such text.
 //!
@@ -82,13 +84,31 @@ pub fn is_noise(decoded: &[u8]) -> bool {
     }
 }
 
-/// Plain ASCII without `$ : % & \` and without a joinable run.
+/// Plain ASCII without `$ : % & \`, without a joinable run and without `lpa`.
 fn plain_noise(t: &[u8]) -> bool {
     t.is_ascii()
         && !t
             .iter()
             .any(|b| matches!(b, b'$' | b':' | b'%' | b'&' | b'\\'))
         && !joinable(t)
+        && !spells_lpa(t)
+}
+
+/// `lpa` in any case, skipping what `squeezed` removes from ASCII (as [`joinable`] does).
+fn spells_lpa(t: &[u8]) -> bool {
+    let mut matched = 0;
+    for &b in t {
+        if b <= b' ' || b == 0x7f {
+            continue;
+        }
+        matched = match (matched, b.to_ascii_lowercase()) {
+            (_, b'l') => 1,
+            (1, b'p') => 2,
+            (2, b'a') => return true,
+            _ => 0,
+        };
+    }
+    false
 }
 
 /// [`JOINABLE`] base64 bytes in a row, skipping what `squeezed` removes from ASCII (whitespace
@@ -200,6 +220,7 @@ mod tests {
             crate::decode::is_plain(t)
                 && !t.contains(['$', ':'])
                 && !JOINABLE.is_match(&squeezed(t))
+                && !squeezed(t).to_ascii_lowercase().contains("lpa")
         };
         match std::str::from_utf8(decoded) {
             Ok(t) if is_text(t) => plain_noise(t),

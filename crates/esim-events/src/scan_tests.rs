@@ -64,7 +64,7 @@ fn reference_plainly_clean(payload: &[u8]) -> bool {
     if !payload.is_ascii()
         || payload
             .iter()
-            .any(|b| matches!(b, b'\\' | b'%' | b'&' | b'$' | b'\n' | b'\r'))
+            .any(|b| matches!(b, b'\\' | b'%' | b'&' | b'$') || is_squeezed_control(*b))
     {
         return false;
     }
@@ -84,6 +84,12 @@ fn reference_plainly_clean(payload: &[u8]) -> bool {
     base64_runs_are_noise(&joined)
 }
 
+/// Control characters the scan's squeezed reading removes and whitespace folding does not
+/// cover (everything but tab and form feed).
+fn is_squeezed_control(b: u8) -> bool {
+    b.is_ascii_control() && !matches!(b, b'\t' | 0x0c)
+}
+
 /// Payload-like text: JSON punctuation, words, whitespace of every kind, base64 of code
 /// pieces split by whitespace, key names spelled with separators, and the refused bytes.
 fn payload_like() -> impl Strategy<Value = String> {
@@ -96,6 +102,10 @@ fn payload_like() -> impl Strategy<Value = String> {
         Just("c21kcC5leGFtcGxlLmNvbSRNQVRDSElORw".to_owned()),
         Just("Activation-Code".to_owned()),
         Just("l p a".to_owned()),
+        // Decodes to `xx.LPA`: a `:` after it completes `LPA:` where the decoding is put back.
+        Just("eHguTFBB".to_owned()),
+        Just("eHgu".to_owned()),
+        "[\x7f\x0b\x01]",
         Just("matching_ID".to_owned()),
         "[ \t\x0c]{1,3}",
         "[A-Za-z0-9+/_-]{1,12}",
@@ -150,12 +160,28 @@ fn codes_in_field_values_are_hits_with_or_without_the_precheck() {
     ] {
         assert!(leaks(value) && full_scan(value), "{value}");
     }
+    // Base64 of `xx.LPA`, then a plain `:`: the decoding put back in place reads `xx.LPA:`.
+    for value in ["eHguTFBB:", "eHgu TFBB :", "eHguTFBB\u{7f}:"] {
+        assert!(leaks(value) && full_scan(value), "{value:?}");
+        let payload = format!("{{\"n\":{}}}", serde_json::to_string(value).unwrap());
+        assert!(!plainly_clean(payload.as_bytes()), "{payload}");
+    }
     for value in [
         "Japan eSIM",
         "BENCH_123456",
         "evt_esim_8910300000123456789_delivered",
     ] {
         assert!(!leaks(value) && !full_scan(value), "{value}");
+    }
+}
+
+#[test]
+fn base64_split_by_control_characters_is_not_plainly_clean() {
+    // The scan's squeezed reading removes DEL and other controls, joining the pieces.
+    for sep in ["\u{7f}", "\u{b}", "\u{1}"] {
+        let code = "TFBB OjEk c21k cC5l eGFt cGxl LmNv bSRN QVRD SElO Rw".replace(' ', sep);
+        assert!(full_scan(&code), "{code:?}");
+        assert!(!plainly_clean(code.as_bytes()), "{code:?}");
     }
 }
 
