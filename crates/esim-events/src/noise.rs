@@ -94,13 +94,10 @@ fn plain_noise(t: &[u8]) -> bool {
         && !spells_lpa(t)
 }
 
-/// `lpa` in any case, skipping what `squeezed` removes from ASCII (as [`joinable`] does).
+/// `lpa` in any case, skipping what `squeezed` removes.
 fn spells_lpa(t: &[u8]) -> bool {
     let mut matched = 0;
-    for &b in t {
-        if b <= b' ' || b == 0x7f {
-            continue;
-        }
+    for b in t.iter().copied().filter(|&b| !squeezed_out(b)) {
         matched = match (matched, b.to_ascii_lowercase()) {
             (_, b'l') => 1,
             (1, b'p') => 2,
@@ -111,14 +108,16 @@ fn spells_lpa(t: &[u8]) -> bool {
     false
 }
 
-/// [`JOINABLE`] base64 bytes in a row, skipping what `squeezed` removes from ASCII (whitespace
-/// and control characters: everything up to the space, and DEL).
+/// What `squeezed` removes from ASCII: whitespace and control characters (everything up to
+/// the space, and DEL).
+fn squeezed_out(b: u8) -> bool {
+    b <= b' ' || b == 0x7f
+}
+
+/// [`JOINABLE`] base64 bytes in a row, skipping what `squeezed` removes.
 fn joinable(t: &[u8]) -> bool {
     let mut run = 0;
-    for &b in t {
-        if b <= b' ' || b == 0x7f {
-            continue;
-        }
+    for b in t.iter().copied().filter(|&b| !squeezed_out(b)) {
         run = if is_base64(b) { run + 1 } else { 0 };
         if run >= JOINABLE {
             return true;

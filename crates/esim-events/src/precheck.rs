@@ -46,7 +46,7 @@ pub fn plainly_clean(payload: &[u8]) -> bool {
 /// skips whitespace (as a decoder that ignores it would) and ends at any other byte.
 #[derive(Default)]
 struct Runs {
-    /// Start and length of the current whitespace-separated run; `raw_digits`: all digits so far.
+    /// Start and length of the current whitespace-separated run.
     raw_start: usize,
     raw_len: usize,
     /// Start (a byte index into the payload) and base64 length of the current joined run.
