@@ -36,6 +36,8 @@ mod raw;
 
 use std::time::{Duration, Instant};
 
+use anyhow::Context as _;
+
 use ingest::{ingest_reqwest, ingest_wrk, Bridge};
 use load::percentile;
 use procfs::Sample;
@@ -55,12 +57,22 @@ fn cpu_model() -> String {
     })
 }
 
-fn main() {
-    let rt = tokio::runtime::Runtime::new().expect("runtime");
-    rt.block_on(run());
+/// A bench has nothing to do when its environment is missing (no port, no bridge binary, no
+/// nats-server): it says why and exits 1 instead of panicking.
+fn main() -> std::process::ExitCode {
+    let done = tokio::runtime::Runtime::new()
+        .map_err(anyhow::Error::from)
+        .and_then(|rt| rt.block_on(run()));
+    match done {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("webhook bench: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }
 
-async fn run() {
+async fn run() -> anyhow::Result<()> {
     let started = Instant::now();
     let n = env_or("BENCH_N", 200_000);
     let c = env_or("BENCH_C", 64);
@@ -68,7 +80,7 @@ async fn run() {
     let rate = env_or("BENCH_RATE", 1000);
     let rate_secs = env_or("BENCH_RATE_SECS", 10);
     let floor_secs = env_or("BENCH_FLOOR_SECS", 5);
-    procfs::self_check();
+    procfs::self_check()?;
     let load_at_start = procfs::load();
     let wrk = load::wrk();
     if wrk.is_none() {
@@ -76,15 +88,21 @@ async fn run() {
     }
 
     let nats = fixture::NatsServer::start().await;
-    let bridge = Bridge::start(&nats.url()).await;
+    let bridge = Bridge::start(&nats.url()).await?;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let rss_idle = procfs::rss_kib(bridge.pid());
 
     let size = {
         use esim_bridge::event::normalise::{from_webhook, parse_envelope, Normalised};
-        let e = parse_envelope(load::body(0).as_bytes()).expect("envelope");
-        match from_webhook(&e).expect("event") {
-            Normalised::Publish(ev) => ev[0].to_payload().expect("payload").len(),
+        let e = parse_envelope(load::body(0).as_bytes()).context("the bench's webhook body")?;
+        match from_webhook(&e).context("the bench's webhook body")? {
+            Normalised::Publish(ev) => match ev.first() {
+                Some(event) => event
+                    .to_payload()
+                    .context("the bench's event payload")?
+                    .len(),
+                None => 0,
+            },
             Normalised::Ignored => 0,
         }
     };
@@ -98,30 +116,30 @@ async fn run() {
         raw::Variant::PerSubjectLimit,
     ] {
         let before = Sample::take(bridge.pid(), nats.pid());
-        let run = raw::run(&js, variant, n, size, 256).await;
+        let run = raw::run(&js, variant, n, size, 256).await?;
         let (_, nats_us, own_us) = Sample::take(bridge.pid(), nats.pid()).per(&before, n);
         raws.push((run, nats_us, own_us));
     }
 
     eprintln!("webhook bench: warm-up, then ingest of {n} webhooks");
-    let _warmup = load::closed_loop(&bridge.url(), 0, 500, c).await;
+    let _warmup = load::closed_loop(&bridge.url(), 0, 500, c).await?;
     let load_at_ingest = procfs::load();
     let ingest = match &wrk {
-        Some(wrk) => ingest_wrk(wrk, &bridge, &nats, n, c, threads).await,
-        None => ingest_reqwest(&bridge, &nats, n, c).await,
+        Some(wrk) => ingest_wrk(wrk, &bridge, &nats, n, c, threads).await?,
+        None => ingest_reqwest(&bridge, &nats, n, c).await?,
     };
     let rss_after = procfs::rss_kib(bridge.pid());
 
     eprintln!("webhook bench: HTTP floor, then the paced run");
     let before = Sample::take(bridge.pid(), nats.pid());
     let (floor_n, floor) = match &wrk {
-        Some(wrk) => load::wrk_get(wrk, threads, c, floor_secs as u64, &bridge.url()),
+        Some(wrk) => load::wrk_get(wrk, threads, c, floor_secs as u64, &bridge.url())?,
         None => (0, 0.0),
     };
     let (floor_bridge_us, _, _) =
         Sample::take(bridge.pid(), nats.pid()).per(&before, floor_n as usize);
     let (paced_lat, paced_failed) =
-        load::paced(&bridge.url(), 1_000 + n + 1, rate, rate_secs).await;
+        load::paced(&bridge.url(), 1_000 + n + 1, rate, rate_secs).await?;
     let rss_sustained = procfs::rss_kib(bridge.pid());
     let load_at_end = procfs::load();
     drop(bridge);
@@ -191,4 +209,5 @@ async fn run() {
         "  bench took         {:.0} s",
         started.elapsed().as_secs_f64()
     );
+    Ok(())
 }

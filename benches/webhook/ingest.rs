@@ -4,13 +4,15 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use anyhow::Context as _;
+
 use super::fixture;
 use super::load::{self, percentile};
 use super::procfs::{self, Sample};
 
-pub fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("port");
-    l.local_addr().expect("addr").port()
+pub fn free_port() -> anyhow::Result<u16> {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").context("no free local port")?;
+    Ok(l.local_addr().context("local address")?.port())
 }
 
 /// The bridge under test, as a child process.
@@ -20,12 +22,12 @@ pub struct Bridge {
 }
 
 impl Bridge {
-    pub async fn start(nats_url: &str) -> Bridge {
-        let (port, admin_port) = (free_port(), free_port());
+    pub async fn start(nats_url: &str) -> anyhow::Result<Bridge> {
+        let (port, admin_port) = (free_port()?, free_port()?);
         // BENCH_BRIDGE_BIN: another build of the bridge (to compare two builds in turns).
         let bin = std::env::var_os("BENCH_BRIDGE_BIN")
             .unwrap_or_else(|| env!("CARGO_BIN_EXE_esim-bridge").into());
-        let child = Command::new(bin)
+        let child = Command::new(&bin)
             .arg("serve")
             .env("ESIM_BRIDGE_NATS__URL", nats_url)
             .env("ESIM_BRIDGE_WEBHOOK__SECRETS", load::SECRET)
@@ -38,7 +40,7 @@ impl Bridge {
             .env("ESIM_BRIDGE_LOG__LEVEL", "warn")
             .stdout(Stdio::null())
             .spawn()
-            .expect("spawn bridge");
+            .with_context(|| format!("start the bridge ({})", bin.to_string_lossy()))?;
         let bridge = Bridge { child, port };
         let http = reqwest::Client::new();
         for _ in 0..400 {
@@ -47,7 +49,7 @@ impl Bridge {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        bridge
+        Ok(bridge)
     }
 
     pub fn pid(&self) -> u32 {
@@ -90,12 +92,15 @@ pub async fn ingest_wrk(
     n: usize,
     c: usize,
     threads: usize,
-) -> Ingest {
-    let dir = tempfile::tempdir().expect("temp dir");
+) -> anyhow::Result<Ingest> {
+    let dir = tempfile::tempdir().context("temp dir")?;
     let host = format!("127.0.0.1:{}", bridge.port);
-    load::write_requests(dir.path(), 1_000, n, threads, &host, "/webhooks/octopus");
+    load::write_requests(dir.path(), 1_000, n, threads, &host, "/webhooks/octopus")?;
     let js = fixture::jetstream(&nats.url()).await;
-    let mut stream = js.get_stream("ESIM_EVENTS").await.expect("events stream");
+    let mut stream = js
+        .get_stream("ESIM_EVENTS")
+        .await
+        .context("the bridge's events stream")?;
     let base = stored(&mut stream).await;
     let perf = std::env::var_os("BENCH_PERF_DATA").map(|out| {
         Command::new("perf")
@@ -115,10 +120,11 @@ pub async fn ingest_wrk(
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect("perf record")
+            .context("start perf record (BENCH_PERF_DATA)")
     });
+    let perf = perf.transpose()?;
     let before = Sample::take(bridge.pid(), nats.pid());
-    let child = load::spawn_prepared(wrk, threads, c, &bridge.url(), dir.path());
+    let child = load::spawn_prepared(wrk, threads, c, &bridge.url(), dir.path())?;
     let wrk_pid = child.id();
     // Until every webhook is stored, or nothing more is stored for 5 s (a failed request).
     let (mut first, mut last, mut seen) = (None, None, 0);
@@ -145,7 +151,7 @@ pub async fn ingest_wrk(
             .status();
         let _ = p.wait();
     }
-    let result = load::finish_prepared(child);
+    let result = load::finish_prepared(child)?;
     let stored_n = stored(&mut stream).await - base;
     let (rate, gen_us) = match (first, last) {
         (Some((t0, m0, wrk0)), Some((t1, m1))) if m1 > m0 => {
@@ -156,14 +162,14 @@ pub async fn ingest_wrk(
         _ => (0.0, 0.0),
     };
     let (bridge_us, nats_us, _) = after.per(&before, stored_n.max(1) as usize);
-    Ingest {
+    Ok(Ingest {
         rate,
         p50: result.p50,
         p99: result.p99,
         cpu: (bridge_us, nats_us, gen_us),
         errors: result.errors,
         stored: stored_n,
-    }
+    })
 }
 
 /// Without wrk: the in-process reqwest client (heavier than the bridge).
@@ -172,18 +178,18 @@ pub async fn ingest_reqwest(
     nats: &fixture::NatsServer,
     n: usize,
     c: usize,
-) -> Ingest {
+) -> anyhow::Result<Ingest> {
     let before = Sample::take(bridge.pid(), nats.pid());
     let started = Instant::now();
-    let (lat, failed) = load::closed_loop(&bridge.url(), 1_000, n, c).await;
+    let (lat, failed) = load::closed_loop(&bridge.url(), 1_000, n, c).await?;
     let took = started.elapsed();
     let (bridge_us, nats_us, own_us) = Sample::take(bridge.pid(), nats.pid()).per(&before, n);
-    Ingest {
+    Ok(Ingest {
         rate: n as f64 / took.as_secs_f64(),
         p50: percentile(&lat, 0.5),
         p99: percentile(&lat, 0.99),
         cpu: (bridge_us, nats_us, own_us),
         errors: failed as u64,
         stored: n as u64,
-    }
+    })
 }

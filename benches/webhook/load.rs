@@ -8,6 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use anyhow::Context as _;
 use bytes::Bytes;
 use esim_bridge::sim::octopus_signature;
 
@@ -65,27 +66,42 @@ pub fn wrk() -> Option<PathBuf> {
 
 /// Writes requests `start..start + n` for `threads` wrk threads (`requests-<k>.bin`, each
 /// request followed by a NUL), as `prepared.lua` reads them.
-pub fn write_requests(dir: &Path, start: usize, n: usize, threads: usize, host: &str, path: &str) {
+pub fn write_requests(
+    dir: &Path,
+    start: usize,
+    n: usize,
+    threads: usize,
+    host: &str,
+    path: &str,
+) -> anyhow::Result<()> {
     let ts = unix_now();
-    let mut files: Vec<_> = (0..threads)
-        .map(|k| {
-            let f = std::fs::File::create(dir.join(format!("requests-{k}.bin"))).expect("file");
-            std::io::BufWriter::new(f)
-        })
-        .collect();
+    let mut files = Vec::with_capacity(threads);
+    for k in 0..threads {
+        let path = dir.join(format!("requests-{k}.bin"));
+        let f =
+            std::fs::File::create(&path).with_context(|| format!("create {}", path.display()))?;
+        files.push(std::io::BufWriter::new(f));
+    }
     for i in start..start + n {
         let f = &mut files[i % threads];
         f.write_all(&raw_request(&prepare(i), host, path, &ts))
-            .expect("write");
-        f.write_all(b"\0").expect("write");
+            .and_then(|()| f.write_all(b"\0"))
+            .context("write the prepared requests")?;
     }
-    files
-        .into_iter()
-        .for_each(|mut f| f.flush().expect("flush"));
+    for mut f in files {
+        f.flush().context("write the prepared requests")?;
+    }
+    Ok(())
 }
 
 /// Starts wrk over the prepared requests in `dir`.
-pub fn spawn_prepared(wrk: &Path, threads: usize, conns: usize, url: &str, dir: &Path) -> Child {
+pub fn spawn_prepared(
+    wrk: &Path,
+    threads: usize,
+    conns: usize,
+    url: &str,
+    dir: &Path,
+) -> anyhow::Result<Child> {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/webhook/prepared.lua");
     Command::new(wrk)
         .args([
@@ -101,7 +117,7 @@ pub fn spawn_prepared(wrk: &Path, threads: usize, conns: usize, url: &str, dir: 
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
-        .expect("spawn wrk")
+        .with_context(|| format!("start {}", wrk.display()))
 }
 
 /// What wrk reported for the requests it saw answered.
@@ -114,11 +130,11 @@ pub struct WrkResult {
 
 /// Interrupts wrk (its threads have stopped; it would otherwise sleep out `-d`) and reads its
 /// summary.
-pub fn finish_prepared(child: Child) -> WrkResult {
+pub fn finish_prepared(child: Child) -> anyhow::Result<WrkResult> {
     let _ = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status();
-    let out = child.wait_with_output().expect("wrk output");
+    let out = child.wait_with_output().context("read wrk's summary")?;
     let text = String::from_utf8_lossy(&out.stdout);
     let line = text
         .lines()
@@ -129,20 +145,26 @@ pub fn finish_prepared(child: Child) -> WrkResult {
             .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('=')?.parse().ok())
             .unwrap_or(0)
     };
-    WrkResult {
+    Ok(WrkResult {
         p50: Duration::from_micros(field("p50_us")),
         p99: Duration::from_micros(field("p99_us")),
         errors: field("status_errors") + field("timeouts") + field("socket_errors"),
-    }
+    })
 }
 
 /// A fixed-length wrk run of plain GETs: (requests answered, requests/s).
-pub fn wrk_get(wrk: &Path, threads: usize, conns: usize, secs: u64, url: &str) -> (u64, f64) {
+pub fn wrk_get(
+    wrk: &Path,
+    threads: usize,
+    conns: usize,
+    secs: u64,
+    url: &str,
+) -> anyhow::Result<(u64, f64)> {
     let out = Command::new(wrk)
         .args(["-t", &threads.to_string(), "-c", &conns.to_string()])
         .args(["-d", &format!("{secs}s"), url])
         .output()
-        .expect("run wrk");
+        .with_context(|| format!("run {}", wrk.display()))?;
     let text = String::from_utf8_lossy(&out.stdout);
     // "  123456 requests in 5.00s, 9.1MB read" and "Requests/sec:  24691.20"
     let requests = text
@@ -155,7 +177,7 @@ pub fn wrk_get(wrk: &Path, threads: usize, conns: usize, secs: u64, url: &str) -
         .find_map(|l| l.strip_prefix("Requests/sec:"))
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or(0.0);
-    (requests, rate)
+    Ok((requests, rate))
 }
 
 /// The latency of one webhook, or `None` if it was not answered 200 (a shed request on a busy
@@ -177,11 +199,16 @@ async fn send(http: &reqwest::Client, url: &str, p: Prepared, ts: &str) -> Optio
 
 /// Without wrk: `c` reqwest workers, `n` requests in all. Returns sorted latencies and the
 /// number of failed requests.
-pub async fn closed_loop(url: &str, start: usize, n: usize, c: usize) -> (Vec<Duration>, usize) {
+pub async fn closed_loop(
+    url: &str,
+    start: usize,
+    n: usize,
+    c: usize,
+) -> anyhow::Result<(Vec<Duration>, usize)> {
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(c)
         .build()
-        .expect("client");
+        .context("HTTP client")?;
     let requests: Arc<Vec<Prepared>> = Arc::new((start..start + n).map(prepare).collect());
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let ts = unix_now();
@@ -207,9 +234,9 @@ pub async fn closed_loop(url: &str, start: usize, n: usize, c: usize) -> (Vec<Du
     }
     let mut all = Vec::with_capacity(n);
     for w in workers {
-        all.extend(w.await.expect("worker"));
+        all.extend(w.await.context("a client worker panicked")?);
     }
-    failures(all)
+    Ok(failures(all))
 }
 
 fn failures(all: Vec<Option<Duration>>) -> (Vec<Duration>, usize) {
@@ -221,7 +248,12 @@ fn failures(all: Vec<Option<Duration>>) -> (Vec<Duration>, usize) {
 
 /// Open loop at `rate` req/s for `secs`: latency as a sender at that rate sees it, and the
 /// number of failed requests.
-pub async fn paced(url: &str, start: usize, rate: usize, secs: usize) -> (Vec<Duration>, usize) {
+pub async fn paced(
+    url: &str,
+    start: usize,
+    rate: usize,
+    secs: usize,
+) -> anyhow::Result<(Vec<Duration>, usize)> {
     let http = reqwest::Client::new();
     let requests: Vec<Prepared> = (start..start + rate * secs).map(prepare).collect();
     let ts = unix_now();
@@ -235,9 +267,9 @@ pub async fn paced(url: &str, start: usize, rate: usize, secs: usize) -> (Vec<Du
     }
     let mut lat = Vec::with_capacity(handles.len());
     for h in handles {
-        lat.push(h.await.expect("request"));
+        lat.push(h.await.context("a paced request panicked")?);
     }
-    failures(lat)
+    Ok(failures(lat))
 }
 
 pub fn percentile(sorted: &[Duration], p: f64) -> Duration {

@@ -6,6 +6,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use anyhow::Context as _;
 use async_nats::header::HeaderMap;
 use async_nats::jetstream::stream::{Config, DiscardPolicy};
 use async_nats::jetstream::Context;
@@ -95,8 +96,16 @@ pub struct RawRun {
     pub second: String,
 }
 
-pub async fn run(js: &Context, variant: Variant, n: usize, size: usize, window: usize) -> RawRun {
-    js.create_stream(stream(variant)).await.expect("stream");
+pub async fn run(
+    js: &Context,
+    variant: Variant,
+    n: usize,
+    size: usize,
+    window: usize,
+) -> anyhow::Result<RawRun> {
+    js.create_stream(stream(variant))
+        .await
+        .context("create the raw run's stream")?;
     let payload = Bytes::from(vec![b'x'; size]);
     let permits = Arc::new(Semaphore::new(window));
     let subject = |iccid: &str| format!("{}.events.{iccid}.delivered", variant.prefix());
@@ -114,7 +123,11 @@ pub async fn run(js: &Context, variant: Variant, n: usize, size: usize, window: 
     });
     let started = Instant::now();
     for i in 0..n {
-        let permit = permits.clone().acquire_owned().await.expect("semaphore");
+        let permit = permits
+            .clone()
+            .acquire_owned()
+            .await
+            .context("ack window closed")?;
         let iccid = format!("89{i:017}");
         let ack = js
             .publish_with_headers(
@@ -123,26 +136,30 @@ pub async fn run(js: &Context, variant: Variant, n: usize, size: usize, window: 
                 payload.clone(),
             )
             .await
-            .expect("publish");
-        tx.send((ack, permit)).expect("drain task");
+            .context("raw publish")?;
+        if tx.send((ack, permit)).is_err() {
+            anyhow::bail!("the ack task stopped");
+        }
     }
     drop(tx);
-    assert!(drain.await.expect("drain task"), "raw publish not acked");
+    if !drain.await.context("the ack task panicked")? {
+        anyhow::bail!("a raw publish was not acknowledged");
+    }
     let took = started.elapsed();
 
     let iccid = format!("89{:017}", 0);
     let again = js
         .publish_with_headers(subject(&iccid), headers(variant, &iccid, 0), payload)
         .await
-        .expect("publish");
+        .context("second raw publish")?;
     let second = match again.await {
         Ok(ack) if ack.duplicate => "acked as duplicate".to_owned(),
         Ok(ack) => format!("stored again (seq {})", ack.sequence),
         Err(e) => format!("refused: {e}"),
     };
-    RawRun {
+    Ok(RawRun {
         variant,
         rate: n as f64 / took.as_secs_f64(),
         second,
-    }
+    })
 }
