@@ -12,6 +12,7 @@ mod chaos;
 mod cluster;
 mod cluster_accounts;
 mod cluster_sync_bench;
+mod consumer_contract;
 mod consumer_examples;
 mod container;
 mod container_docker;
