@@ -54,6 +54,12 @@ pub(super) fn nats(c: &Config) -> Result<(), ConfigError> {
     }
     positive("nats.max_age", n.max_age)?;
     positive("nats.duplicate_window", n.duplicate_window)?;
+    if n.duplicate_window > n.max_age {
+        return bad(
+            "nats.duplicate_window",
+            "must not exceed nats.max_age (NATS refuses such a stream)",
+        );
+    }
     positive("nats.ack_timeout", n.ack_timeout)?;
     non_empty("nats.password", &n.password)?;
     non_empty("nats.token", &n.token)?;

@@ -10,6 +10,7 @@
 mod batch;
 mod connect;
 mod stream;
+mod stream_check;
 
 use std::str::FromStr;
 use std::time::{Duration, Instant};
@@ -25,6 +26,7 @@ pub use stream::{
     covers, desired as desired_stream, ensure as ensure_stream, events_subject,
     is_not_found as is_stream_not_found, StreamError,
 };
+pub use stream_check::Unsafe as UnsafeStreamSetting;
 
 use crate::config::NatsConfig;
 use crate::event::schema::SchemaError;

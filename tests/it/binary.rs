@@ -181,6 +181,7 @@ async fn an_operators_wider_stream_is_used_as_it_is() {
         name: "ESIM_EVENTS".into(),
         subjects: vec!["esim.>".into()],
         max_messages: 12345,
+        discard: async_nats::jetstream::stream::DiscardPolicy::New,
         ..Default::default()
     })
     .await

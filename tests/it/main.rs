@@ -34,6 +34,7 @@ mod replay_guard;
 mod replay_republish;
 mod request_logs;
 mod slow_clients;
+mod stream_checks;
 mod support;
 mod webhook;
 mod webhook_iccid;
