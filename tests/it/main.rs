@@ -38,4 +38,5 @@ mod stream_checks;
 mod support;
 mod webhook;
 mod webhook_iccid;
+mod webhook_limits;
 mod webhook_rejects;
