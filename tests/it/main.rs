@@ -39,4 +39,5 @@ mod support;
 mod webhook;
 mod webhook_iccid;
 mod webhook_limits;
+mod webhook_path;
 mod webhook_rejects;

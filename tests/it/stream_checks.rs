@@ -2,12 +2,11 @@
 //! setting and what it requires) a stream whose settings would lose or duplicate events, and
 //! leaves the stream as it found it.
 
-use std::process::Stdio;
 use std::time::Duration;
 
 use async_nats::jetstream::stream::{Config, DiscardPolicy, RetentionPolicy};
 
-use crate::binary::bridge_cmd;
+use crate::binary::{bridge_cmd, run_until_exit};
 use crate::support::bridge::SECRET;
 use crate::support::fixture::{jetstream, NatsServer};
 
@@ -20,29 +19,15 @@ fn base() -> Config {
     }
 }
 
-/// Runs `serve` against `nats_url` until it exits; its code and stderr. A bridge that starts
-/// instead is stopped after a while, and reported as `None`.
+/// Runs `serve` against `nats_url` until it exits (`None`: it started serving).
 async fn serve(nats_url: &str) -> (Option<i32>, String) {
     let mut cmd = bridge_cmd();
     cmd.env("ESIM_BRIDGE_NATS__URL", nats_url)
         .env("ESIM_BRIDGE_WEBHOOK__SECRETS", SECRET)
         .env("ESIM_BRIDGE_WEBHOOK__LISTEN", "127.0.0.1:0")
         .env("ESIM_BRIDGE_ADMIN__LISTEN", "127.0.0.1:0")
-        .arg("serve")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    let child = tokio::process::Command::from(cmd)
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn");
-    match tokio::time::timeout(Duration::from_secs(30), child.wait_with_output()).await {
-        Ok(out) => {
-            let out = out.expect("wait");
-            let err = String::from_utf8_lossy(&out.stderr).into_owned();
-            (out.status.code(), err)
-        }
-        Err(_) => (None, "still serving after 30 s".to_owned()),
-    }
+        .arg("serve");
+    run_until_exit(cmd).await
 }
 
 #[tokio::test]
