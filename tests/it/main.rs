@@ -37,6 +37,7 @@ mod slow_clients;
 mod stream_checks;
 mod support;
 mod webhook;
+mod webhook_dates;
 mod webhook_iccid;
 mod webhook_limits;
 mod webhook_path;
