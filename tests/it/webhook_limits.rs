@@ -73,6 +73,33 @@ async fn an_event_larger_than_the_servers_max_payload_is_refused_for_good_with_4
 }
 
 #[tokio::test]
+async fn an_event_larger_than_the_streams_max_msg_size_is_refused_for_good_with_422() {
+    let (logs, _guard) = Logs::capture();
+    let nats = NatsServer::start().await;
+    let js = jetstream(&nats.url()).await;
+    let small_messages = Config {
+        name: "ESIM_EVENTS".into(),
+        subjects: vec!["esim.events.>".into()],
+        max_message_size: 1024,
+        ..Default::default()
+    };
+    js.create_stream(small_messages).await.expect("create");
+    let bridge = Bridge::start(&nats.url(), |_| {}).await;
+    let http = reqwest::Client::new();
+    let reason = "The issuing network declined the profile download. ".repeat(19);
+    let big = failed_webhook("evt_too_big", 2, &reason);
+    let answer = signed(&http, &bridge.url(), &big)
+        .send()
+        .await
+        .expect("send");
+    let status = answer.status().as_u16();
+    assert_eq!(status, 422, "{}", answer.text().await.unwrap_or_default());
+    assert_eq!(stored(&nats.url(), "ESIM_EVENTS").await.len(), 0);
+    bridge.stop().await;
+    logs.assert_clean(&[]);
+}
+
+#[tokio::test]
 async fn a_full_stream_answers_503_says_why_once_and_takes_events_again_once_there_is_room() {
     let (logs, _guard) = Logs::capture();
     let nats = NatsServer::start().await;
