@@ -9,6 +9,9 @@ use crate::event::key::validate_token;
 /// Checks the whole configuration (webhook keys are decoded, and so checked, by the loader).
 pub fn validate(c: &Config) -> Result<(), ConfigError> {
     nats(c)?;
+    if let Err(why) = super::log_filter::log_filter(&c.log.level) {
+        return bad("log.level", why);
+    }
     webhook(c)?;
     super::validate_upstream::upstream(c)?;
     Ok(())
@@ -28,8 +31,8 @@ pub(super) fn positive(key: &str, d: Duration) -> Result<(), ConfigError> {
 /// Checks `nats.*` only (what the operator tools need).
 pub(super) fn nats(c: &Config) -> Result<(), ConfigError> {
     let n = &c.nats;
-    if n.url.split(',').all(|u| u.trim().is_empty()) {
-        return bad("nats.url", "at least one server URL is required");
+    if let Err(why) = super::nats_url::check_servers(&n.url) {
+        return bad("nats.url", why);
     }
     if n.subject_prefix
         .split('.')

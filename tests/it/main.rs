@@ -22,6 +22,7 @@ mod listener_http;
 mod monitoring;
 mod monitoring_promql;
 mod nats_tls;
+mod operator_cli;
 mod partition;
 mod poller;
 mod poller_faults;
