@@ -10,6 +10,21 @@ use clap::Args;
 
 use crate::cli::ConfigArg;
 
+/// Where the operator tools connect: `--config` and `ESIM_BRIDGE_NATS__*` as `serve` reads
+/// them, or the nats CLI's own conventions, which override them: `-s/--server` (or `NATS_URL`)
+/// and `--creds` (or `NATS_CREDS`).
+#[derive(Debug, Clone, Args)]
+pub struct ToolConfigArg {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// NATS server URL(s), comma-separated; overrides `nats.url`.
+    #[arg(long, short = 's', env = "NATS_URL", value_name = "URL")]
+    pub server: Option<String>,
+    /// NATS credentials file; overrides `nats.creds_file`.
+    #[arg(long, env = "NATS_CREDS", value_name = "FILE")]
+    pub creds: Option<PathBuf>,
+}
+
 /// Which events: shared by `replay` and `tail`.
 #[derive(Debug, Clone, Default, Args)]
 pub struct FilterArgs {
@@ -28,7 +43,7 @@ pub struct FilterArgs {
 #[derive(Debug, Clone, Args)]
 pub struct ReplayArgs {
     #[command(flatten)]
-    pub config: ConfigArg,
+    pub config: ToolConfigArg,
     /// Start at this time: RFC 3339 (`2026-05-15T14:00:00Z`) or an age (`2h`, `30m`, `7d`).
     #[arg(long, value_name = "T")]
     pub since: Option<String>,
@@ -61,7 +76,7 @@ pub struct ReplayArgs {
 #[derive(Debug, Clone, Args)]
 pub struct TailArgs {
     #[command(flatten)]
-    pub config: ConfigArg,
+    pub config: ToolConfigArg,
     /// Start this far back instead of with new events (RFC 3339 or an age like `10m`).
     #[arg(long, value_name = "T")]
     pub since: Option<String>,
@@ -73,7 +88,7 @@ pub struct TailArgs {
 #[derive(Debug, Clone, Args)]
 pub struct StatusArgs {
     #[command(flatten)]
-    pub config: ConfigArg,
+    pub config: ToolConfigArg,
     /// Print the report as one JSON document instead of text.
     #[arg(long)]
     pub json: bool,

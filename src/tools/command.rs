@@ -10,6 +10,7 @@ use std::time::Instant;
 use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
 
+use super::args::ToolConfigArg;
 use super::filter::Filter;
 use super::output::{self, OutputError};
 use super::parse::{self, ArgError};
@@ -21,7 +22,7 @@ use super::status::{self, StatusError};
 use super::summary::Summary;
 use super::tail::{self, TailError};
 use super::{ReplayArgs, StatusArgs, TailArgs};
-use crate::cli::{ConfigArg, EXIT_USAGE};
+use crate::cli::EXIT_USAGE;
 use crate::config::{Config, ConfigError, LogConfig};
 use crate::publish::{self, ConnectError};
 use crate::telemetry;
@@ -158,8 +159,16 @@ pub async fn status(args: StatusArgs) -> Result<Done, CommandError> {
 
 /// The tools' configuration; logs go to stderr at `warn` unless `RUST_LOG` says otherwise,
 /// so stdout carries only the command's output.
-fn load(arg: &ConfigArg) -> Result<Config, ConfigError> {
-    let config = Config::load_for_tools(arg.config.as_deref())?;
+fn load(arg: &ToolConfigArg) -> Result<Config, ConfigError> {
+    let mut config = Config::load_for_tools(arg.config.config.as_deref())?;
+    if let Some(server) = &arg.server {
+        crate::config::check_servers(server)
+            .map_err(|why| ConfigError::invalid("--server (NATS_URL)", why))?;
+        config.nats.url.clone_from(server);
+    }
+    if let Some(creds) = &arg.creds {
+        config.nats.creds_file = Some(creds.clone());
+    }
     telemetry::init_logs(&LogConfig {
         format: config.log.format,
         level: "warn".into(),

@@ -31,7 +31,7 @@ pub mod status;
 pub mod summary;
 pub mod tail;
 
-pub use args::{FilterArgs, ReplayArgs, StatusArgs, TailArgs};
+pub use args::{FilterArgs, ReplayArgs, StatusArgs, TailArgs, ToolConfigArg};
 pub use filter::Filter;
 pub use progress::ProgressMode;
 pub use republish::{Target, REPLAYED_FROM};

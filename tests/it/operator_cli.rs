@@ -104,3 +104,33 @@ async fn serve_says_once_what_started_and_once_why_it_stopped_without_colour_cod
     let cause = "retention is interest";
     assert_eq!(err.matches(cause).count(), 1, "the fatal error once: {err}");
 }
+
+#[tokio::test]
+async fn the_tools_take_the_server_as_the_nats_cli_does() {
+    let nats = NatsServer::start().await;
+    let js = jetstream(&nats.url()).await;
+    js.create_stream(Config {
+        name: "ESIM_EVENTS".into(),
+        subjects: vec!["esim.events.>".into()],
+        ..Default::default()
+    })
+    .await
+    .expect("create stream");
+    let dry_run = |cmd: &mut Command, extra: &[&str]| {
+        let out = cmd
+            .args(["replay", "--dry-run"])
+            .args(extra)
+            .output()
+            .expect("run");
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        (out.status.code(), err)
+    };
+    let url = nats.url();
+    let (code, err) = dry_run(&mut bridge_cmd(), &["-s", &url]);
+    assert_eq!(code, Some(0), "-s: {err}");
+    let (code, err) = dry_run(bridge_cmd().env("NATS_URL", &url), &[]);
+    assert_eq!(code, Some(0), "NATS_URL: {err}");
+    let (code, err) = dry_run(&mut bridge_cmd(), &["--server", "htp:/127.0.0.1::4222"]);
+    assert_eq!(code, Some(64), "{err}");
+    assert!(err.contains("--server"), "{err}");
+}
