@@ -4,6 +4,7 @@
 
 mod hostile;
 mod iccid;
+mod provider;
 mod scheduling;
 
 use std::collections::{HashMap, HashSet};
