@@ -26,7 +26,7 @@ mod reads;
 mod scan;
 pub mod schedule;
 pub mod stats;
-mod vanish;
+pub mod vanish;
 
 #[cfg(test)]
 mod tests;

@@ -35,7 +35,7 @@ pub const RECHECK: Duration = Duration::from_secs(2 * 60);
 
 /// What a 404 leads to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Suspicion {
+pub enum Suspicion {
     /// Read again with the per-job backoff.
     Soon,
     /// Read again after [`RECHECK`].
@@ -46,7 +46,7 @@ pub(super) enum Suspicion {
 
 /// Orders answered 404 lately: since when, and how many times in a row.
 #[derive(Debug, Default)]
-pub(super) struct Suspects {
+pub struct Suspects {
     by_id: HashMap<u64, (Instant, u32)>,
 }
 
