@@ -5,7 +5,11 @@
 //! Input: one selector byte, header lines (`Name: value`) up to an empty line, then the body.
 //! Properties: no panic (overflow included) through parsing, the sanity gate, normalising,
 //! tracking and the cadence arithmetic on provider dates; a 429's wait is capped at an hour;
-//! no activation code in any event, subject, header or error text.
+//! no activation code in any event, subject, header or error text. And the hostile provider
+//! of issue 16: a page never admits more than the `per_page` asked for; a page served again
+//! (a provider ignoring `page` or claiming more forever) always ends the reading; a granted
+//! token can always be sent as a header value; an order listed again under another ICCID is
+//! always a change; a burst of 404s never confirms an order vanished.
 
 use std::sync::LazyLock;
 use std::time::Duration;
@@ -18,8 +22,10 @@ use crate::config::CadenceConfig;
 use crate::event::normalise;
 use crate::event::OrderData;
 use crate::ingest::poller::engine::cadence::Cadence;
+use crate::ingest::poller::engine::vanish::{Suspects, Suspicion};
 use crate::ingest::poller::sanity;
 use crate::ingest::poller::tracked::Tracked;
+use crate::ingest::poller::upstream::paging::Paging;
 use crate::ingest::poller::upstream::wire;
 use crate::ingest::poller::ClientError;
 
@@ -55,18 +61,79 @@ pub fn run(data: &[u8]) {
         Err(e) => oracle::assert_clean("detail error", &e.to_string()),
     }
     match wire::list_page(&headers, body, page, per_page) {
-        Ok((items, _more)) => {
+        Ok((items, more)) => {
+            let asked = usize::try_from(per_page).unwrap_or(usize::MAX);
+            assert!(items.len() <= asked, "a page of {} admitted", items.len());
             let mut previous: Option<&OrderData> = None;
             for order in items.orders.iter().take(64) {
                 snapshot(previous, order, observed);
+                iccid_change(previous, order);
                 previous = Some(order);
             }
+            served_again(&items, more);
         }
         Err(e) => oracle::assert_clean("list error", &e.to_string()),
     }
     let _ = wire::has_more(&headers, page, usize::from(selector), per_page);
-    if let Err(e) = wire::grant(body) {
-        oracle::assert_clean("grant error", &e.to_string());
+    match wire::grant(body) {
+        Ok(g) => {
+            let header = format!("Bearer {}", g.access.expose());
+            assert!(
+                HeaderValue::from_str(&header).is_ok(),
+                "an unsendable token granted"
+            );
+        }
+        Err(e) => oracle::assert_clean("grant error", &e.to_string()),
+    }
+    not_found_burst(selector);
+}
+
+/// The same page served twice (as by a provider that ignores `page`) ends the reading at the
+/// second, whatever its headers claim.
+fn served_again(items: &wire::Items, more: bool) {
+    let ids: Vec<u64> = items
+        .orders
+        .iter()
+        .map(|o| o.id)
+        .chain(items.unfit.iter().map(|u| u.0))
+        .collect();
+    let mut paging = Paging::new(u32::MAX);
+    for _ in 0..2 {
+        for &id in &ids {
+            paging.see(id);
+        }
+        if paging.turn(more).is_err() {
+            return;
+        }
+    }
+    panic!("a page served again did not end the reading");
+}
+
+/// An order whose ICCID differs from the one first seen for it is a change (the engine
+/// quarantines it instead of publishing under the new one).
+fn iccid_change(previous: Option<&OrderData>, order: &OrderData) {
+    let Some(first) = previous else { return };
+    let mut tracked = Tracked::new();
+    tracked.learn(first);
+    let changed = matches!((&first.iccid, &order.iccid), (Some(a), Some(b)) if a != b);
+    assert_eq!(
+        tracked.iccid_changed(order),
+        changed,
+        "ICCID change misjudged"
+    );
+}
+
+/// However many 404s arrive at once, they never confirm an order vanished: confirmation
+/// takes time (a provider replica's lag is not a deletion).
+fn not_found_burst(selector: u8) {
+    let mut suspects = Suspects::default();
+    let now = tokio::time::Instant::now();
+    for _ in 0..=selector % 16 {
+        assert_ne!(
+            suspects.not_found(7, now),
+            Suspicion::Confirmed,
+            "a burst confirmed"
+        );
     }
 }
 

@@ -1,6 +1,7 @@
 //! `audit` against a provider that misbehaves: a list that ignores `page` and claims more
 //! pages forever must not keep the audit reading (it stops at the first page with nothing
-//! new), and nothing it sends can crash it.
+//! new), an order moved to another order's ICCID is reported as such and never repaired under
+//! that ICCID, and nothing it sends can crash it.
 
 use axum::http::HeaderMap;
 use axum::routing::{get, post};
@@ -10,8 +11,11 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use crate::support::audit::*;
+use crate::support::bridge::stored;
 use crate::support::fixture::NatsServer;
+use crate::support::hostile::{installed, listed, Provider, Script};
 use crate::support::replay::{nats_config, publisher};
+use esim_bridge::event::EventType;
 
 async fn login() -> Json<serde_json::Value> {
     let later = OffsetDateTime::now_utc() + time::Duration::hours(1);
@@ -48,4 +52,46 @@ async fn a_list_that_never_ends_is_read_until_it_repeats_itself() {
     assert_eq!(report.orders, 2);
     assert_eq!(findings.len(), 2, "{findings:#?}");
     server.abort();
+}
+
+#[tokio::test]
+async fn an_order_moved_to_another_orders_iccid_is_reported_and_never_repaired_there() {
+    let nats = NatsServer::start().await;
+    let url = nats.url();
+    let publisher = publisher(&nats_config(&url)).await;
+    let (mine, theirs) = ("8910300000000000601", "8910300000000000602");
+    let delivered = |id: u64, iccid: &str| json!({"id": id, "status": "DELIVERED", "iccid": iccid});
+    inject(&publisher, EventType::Delivered, delivered(1, mine)).await;
+    inject(&publisher, EventType::Delivered, delivered(2, theirs)).await;
+    // The provider now reports order 1, installed, under order 2's ICCID.
+    let provider = Provider::start(Script {
+        list: vec![listed(2, theirs, None), installed(1, theirs)],
+        details: [(1, installed(1, theirs)), (2, listed(2, theirs, None))].into(),
+        ..Script::default()
+    })
+    .await;
+    let config = audit_config(&url, &provider.url);
+    let (report, findings) = run_audit(&config, last_hour(600, true)).await;
+    let found = classes(&findings);
+    let changed = ("iccid_changed".to_owned(), 1, String::new());
+    assert!(found.contains(&changed), "{findings:#?}");
+    assert_eq!(
+        found.len(),
+        1,
+        "order 1's change is its only finding: {findings:#?}"
+    );
+    assert_eq!(report.repair.map(|r| r.written), Some(0), "{report}");
+    assert!(report.to_string().contains("iccid_changed"), "{report}");
+    let subjects: Vec<String> = stored(&url, "ESIM_EVENTS")
+        .await
+        .into_iter()
+        .map(|m| m.subject)
+        .collect();
+    assert_eq!(
+        subjects,
+        [
+            format!("esim.events.{mine}.delivered"),
+            format!("esim.events.{theirs}.delivered")
+        ]
+    );
 }

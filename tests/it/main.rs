@@ -28,6 +28,7 @@ mod poller;
 mod poller_faults;
 mod poller_hostile;
 mod poller_lease;
+mod poller_provider;
 mod poller_supervisor;
 mod publish_batch;
 mod replay;

@@ -13,15 +13,7 @@ use axum::Router;
 use esim_bridge::config::{Secret, UpstreamConfig};
 use esim_bridge::ingest::poller::{Budget, ClientError, Clock, UpstreamClient};
 
-/// Serves `router` on 127.0.0.1:0 until the test ends; returns its base URL.
-async fn serve(router: Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    format!("http://{addr}")
-}
+use crate::support::hostile::{listed, serve};
 
 fn client(base_url: &str, tweak: impl FnOnce(&mut UpstreamConfig)) -> UpstreamClient {
     let mut cfg = UpstreamConfig {
@@ -80,7 +72,7 @@ async fn a_login_redirected_to_another_origin_is_not_followed() {
 async fn answers_over_the_size_limit_are_abandoned_and_counted() {
     const LIMIT: u64 = 64 * 1024;
     let page = |n: usize| format!("[{}]", vec![r#"{"id": 1}"#; n].join(","));
-    let fits = page(1000); // ~10 kB
+    let fits = page(500); // ~5 kB
     let announced = page(20_000); // ~200 kB with a Content-Length
     let router = Router::new()
         .route("/auth/login", post(|| async { grant() }))
@@ -89,7 +81,7 @@ async fn answers_over_the_size_limit_are_abandoned_and_counted() {
             get(move |q: axum::extract::RawQuery| {
                 let (fits, announced) = (fits.clone(), announced.clone());
                 async move {
-                    match q.0.unwrap_or_default().ends_with("per_page=1") {
+                    match q.0.unwrap_or_default().ends_with("per_page=500") {
                         true => fits,
                         false => announced,
                     }
@@ -109,11 +101,11 @@ async fn answers_over_the_size_limit_are_abandoned_and_counted() {
 
     let small = client(&provider, |c| {
         c.max_response_bytes = LIMIT;
-        c.page_size = 1;
+        c.page_size = 500;
     });
     assert_eq!(
         list(&small).await,
-        Ok(1000),
+        Ok(500),
         "a page within the limit is read"
     );
     let client = client(&provider, |c| c.max_response_bytes = LIMIT);
@@ -123,24 +115,6 @@ async fn answers_over_the_size_limit_are_abandoned_and_counted() {
     let detail = client.detail(slot, 7).await;
     assert_eq!(detail, Err(ClientError::TooLarge { limit }));
     assert_eq!(ClientError::TooLarge { limit }.outcome(), "too_large");
-}
-
-/// A delivered order as the provider lists it, created a minute ago.
-fn listed(id: u64, iccid: &str, activated_at: Option<&str>) -> String {
-    let created = time::OffsetDateTime::now_utc() - time::Duration::minutes(1);
-    let created = created
-        .format(&time::format_description::well_known::Rfc3339)
-        .expect("format");
-    let activation = match activated_at {
-        Some(at) => format!(
-            r#""activation_status": "ACTIVE", "is_installed": true, "activated_at": "{at}""#
-        ),
-        None => r#""activation_status": "NOT_INSTALLED", "is_installed": false"#.to_owned(),
-    };
-    format!(
-        r#"{{"id": {id}, "status": "DELIVERED", "iccid": "{iccid}", "validity_days": 0,
-            "created_at": "{created}", {activation}}}"#
-    )
 }
 
 #[tokio::test]

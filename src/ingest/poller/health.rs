@@ -5,7 +5,9 @@
 //! this replica can never poll again and should be restarted (a crashed *engine* is not that:
 //! the supervisor has released the lease and restarts it, see [`super::supervisor`]).
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use super::upstream::auth::CanRead;
 
 /// The poller's state on this replica.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +50,8 @@ struct State {
 #[derive(Debug, Clone)]
 pub struct PollerHealth {
     inner: Arc<Mutex<State>>,
+    /// The provider client's session, once the poller has one.
+    reads: Arc<OnceLock<CanRead>>,
 }
 
 impl PollerHealth {
@@ -58,7 +62,18 @@ impl PollerHealth {
                 restarts: 0,
                 consecutive_failures: 0,
             })),
+            reads: Arc::new(OnceLock::new()),
         }
+    }
+
+    /// Reports, from now on, whether the poller's provider client can read.
+    pub fn watch_reads(&self, can_read: CanRead) {
+        let _ = self.reads.set(can_read);
+    }
+
+    /// False while the provider cannot be read at all (no usable login).
+    pub fn can_read(&self) -> bool {
+        self.reads.get().is_none_or(CanRead::get)
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
@@ -103,12 +118,18 @@ impl PollerHealth {
         (self.status() == Status::Stopped).then_some("poller: stopped")
     }
 
-    /// One line for `/readyz`: `poller: polling` (with restarts when there were any).
+    /// One line for `/readyz`: `poller: polling` (with restarts when there were any, and
+    /// `(cannot read the provider)` while no login gives a usable token). Not a probe
+    /// failure: the webhook listener of this replica still works.
     pub fn describe(&self) -> String {
         let s = self.with(|s| *s);
-        match s.restarts {
+        let mut line = match s.restarts {
             0 => format!("poller: {}", s.status.label()),
             n => format!("poller: {} (engine restarts: {n})", s.status.label()),
+        };
+        if !self.can_read() {
+            line.push_str(" (cannot read the provider)");
         }
+        line
     }
 }

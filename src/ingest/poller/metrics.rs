@@ -107,6 +107,23 @@ pub fn restarted(reason: &'static str, consecutive: u32) {
     metrics::gauge!("esim_bridge_poller_consecutive_failures").set(f64::from(consecutive));
 }
 
+/// A list reading ended before the provider's last page (`list`: `discovery`, `pending`;
+/// `end`: `repeated` for a page with nothing new, `capped` at the page limit of a pass).
+pub fn list_cut(list: &'static str, end: super::upstream::paging::End) {
+    metrics::counter!("esim_bridge_upstream_list_cut_total", "list" => list, "end" => end.label())
+        .increment(1);
+}
+
+/// A list page with more items than the `per_page` asked for: refused whole.
+pub fn oversized_page() {
+    metrics::counter!("esim_bridge_upstream_oversized_pages_total").increment(1);
+}
+
+/// 1 while the provider cannot be read at all (its logins give no usable token), else 0.
+pub fn cannot_read(blocked: bool) {
+    metrics::gauge!("esim_bridge_upstream_cannot_read").set(if blocked { 1.0 } else { 0.0 });
+}
+
 /// A provider answer abandoned at `upstream.max_response_bytes`.
 pub fn oversized() {
     metrics::counter!("esim_bridge_upstream_oversized_total").increment(1);

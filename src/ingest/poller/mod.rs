@@ -78,6 +78,7 @@ pub async fn run(
     let clock = Clock::new();
     let budget = Budget::new(upstream.settings.reads_per_minute);
     let client = UpstreamClient::from_config(&upstream, budget, clock)?;
+    health.watch_reads(client.can_read());
     health.set(Status::Starting);
     let Some(state) = open_state(&publisher, cfg, &shutdown).await else {
         return Ok(());

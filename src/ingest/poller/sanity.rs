@@ -27,18 +27,26 @@ pub enum Reason {
     Unpublishable,
     /// Processing the order panicked (a bug; caught so the order cannot wedge the poller).
     Panicked,
+    /// The provider answered 404 for the order again and again over minutes (see the
+    /// engine's `vanish`): dropped, but kept on record instead of silently untracked.
+    Vanished,
+    /// The provider reports the order with another ICCID than the one already published for
+    /// it: one eSIM's subjects must never hold another's events, so nothing more is published.
+    IccidChanged,
     /// A reason written by a newer version.
     #[serde(other)]
     Other,
 }
 
 impl Reason {
-    pub const ALL: [Reason; 6] = [
+    pub const ALL: [Reason; 8] = [
         Reason::DateOutOfRange,
         Reason::InvalidIccid,
         Reason::Unparsable,
         Reason::Unpublishable,
         Reason::Panicked,
+        Reason::Vanished,
+        Reason::IccidChanged,
         Reason::Other,
     ];
 
@@ -49,6 +57,8 @@ impl Reason {
             Reason::Unparsable => "unparsable",
             Reason::Unpublishable => "unpublishable",
             Reason::Panicked => "panicked",
+            Reason::Vanished => "vanished",
+            Reason::IccidChanged => "iccid_changed",
             Reason::Other => "other",
         }
     }

@@ -5,10 +5,32 @@
 //! are terminal, so the furthest published step ([`Tracked::latest`]) is enough, and
 //! [`Tracked::previous`] rebuilds a minimal snapshot implying exactly those steps for
 //! [`crate::event::normalise::from_snapshots`]. That keeps 100,000 tracked orders in a few MB.
+//!
+//! The ICCID an order's events went out under is remembered as an [`IccidPrint`], so a
+//! provider answer naming another ICCID for the same order is recognised
+//! ([`Tracked::iccid_changed`]) and quarantined instead of published under someone else's key.
+
+use std::hash::{BuildHasher, RandomState};
+use std::num::NonZeroU64;
+use std::sync::LazyLock;
 
 use crate::event::order::{ActivationStatus, OrderStatus};
-use crate::event::{Event, EventType, OrderData, Timestamp};
+use crate::event::{Event, EventType, Iccid, OrderData, Timestamp};
 use serde::{Deserialize, Serialize};
+
+/// An order's ICCID in 8 bytes instead of a 22-character string: a SipHash keyed at random
+/// per process (a provider cannot aim a changed ICCID at a colliding value; two different
+/// ICCIDs read as equal with a chance of 2^-64). Never stored: rebuilt from the stored
+/// snapshot's ICCID on restore.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IccidPrint(NonZeroU64);
+
+impl IccidPrint {
+    pub fn of(iccid: &Iccid) -> Self {
+        static KEYS: LazyLock<RandomState> = LazyLock::new(RandomState::new);
+        Self(NonZeroU64::MIN | KEYS.hash_one(iccid.as_str()))
+    }
+}
 
 /// How an order is watched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,6 +56,8 @@ pub struct Tracked {
     pub activated_at: Option<i64>,
     /// The product's validity after first use.
     pub validity_days: Option<u16>,
+    /// The ICCID the provider first gave the order (an order's ICCID never changes).
+    pub iccid: Option<IccidPrint>,
 }
 
 /// Position in the lifecycle; terminal steps rank highest.
@@ -62,6 +86,16 @@ impl Tracked {
             delivered_at: None,
             activated_at: None,
             validity_days: None,
+            iccid: None,
+        }
+    }
+
+    /// True if `snapshot` names another ICCID than the one known for the order (a snapshot
+    /// without one changes nothing: the known one is kept).
+    pub fn iccid_changed(&self, snapshot: &OrderData) -> bool {
+        match (self.iccid, &snapshot.iccid) {
+            (Some(known), Some(now)) => known != IccidPrint::of(now),
+            _ => false,
         }
     }
 
@@ -122,8 +156,12 @@ impl Tracked {
         };
     }
 
-    /// Takes what a snapshot dates better than the events do.
+    /// Takes what a snapshot dates better than the events do, and the ICCID if none is
+    /// known yet (a changed one is refused before this, see [`Tracked::iccid_changed`]).
     pub fn learn(&mut self, snapshot: &OrderData) {
+        if self.iccid.is_none() {
+            self.iccid = snapshot.iccid.as_ref().map(IccidPrint::of);
+        }
         if let Some(at) = snapshot.activated_at.and_then(unix_secs) {
             self.activated_at = Some(at);
         }
@@ -174,5 +212,26 @@ mod tests {
         t.step(EventType::Depleted, None);
         assert!(t.is_done());
         assert!(std::mem::size_of::<Tracked>() <= 48);
+    }
+
+    #[test]
+    fn the_first_iccid_is_kept_and_another_one_is_a_change() {
+        let order = |iccid: Option<&str>| {
+            let mut o = OrderData::new(1);
+            o.iccid = iccid.map(|i| Iccid::parse(i).unwrap());
+            o
+        };
+        let (a, b) = (Some("8910300000000000001"), Some("8910300000000000002"));
+        let mut t = Tracked::new();
+        assert!(!t.iccid_changed(&order(b)), "nothing known yet");
+        t.learn(&order(None));
+        t.learn(&order(a));
+        assert!(!t.iccid_changed(&order(a)) && !t.iccid_changed(&order(None)));
+        assert!(t.iccid_changed(&order(b)));
+        t.learn(&order(b));
+        assert!(
+            t.iccid_changed(&order(b)),
+            "learning never replaces the known one"
+        );
     }
 }

@@ -13,6 +13,10 @@
 //! - **split keys**: the order's events sit under more than one key.
 //! - **out of order**: under one key, a lifecycle step stored after a later step. Events
 //!   written by a repair are late by definition (and say so), so they are left out.
+//! - **iccid changed** ([`iccid_changed`], judged first and alone): the stream holds the
+//!   order's events under another ICCID than the provider names now, or the provider's ICCID
+//!   holds another order's events. An ICCID is never reassigned by the bridge, so nothing
+//!   else is judged (a "missing" step would be repaired under the wrong eSIM's key).
 
 use std::collections::BTreeSet;
 
@@ -57,6 +61,34 @@ pub fn compare(order: &OrderData, fresh: bool, held: &[&Held], prefix: &str) -> 
         }
     }
     out
+}
+
+/// The order's ICCID changed: `held` (the order's own events) lie under another ICCID than
+/// the order's, or `taken` (the order's ICCID holds another order's events).
+pub fn iccid_changed(
+    order: &OrderData,
+    fresh: bool,
+    held: &[&Held],
+    taken: bool,
+) -> Option<Finding> {
+    let iccid = order.iccid.as_ref()?.as_str();
+    let elsewhere: Vec<&Held> = held
+        .iter()
+        .copied()
+        .filter(|h| !h.key.starts_with("order-") && h.key != iccid)
+        .collect();
+    if elsewhere.is_empty() && !taken {
+        return None;
+    }
+    let detail = match elsewhere.is_empty() {
+        false => "the provider names another ICCID than the stream holds the order's events under",
+        true => "the provider's ICCID for the order holds another order's events",
+    };
+    let mut f = Finding::new(Class::IccidChanged, order, fresh, detail.to_owned());
+    let keys: BTreeSet<&str> = held.iter().map(|h| h.key.as_str()).chain([iccid]).collect();
+    f.keys = keys.into_iter().map(str::to_owned).collect();
+    f.stored = elsewhere.iter().map(|h| cite(h)).collect();
+    Some(f)
 }
 
 fn missing(order: &OrderData, fresh: bool, held: &[&Held], prefix: &str) -> Vec<Finding> {

@@ -126,3 +126,25 @@ fn pending_orders_imply_nothing_and_delivered_before_a_failure_is_history() {
     let refs: Vec<&Held> = h.iter().collect();
     assert!(compare(&failed, false, &refs, "esim").is_empty());
 }
+
+#[test]
+fn events_under_another_iccid_or_another_orders_events_under_ours_are_an_iccid_change() {
+    let o = delivered(json!({"is_installed": true}));
+    let before = "8910300000000000001";
+    let h = [held(1, before, EventType::Delivered)];
+    let refs: Vec<&Held> = h.iter().collect();
+    let f = iccid_changed(&o, true, &refs, false).expect("a changed ICCID");
+    assert_eq!(f.class, Class::IccidChanged);
+    assert_eq!(f.keys, [before, ICCID]);
+    assert_eq!(f.stored.len(), 1);
+    let mine = [
+        held(1, ICCID, EventType::Delivered),
+        held(2, "order-7", EventType::Failed),
+    ];
+    let refs: Vec<&Held> = mine.iter().collect();
+    assert_eq!(iccid_changed(&o, true, &refs, false), None);
+    let taken = iccid_changed(&o, true, &refs, true).expect("our ICCID holds another order");
+    assert!(taken.stored.is_empty(), "{taken:?}");
+    let no_iccid = order(json!({"id": 7, "status": "FAILED"}));
+    assert_eq!(iccid_changed(&no_iccid, true, &[], true), None);
+}

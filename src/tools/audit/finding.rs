@@ -22,17 +22,22 @@ pub enum Class {
     OutOfOrder,
     /// The provider listed the order but its detail could not be read or processed.
     Unreadable,
+    /// The provider names another ICCID for the order than the stream holds its events
+    /// under, or the order's ICCID holds another order's events. Nothing else is judged and
+    /// nothing is repaired: a repair would put one eSIM's events under another's key.
+    IccidChanged,
 }
 
 impl Class {
     /// Every class, in table order.
-    pub const ALL: [Class; 6] = [
+    pub const ALL: [Class; 7] = [
         Self::Ok,
         Self::Missing,
         Self::Contradicted,
         Self::SplitKeys,
         Self::OutOfOrder,
         Self::Unreadable,
+        Self::IccidChanged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -43,6 +48,7 @@ impl Class {
             Self::SplitKeys => "split_keys",
             Self::OutOfOrder => "out_of_order",
             Self::Unreadable => "unreadable",
+            Self::IccidChanged => "iccid_changed",
         }
     }
 }

@@ -78,6 +78,13 @@ impl Holdings {
         held
     }
 
+    /// True if `key` holds an event naming another order than `id`.
+    pub fn holds_other(&self, key: &str, id: u64) -> bool {
+        self.by_key
+            .get(key)
+            .is_some_and(|v| v.iter().any(|h| h.order_id.is_some_and(|o| o != id)))
+    }
+
     /// True if `key` holds an event of type `t`.
     pub fn has(&self, key: &str, t: EventType) -> bool {
         self.by_key

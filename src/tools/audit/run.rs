@@ -12,7 +12,7 @@ use async_nats::jetstream;
 use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
 
-use super::compare::{compare, keys_of};
+use super::compare::{compare, iccid_changed, keys_of};
 use super::finding::{Class, Finding};
 use super::held::{self, Holdings, Wanted};
 use super::repair::{repair_order, Written};
@@ -209,7 +209,14 @@ impl Run<'_> {
             };
             let held = holdings.of_order(order.id, &keys_of(&order));
             report.held += held.len() as u64;
-            let mut findings = compare(&order, fresh, &held, prefix);
+            let taken = order
+                .iccid
+                .as_ref()
+                .is_some_and(|i| holdings.holds_other(i.as_str(), order.id));
+            let mut findings = match iccid_changed(&order, fresh, &held, taken) {
+                Some(changed) => vec![changed],
+                None => compare(&order, fresh, &held, prefix),
+            };
             if let (Some(publisher), Some(tally)) = (&publisher, &mut report.repair) {
                 let now = OffsetDateTime::now_utc();
                 repair_order(publisher, &order, &mut findings, now, tally).await?;

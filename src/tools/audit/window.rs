@@ -1,15 +1,15 @@
 //! Which orders the audit looks at: the provider's newest-first list, paged down to the first
 //! order placed before `--since` (list reads only: one read serves a page of orders), or
 //! exactly the `--order` ids (one detail read each). Paging ends at the first of: an order
-//! placed before `--since`, the provider's last page, or a page with no order not seen before.
-
-use std::collections::HashSet;
+//! placed before `--since`, or where the poller's list rule ends it ([`Paging`]: the
+//! provider's last page, or a page with no order not seen before).
 
 use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
 
 use super::upstream::{Provider, ReadError};
 use crate::event::{OrderData, Timestamp};
+use crate::ingest::poller::upstream::paging::Paging;
 
 /// The orders selected, each with whether its snapshot is fresh (from a detail read).
 #[derive(Debug, Default)]
@@ -52,25 +52,25 @@ pub async fn list(
     shutdown: &CancellationToken,
 ) -> Result<Selected, ReadError> {
     let mut selected = Selected::default();
-    let mut seen = HashSet::new();
-    for page in 1..=u32::MAX {
+    // No page cap: the window bounds the audit; a repeating list still ends it.
+    let mut paging = Paging::new(u32::MAX);
+    loop {
+        let page = paging.page();
         let Some(got) = shutdown.run_until_cancelled(provider.list(page)).await else {
             selected.interrupted = true;
             break;
         };
         let got = got?;
-        let (mut reached_start, mut unseen) = (false, false);
+        let mut reached_start = false;
         for id in got.unfit {
-            if seen.insert(id) {
-                unseen = true;
+            if paging.see(id) {
                 selected.unfit = selected.unfit.saturating_add(1);
             }
         }
         for order in got.orders {
             reached_start |= window.before(&order);
             // A new order shifts the list while it is paged: an order seen twice counts once.
-            let new = seen.insert(order.id);
-            unseen |= new;
+            let new = paging.see(order.id);
             if window.before(&order) || window.after(&order) || !new {
                 continue;
             }
@@ -78,7 +78,7 @@ pub async fn list(
         }
         // A page with nothing new ends the list too: a provider that ignores `page` (or
         // claims more forever) cannot keep the audit reading.
-        if reached_start || !got.has_more || !unseen {
+        if reached_start || paging.turn(got.has_more).is_err() {
             break;
         }
     }

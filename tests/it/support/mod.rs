@@ -7,6 +7,8 @@
 //!   a reader of the events stream.
 //! - [`poller`]: the simulator on a real port, a poller config in milliseconds, and positive
 //!   markers to wait on (the stream reached a state, the poller read again, webhooks settled).
+//! - [`hostile`]: a scripted provider on a real port that misbehaves on purpose (404s,
+//!   endless or oversized pages, unsendable tokens).
 //! - [`replay`]: a deterministic event mix published in batches, replays into memory.
 //! - [`slow`]: the bridge binary as a child process, raw-TCP clients for slow-client attacks.
 //! - [`chaos`], [`chaos_load`], [`chaos_watch`], [`chaos_report`]: bridge replicas as processes,
@@ -28,6 +30,7 @@ pub mod cluster_load;
 pub mod container_stack;
 pub mod deploy_nats;
 pub mod fixture;
+pub mod hostile;
 pub mod poller;
 pub mod prometheus;
 pub mod python;

@@ -56,6 +56,9 @@ impl<O: Outlet> Engine<O> {
         let Some(&before) = self.orders.get(&id) else {
             return;
         };
+        if before.iccid_changed(&order) {
+            return self.quarantine(id, Reason::IccidChanged).await;
+        }
         let events = match self.emit(Some(&before.previous(id)), &order, at).await {
             Emit::Done(events) => events,
             Emit::MissingIccid => {
@@ -143,6 +146,10 @@ impl<O: Outlet> Engine<O> {
         let Some(&before) = self.orders.get(&id) else {
             return;
         };
+        if before.iccid_changed(&event.data) {
+            // Stored by its sender already; the poller stops publishing for this order.
+            return self.quarantine(id, Reason::IccidChanged).await;
+        }
         let mut after = before;
         after.step(event.event_type, unix_secs(event.created_at));
         after.learn(&event.data);
@@ -191,6 +198,7 @@ impl<O: Outlet> Engine<O> {
         self.pending.remove(&id);
         self.queue.remove(Job::Order(id));
         self.failures.remove(&Job::Order(id));
+        self.suspects.clear(id);
         if stored {
             if let Err(e) = self.outlet.forget(id).await {
                 tracing::warn!(order_id = id, error = %ErrorChain(&e), "finished order's state not removed");

@@ -12,6 +12,7 @@
 //! - `scan`: the `status=PENDING` list and the discovery pass;
 //! - `apply`: one order's observation → events published → state stored → next look;
 //! - `quarantine`: setting an unprocessable order aside;
+//! - `vanish`: a 404 suspects an order gone; only a confirmed one is dropped;
 //!
 //! and the policy it applies lives beside it: [`schedule`] (the due queue by class),
 //! [`cadence`] (when each phase looks again), [`budget`] (reads per rolling minute, by lane),
@@ -25,6 +26,7 @@ mod reads;
 mod scan;
 pub mod schedule;
 pub mod stats;
+pub mod vanish;
 
 #[cfg(test)]
 mod tests;
@@ -108,6 +110,8 @@ pub struct Engine<O> {
     stats: Stats,
     /// Orders set aside for good (see `quarantine`): never read or admitted again.
     quarantined: HashSet<u64>,
+    /// Orders the provider answered 404 for lately (see `vanish`).
+    suspects: vanish::Suspects,
 }
 
 impl<O: Outlet> Engine<O> {
@@ -134,6 +138,7 @@ impl<O: Outlet> Engine<O> {
             in_flight_jobs: HashSet::new(),
             stats: Stats::default(),
             quarantined: HashSet::new(),
+            suspects: vanish::Suspects::default(),
         }
     }
 

@@ -99,8 +99,8 @@ impl<O: Outlet> Engine<O> {
         let client = self.client.clone();
         let clock = self.clock;
         let page = match job {
-            Job::PendingList => self.pending_scan.as_ref().map_or(1, |s| s.page),
-            Job::Discovery => self.discovery.as_ref().map_or(1, |p| p.page),
+            Job::PendingList => self.pending_scan.as_ref().map_or(1, |s| s.paging.page()),
+            Job::Discovery => self.discovery.as_ref().map_or(1, |p| p.paging.page()),
             Job::Order(_) => 0,
         };
         self.in_flight_jobs.insert(job);
@@ -143,6 +143,9 @@ impl<O: Outlet> Engine<O> {
             Err(e) => return self.on_error(done.job, done.class, done.due, e).await,
         };
         self.failures.remove(&done.job);
+        if let Job::Order(id) = done.job {
+            self.suspects.clear(id);
+        }
         let at = done.observed_at;
         match (done.job, fetched) {
             (Job::Order(id), Fetched::Order(order)) => self.observe(id, *order, at).await,
@@ -163,11 +166,7 @@ impl<O: Outlet> Engine<O> {
                 _ => {}
             }
             if e.is_not_found() {
-                tracing::warn!(
-                    order_id = id,
-                    "order no longer exists at the provider; not tracked any more"
-                );
-                return self.untrack(id, true).await;
+                return self.on_not_found(id, class).await;
             }
         }
         match e {

@@ -7,8 +7,12 @@
 //!   the very first run, `upstream.backfill` ago). Orders in the window that were not seen
 //!   before are published and tracked, whatever their id; the cursor advances once the whole
 //!   pass is published.
-
-use std::collections::HashSet;
+//!
+//! Both read pages by the one list rule ([`Paging`]): a list ends at its last page, at a page
+//! with nothing new (a provider ignoring `page` repeats itself) or after [`MAX_PAGES`] pages
+//! (counted in `esim_bridge_upstream_list_cut_total`). And neither may starve the reads below
+//! it: after [`PAGES_PER_TURN`] pages in a row, the next page waits one cadence, leaving the
+//! budget in between to install and lifecycle checks.
 
 use time::OffsetDateTime;
 use tokio::time::Instant;
@@ -19,45 +23,79 @@ use super::Engine;
 use crate::event::{OrderData, Timestamp};
 use crate::ingest::poller::clock;
 use crate::ingest::poller::cursor::{Cursor, Listed, Pass};
+use crate::ingest::poller::metrics;
 use crate::ingest::poller::nats::outlet::Outlet;
 use crate::ingest::poller::upstream::client::ListPage;
+use crate::ingest::poller::upstream::paging::{End, Paging};
 use crate::telemetry::ErrorChain;
+
+/// Pages one pass of a list reads at most (50,000 orders at the default page size): enough
+/// for a day's back-fill of a busy account, and a bound on what a provider that invents new
+/// pages forever can make the poller read (and remember) in one pass.
+pub const MAX_PAGES: u32 = 500;
+/// Pages read back to back before the next one waits a cadence (discovery's or the pending
+/// list's): 10 pages per 5 s is at most 120 of the budget's reads per minute, the rest is
+/// left to install and lifecycle checks however long the list.
+pub const PAGES_PER_TURN: u32 = 10;
+
+/// When the next page of a list that goes on is due: now, or one `cadence` later after
+/// every [`PAGES_PER_TURN`] pages.
+fn next_page_due(page: u32, cadence: std::time::Duration) -> Instant {
+    let now = Instant::now();
+    match (page - 1) % PAGES_PER_TURN {
+        0 => now + cadence,
+        _ => now,
+    }
+}
+
+/// Logs and counts a list cut short by the list rule.
+fn cut(list: &'static str, end: End) {
+    if end != End::Last {
+        metrics::list_cut(list, end);
+        tracing::warn!(
+            list,
+            end = end.label(),
+            "provider list cut short; the pass ends here"
+        );
+    }
+}
 
 /// A pending scan in progress.
 #[derive(Debug)]
 pub(super) struct PendingScan {
-    /// The page to read next (1-based).
-    pub page: u32,
-    seen: HashSet<u64>,
+    pub paging: Paging,
 }
 
 /// A discovery pass in progress.
 #[derive(Debug)]
 pub(super) struct DiscoveryPass {
-    /// The page to read next (1-based).
-    pub page: u32,
+    pub paging: Paging,
     pass: Pass,
 }
 
 impl<O: Outlet> Engine<O> {
     pub(super) async fn on_pending_page(&mut self, page: ListPage) {
         let mut scan = self.pending_scan.take().unwrap_or(PendingScan {
-            page: 1,
-            seen: HashSet::new(),
+            paging: Paging::new(MAX_PAGES),
         });
         let now = Instant::now();
-        scan.seen.extend(page.orders.iter().map(|o| o.id));
-        if page.has_more && !page.orders.is_empty() {
-            scan.page += 1;
-            self.pending_scan = Some(scan);
-            self.queue
-                .schedule(Job::PendingList, Class::Fulfilment, now);
-            return;
+        for order in &page.orders {
+            scan.paging.see(order.id);
+        }
+        match scan.paging.turn(page.has_more) {
+            Ok(next) => {
+                let due = next_page_due(next, self.settings.cadence.config().pending);
+                self.pending_scan = Some(scan);
+                self.queue
+                    .schedule(Job::PendingList, Class::Fulfilment, due);
+                return;
+            }
+            Err(end) => cut("pending", end),
         }
         let left: Vec<u64> = self
             .pending
             .iter()
-            .filter(|id| !scan.seen.contains(id))
+            .filter(|&&id| !scan.paging.saw(id))
             .copied()
             .collect();
         for id in left {
@@ -75,10 +113,11 @@ impl<O: Outlet> Engine<O> {
 
     pub(super) async fn on_discovery_page(&mut self, page: ListPage, at: OffsetDateTime) {
         let mut pass = self.discovery.take().unwrap_or(DiscoveryPass {
-            page: 1,
+            paging: Paging::new(MAX_PAGES),
             pass: Pass::default(),
         });
-        let more = page.has_more && !(page.orders.is_empty() && page.unfit.is_empty());
+        let ids = page.orders.iter().map(|o| o.id);
+        let seen: Vec<u64> = ids.chain(page.unfit.iter().map(|u| u.0)).collect();
         for (id, reason) in page.unfit {
             if !self.quarantined.contains(&id) {
                 self.quarantine(id, reason).await;
@@ -89,12 +128,19 @@ impl<O: Outlet> Engine<O> {
             self.retry(Job::Discovery, Class::Discovery);
             return;
         };
-        if more && !reached_known {
-            pass.page += 1;
-            self.discovery = Some(pass);
-            let now = Instant::now();
-            self.queue.schedule(Job::Discovery, Class::Discovery, now);
-            return;
+        for id in seen {
+            pass.paging.see(id);
+        }
+        if !reached_known {
+            match pass.paging.turn(page.has_more) {
+                Ok(next) => {
+                    let due = next_page_due(next, self.settings.cadence.config().discovery);
+                    self.discovery = Some(pass);
+                    self.queue.schedule(Job::Discovery, Class::Discovery, due);
+                    return;
+                }
+                Err(end) => cut("discovery", end),
+            }
         }
         self.finish_discovery(pass.pass).await;
     }

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::NatsConfig;
 use crate::event::{EventType, OrderData};
 use crate::ingest::poller::cursor::Cursor;
-use crate::ingest::poller::tracked::{Phase, Tracked};
+use crate::ingest::poller::tracked::{IccidPrint, Phase, Tracked};
 
 const CURSOR_KEY: &str = "cursor";
 const ORDER_PREFIX: &str = "order.";
@@ -98,6 +98,7 @@ impl StoredOrder {
             delivered_at: self.delivered_at,
             activated_at: self.activated_at,
             validity_days: self.validity_days,
+            iccid: self.snapshot.iccid.as_ref().map(IccidPrint::of),
         }
     }
 }

@@ -5,7 +5,14 @@
 //! its result. Refresh tokens rotate (the old one is revoked by the provider), so a pair is
 //! replaced whole. A failed refresh falls back to a fresh login. `/auth/logout` revokes every
 //! token of the account and is never called.
+//!
+//! A login that gives no usable token (refused, garbled, or a token that cannot be sent as a
+//! header value, see [`wire::sendable`]) is counted and followed by the next one only after a
+//! backoff (1 s doubling to a minute), and meanwhile [`CanRead`] says the provider cannot be
+//! read (`esim_bridge_upstream_cannot_read`, and `/readyz`).
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::Method;
@@ -29,6 +36,32 @@ const REFRESH_AHEAD_FRACTION: f64 = 0.1;
 const MAX_ACCESS_LIFE: Duration = Duration::from_secs(24 * 3600);
 const MAX_REFRESH_LIFE: Duration = Duration::from_secs(30 * 86_400);
 
+/// First wait after a login that gave no usable token ...
+const LOGIN_BACKOFF_START: Duration = Duration::from_secs(1);
+/// ... doubling up to this: a provider that keeps handing out broken tokens gets a login a
+/// minute, and a fixed one is used within a minute.
+const LOGIN_BACKOFF_CAP: Duration = Duration::from_secs(60);
+
+/// Whether the provider can be read at all right now: false from a login that gave no usable
+/// token until one that does. Shared (cheap to clone) with `/readyz`.
+#[derive(Debug, Clone)]
+pub struct CanRead(Arc<AtomicBool>);
+
+impl CanRead {
+    fn new() -> Self {
+        Self(Arc::new(AtomicBool::new(true)))
+    }
+
+    pub fn get(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    fn set(&self, can: bool) {
+        self.0.store(can, Ordering::Relaxed);
+        metrics::cannot_read(!can);
+    }
+}
+
 /// The account's login credentials.
 #[derive(Clone, Debug)]
 pub struct Credentials {
@@ -45,11 +78,21 @@ struct Tokens {
     refresh_until: Instant,
 }
 
+/// The token pair, and the backoff of logins that gave none.
+#[derive(Default)]
+struct Session {
+    tokens: Option<Tokens>,
+    /// Logins in a row that gave no usable token, and when the next may be tried.
+    refused: u32,
+    next_login: Option<Instant>,
+}
+
 /// The session; shared by every request of one client.
 pub struct Auth {
     credentials: Credentials,
     clock: Clock,
-    tokens: Mutex<Option<Tokens>>,
+    session: Mutex<Session>,
+    can_read: CanRead,
 }
 
 impl Auth {
@@ -57,14 +100,22 @@ impl Auth {
         Self {
             credentials,
             clock,
-            tokens: Mutex::new(None),
+            session: Mutex::new(Session::default()),
+            can_read: CanRead::new(),
         }
+    }
+
+    /// Whether the provider can be read right now (see [`CanRead`]).
+    pub fn can_read(&self) -> CanRead {
+        self.can_read.clone()
     }
 
     /// A valid access token: the current one, or a refreshed one when it is about to expire,
     /// or a fresh login when there is none or the refresh is refused.
     pub async fn bearer(&self, transport: &Transport) -> Result<Secret, ClientError> {
-        let mut tokens = self.tokens.lock().await;
+        let mut session = self.session.lock().await;
+        let session = &mut *session;
+        let tokens = &mut session.tokens;
         let now = Instant::now();
         if let Some(t) = tokens.as_ref().filter(|t| now < t.refresh_at) {
             return Ok(t.access.clone());
@@ -91,17 +142,37 @@ impl Auth {
                 }
             }
         }
-        let fresh = self.login(transport).await?;
-        let access = fresh.access.clone();
-        *tokens = Some(fresh);
-        Ok(access)
+        if session.next_login.is_some_and(|at| now < at) {
+            return Err(ClientError::LoginBackoff);
+        }
+        match self.login(transport).await {
+            Ok(fresh) => {
+                let access = fresh.access.clone();
+                session.tokens = Some(fresh);
+                session.refused = 0;
+                session.next_login = None;
+                self.can_read.set(true);
+                Ok(access)
+            }
+            // A 429 pauses every read already; the login follows the pause.
+            Err(e @ ClientError::RateLimited { .. }) => Err(e),
+            Err(e) => {
+                session.tokens = None;
+                session.refused = session.refused.saturating_add(1);
+                let wait = login_backoff(session.refused);
+                session.next_login = Some(now.checked_add(wait).unwrap_or(now));
+                self.can_read.set(false);
+                tracing::warn!(error = %e, attempt = session.refused, ?wait, "provider login gave no usable token; logging in again after a backoff");
+                Err(e)
+            }
+        }
     }
 
     /// A request with `used` got 401: unless the pair was replaced meanwhile, the next
     /// [`Auth::bearer`] refreshes first.
     pub async fn reject(&self, used: &Secret) {
-        let mut tokens = self.tokens.lock().await;
-        if let Some(t) = tokens.as_mut().filter(|t| t.access == *used) {
+        let mut session = self.session.lock().await;
+        if let Some(t) = session.tokens.as_mut().filter(|t| t.access == *used) {
             let now = Instant::now();
             t.refresh_at = now;
             t.access_until = now;
@@ -185,4 +256,12 @@ impl Auth {
             refresh_until: now + refresh_life,
         }
     }
+}
+
+/// The wait before login number `refused + 1` after `refused` logins in a row gave no token.
+fn login_backoff(refused: u32) -> Duration {
+    let exp = refused.saturating_sub(1).min(16);
+    LOGIN_BACKOFF_START
+        .saturating_mul(1 << exp)
+        .min(LOGIN_BACKOFF_CAP)
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use axum::http::Method;
 
-use super::auth::{Auth, Credentials};
+use super::auth::{Auth, CanRead, Credentials};
 use super::error::ClientError;
 use super::transport::{Answer, Call, Transport};
 use super::wire;
@@ -90,6 +90,11 @@ impl UpstreamClient {
         }
     }
 
+    /// Whether the provider can be read right now (no usable login: not).
+    pub fn can_read(&self) -> CanRead {
+        self.inner.auth.can_read()
+    }
+
     /// The budget every read goes through.
     pub fn budget(&self) -> &Budget {
         &self.inner.budget
@@ -114,7 +119,12 @@ impl UpstreamClient {
             "list"
         };
         let answer = self.get(slot, endpoint, &path).await?;
-        let (items, has_more) = wire::list_page(&answer.headers, &answer.body, page, per_page)?;
+        let (items, has_more) = wire::list_page(&answer.headers, &answer.body, page, per_page)
+            .inspect_err(|e| {
+                if matches!(e, ClientError::OversizedPage { .. }) {
+                    metrics::oversized_page();
+                }
+            })?;
         for _ in 0..items.skipped + items.unfit.len() {
             metrics::unparsed_order();
         }

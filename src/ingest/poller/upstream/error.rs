@@ -26,6 +26,17 @@ pub enum ClientError {
     /// A 2xx whose body is not what the API documents.
     #[error("unexpected provider response: {0}")]
     Malformed(String),
+    /// A list page with more items than the `per_page` asked for: garbage, refused whole
+    /// (admitting it would cost a state write and a detail read per item); backed off like a 5xx.
+    #[error("provider list page of {items} items when {per_page} were asked for; refused")]
+    OversizedPage { items: usize, per_page: u32 },
+    /// The login or refresh answer's token cannot be sent as a header value (a control
+    /// character): refused at once, and logged in again after a backoff.
+    #[error("provider token cannot be sent as a header value; refused")]
+    UnsendableToken,
+    /// No usable session: the last login was refused and the next waits for its backoff.
+    #[error("no provider session; the next login waits for its backoff")]
+    LoginBackoff,
     /// A well-formed answer carrying an order (`id`) the bridge cannot process: the same
     /// answer would come again, so the order is quarantined rather than retried.
     #[error("order {id} cannot be processed: {}", reason.label())]
@@ -45,6 +56,9 @@ impl ClientError {
             Self::Unauthorized => "unauthorized",
             Self::Fatal { .. } => "client_error",
             Self::Malformed(_) => "malformed",
+            Self::OversizedPage { .. } => "oversized_page",
+            Self::UnsendableToken => "unsendable_token",
+            Self::LoginBackoff => "login_backoff",
             Self::Unfit { .. } => "unfit",
             Self::Panicked => "panicked",
         }

@@ -9,12 +9,14 @@
 //! - [`wire`]: the provider's JSON bodies and headers (bare or `{"data": ...}`, paging,
 //!   `Retry-After`, error codes) decoded into the event core's types.
 //! - [`error`]: how a call failed, by what the caller should do about it.
+//! - [`paging`]: where a paged list reading stops (last page, a repeat, the page cap).
 //!
 //! Nothing here knows about NATS or the schedule; the engine decides what to read and when.
 
 pub mod auth;
 pub mod client;
 pub mod error;
+pub mod paging;
 pub mod transport;
 pub mod wire;
 

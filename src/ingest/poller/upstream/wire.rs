@@ -96,9 +96,21 @@ impl Items {
 
 /// A list body (bare array or `{"data": [...]}`), item by item.
 pub fn orders(body: &[u8]) -> Result<Items, ClientError> {
+    orders_at_most(body, usize::MAX)
+}
+
+/// [`orders`], refusing a body of more than `max` items before parsing any
+/// ([`ClientError::OversizedPage`]).
+fn orders_at_most(body: &[u8], max: usize) -> Result<Items, ClientError> {
     let raw: &RawValue = serde_json::from_slice(body).map_err(malformed)?;
     let items: Vec<&RawValue> =
         serde_json::from_str(unwrap_envelope(raw).get()).map_err(malformed)?;
+    if items.len() > max {
+        return Err(ClientError::OversizedPage {
+            items: items.len(),
+            per_page: u32::try_from(max).unwrap_or(u32::MAX),
+        });
+    }
     let mut out = Items {
         orders: Vec::with_capacity(items.len()),
         ..Items::default()
@@ -116,14 +128,15 @@ pub fn orders(body: &[u8]) -> Result<Items, ClientError> {
 }
 
 /// One list page with its pagination headers, as the poller reads it: the items and whether
-/// pages follow. A pure entry point for fuzzing (bytes + headers in, no I/O).
+/// pages follow; a page of more than `per_page` items is refused whole
+/// ([`ClientError::OversizedPage`]). A pure entry point for fuzzing (bytes + headers in, no I/O).
 pub fn list_page(
     headers: &HeaderMap,
     body: &[u8],
     page: u32,
     per_page: u32,
 ) -> Result<(Items, bool), ClientError> {
-    let items = orders(body)?;
+    let items = orders_at_most(body, usize::try_from(per_page).unwrap_or(usize::MAX))?;
     let more = has_more(headers, page, items.len(), per_page);
     Ok((items, more))
 }
@@ -220,6 +233,11 @@ pub fn grant(body: &[u8]) -> Result<Grant, ClientError> {
     // Neither token nor body text goes into the error: only serde's position message.
     let pair: Pair = serde_json::from_str(unwrap_envelope(raw).get())
         .map_err(|e| ClientError::Malformed(format!("token answer: line {}", e.line())))?;
+    // The access token goes into `Authorization: Bearer <token>` on every read, and the
+    // refresh token into a JSON body (any text is fine there).
+    if !sendable(pair.access_token.expose()) {
+        return Err(ClientError::UnsendableToken);
+    }
     Ok(Grant {
         access: pair.access_token,
         refresh: pair.refresh_token,
@@ -229,6 +247,12 @@ pub fn grant(body: &[u8]) -> Result<Grant, ClientError> {
             .as_deref()
             .and_then(Timestamp::parse),
     })
+}
+
+/// Whether `token` can be sent as `Authorization: Bearer <token>`: visible ASCII only (no
+/// control character, no space, nothing a header value cannot carry), and not empty.
+pub fn sendable(token: &str) -> bool {
+    !token.is_empty() && token.bytes().all(|b| b.is_ascii_graphic())
 }
 
 #[cfg(test)]

@@ -82,3 +82,42 @@ fn grants_parse_from_the_login_envelope() {
         .access_expires_at
         .is_some_and(|t| t == "2026-05-15T13:00:00Z"));
 }
+
+#[test]
+fn a_page_larger_than_asked_for_is_refused_whole() {
+    let page = |n: usize| format!("[{}]", vec![r#"{"id": 1}"#; n].join(","));
+    let h = HeaderMap::new();
+    assert_eq!(
+        list_page(&h, page(3).as_bytes(), 1, 3).map(|p| p.0.len()),
+        Ok(3)
+    );
+    assert_eq!(
+        list_page(&h, page(4).as_bytes(), 1, 3).err(),
+        Some(ClientError::OversizedPage {
+            items: 4,
+            per_page: 3
+        })
+    );
+    assert_eq!(orders(page(4).as_bytes()).map(|i| i.len()), Ok(4));
+}
+
+#[test]
+fn a_token_that_cannot_be_a_header_value_is_refused_at_login() {
+    let body = |token: &str| {
+        let pair = serde_json::json!({"access_token": token, "refresh_token": "r",
+            "access_expires_at": "2026-05-15T13:00:00Z"});
+        serde_json::to_vec(&pair).unwrap()
+    };
+    assert!(grant(&body("eyJ.abc-_~+/=")).is_ok());
+    for bad in [r"a\nb", "a b", "", r"a\u007fb", r"\u00e9t\u00e9"] {
+        let raw = format!(
+            r#"{{"access_token": "{bad}", "refresh_token": "r", "access_expires_at": "x"}}"#
+        );
+        assert_eq!(
+            grant(raw.as_bytes()).err(),
+            Some(ClientError::UnsendableToken),
+            "{bad}"
+        );
+    }
+    assert!(grant(&body("ok")).is_ok());
+}

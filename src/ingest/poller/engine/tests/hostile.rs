@@ -66,7 +66,7 @@ async fn list(State(script): State<Fake>) -> Response {
     (h, s.list.clone()).into_response()
 }
 
-async fn detail(State(script): State<Fake>, Path(id): Path<u64>) -> Response {
+pub(super) async fn detail(State(script): State<Fake>, Path(id): Path<u64>) -> Response {
     let mut s = script.lock().unwrap();
     *s.detail_reads.entry(id).or_default() += 1;
     match s.details.get(&id) {
@@ -84,9 +84,14 @@ pub(super) struct FakeRun {
 
 impl FakeRun {
     pub fn start(script: &Fake, quarantined: &[u64]) -> FakeRun {
+        Self::start_router(fake_provider(script.clone()), quarantined)
+    }
+
+    /// [`FakeRun::start`] against any provider router.
+    pub fn start_router(router: Router, quarantined: &[u64]) -> FakeRun {
         let cfg = UpstreamConfig::default();
         let transport = Transport::InProcess {
-            router: fake_provider(script.clone()),
+            router,
             timeout: cfg.request_timeout,
         };
         let credentials = Credentials {
@@ -127,7 +132,7 @@ pub(super) fn delivered(id: u64, iccid: &str, extra: &str) -> String {
     )
 }
 
-fn script(orders: &[(u64, String)]) -> Fake {
+pub(super) fn script(orders: &[(u64, String)]) -> Fake {
     let list = orders.iter().map(|(_, o)| o.as_str()).collect::<Vec<_>>();
     Arc::new(Mutex::new(Script {
         list: format!("[{}]", list.join(",")),
@@ -136,7 +141,7 @@ fn script(orders: &[(u64, String)]) -> Fake {
     }))
 }
 
-fn ids(events: &[Event]) -> Vec<u64> {
+pub(super) fn ids(events: &[Event]) -> Vec<u64> {
     events.iter().map(|e| e.data.id).collect()
 }
 
