@@ -36,6 +36,8 @@ pub enum Done {
     Completed,
     /// Stopped by Ctrl-C before the end (replay); output so far is complete and flushed.
     Interrupted,
+    /// Ran, but what it reports on does not exist (`status` without the events stream).
+    NotFound,
 }
 
 impl Done {
@@ -43,6 +45,7 @@ impl Done {
         match self {
             Self::Completed => 0,
             Self::Interrupted => EXIT_INTERRUPTED,
+            Self::NotFound => 1,
         }
     }
 }
@@ -154,7 +157,11 @@ pub async fn status(args: StatusArgs) -> Result<Done, CommandError> {
         ),
         false => print!("{report}"),
     }
-    Ok(Done::Completed)
+    // The report is printed either way; a missing stream is a failure for a script.
+    Ok(match report.stream {
+        Some(_) => Done::Completed,
+        None => Done::NotFound,
+    })
 }
 
 /// The tools' configuration; logs go to stderr at `warn` unless `RUST_LOG` says otherwise,

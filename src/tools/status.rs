@@ -96,7 +96,7 @@ fn stream_status(info: &jetstream::stream::Info) -> StreamStatus {
         replicas: info.config.num_replicas,
         max_age: match info.config.max_age.is_zero() {
             true => "unlimited".into(),
-            false => humantime::format_duration(info.config.max_age).to_string(),
+            false => crate::config::format_duration(info.config.max_age),
         },
     }
 }

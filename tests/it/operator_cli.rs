@@ -134,3 +134,33 @@ async fn the_tools_take_the_server_as_the_nats_cli_does() {
     assert_eq!(code, Some(64), "{err}");
     assert!(err.contains("--server"), "{err}");
 }
+
+#[tokio::test]
+async fn status_fails_without_the_stream_and_writes_durations_as_the_config_does() {
+    let nats = NatsServer::start().await;
+    let url = nats.url();
+    let status = || {
+        let out = bridge_cmd()
+            .args(["status", "-s", &url])
+            .output()
+            .expect("run");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        (out.status.code(), text)
+    };
+    let (code, out) = status();
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("stream ESIM_EVENTS: not found"), "{out}");
+
+    let js = jetstream(&url).await;
+    js.create_stream(Config {
+        name: "ESIM_EVENTS".into(),
+        subjects: vec!["esim.events.>".into()],
+        max_age: std::time::Duration::from_secs(90 * 86_400),
+        ..Default::default()
+    })
+    .await
+    .expect("create stream");
+    let (code, out) = status();
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("max age: 90d\n"), "{out}");
+}
