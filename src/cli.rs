@@ -49,6 +49,13 @@ pub enum Command {
     Demo(crate::demo::DemoArgs),
     /// Probe a local HTTP endpoint (the admin `/readyz`); exit 0 on 2xx, 1 otherwise.
     Healthcheck(crate::healthcheck::HealthcheckArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to stdout: `esim-bridge man > esim-bridge.1`.
+    Man,
 }
 
 /// `--config FILE`.

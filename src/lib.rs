@@ -26,6 +26,7 @@
 pub mod admin;
 pub mod app;
 pub mod cli;
+pub mod cli_docs;
 pub mod config;
 pub mod demo;
 pub use esim_events as event;

@@ -56,6 +56,17 @@ async fn dispatch(command: Command) -> ExitCode {
         Command::Audit(args) => ExitCode::from(tools::audit::command(args, on_signal()).await),
         Command::Demo(args) => ExitCode::from(esim_bridge::demo::command(args, on_signal()).await),
         Command::Healthcheck(args) => ExitCode::from(esim_bridge::healthcheck::run(&args)),
+        Command::Completions { shell } => {
+            esim_bridge::cli_docs::completions(shell, &mut std::io::stdout());
+            ExitCode::SUCCESS
+        }
+        Command::Man => match esim_bridge::cli_docs::man(&mut std::io::stdout()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("esim-bridge man: {e}");
+                ExitCode::FAILURE
+            }
+        },
     }
 }
 

@@ -164,3 +164,25 @@ async fn status_fails_without_the_stream_and_writes_durations_as_the_config_does
     assert_eq!(code, Some(0), "{out}");
     assert!(out.contains("max age: 90d\n"), "{out}");
 }
+
+#[test]
+fn completions_and_the_man_page_come_from_the_cli_definition() {
+    let run = |args: &[&str]| {
+        let out = bridge_cmd().args(args).output().expect("run");
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        String::from_utf8(out.stdout).expect("utf-8")
+    };
+    let bash = run(&["completions", "bash"]);
+    for sub in ["serve", "check-config", "replay", "tail", "status", "audit"] {
+        assert!(bash.contains(sub), "bash completion lacks {sub}");
+    }
+    assert!(bash.contains("--server"), "the tools' flags are completed");
+    let man = run(&["man"]);
+    assert!(man.starts_with(".ie"), "{}", &man[..man.len().min(200)]);
+    assert!(man.contains(".TH esim-bridge 1"), "roff header");
+    let bad = bridge_cmd()
+        .args(["completions", "tcsh"])
+        .output()
+        .expect("run");
+    assert_eq!(bad.status.code(), Some(64));
+}
