@@ -19,7 +19,8 @@
 //!
 //! Settings (environment): `NATS_URL` (`nats://127.0.0.1:4222`), `ESIM_STREAM` (`ESIM_EVENTS`),
 //! `ESIM_SUBJECT_PREFIX` (`esim`), `ESIM_DURABLE` (`example-consumer`), `ESIM_TYPE` or
-//! `ESIM_ICCID` (a filter), `ESIM_PROCESSED` (the processed-ids file, `processed-ids.txt`),
+//! `ESIM_ICCID` (a filter), `ESIM_PROCESSED` (the processed-ids file; default
+//! `processed-ids-<durable>.txt`, so each durable, each consuming service, has its own),
 //! `ESIM_ACK_WAIT_SECS` (30). For tests: `ESIM_EXIT_WHEN_DONE=1` stops once nothing is pending
 //! or unacked, and `ESIM_CRASH_AFTER=n` exits (status 3) right after processing the n-th event,
 //! before acking it, as a crash between the write and the ack would.
@@ -65,8 +66,9 @@ async fn main() -> anyhow::Result<()> {
             },
         )
         .await?;
-    let mut processed =
-        Processed::open(Path::new(&setting("ESIM_PROCESSED", "processed-ids.txt")))?;
+    // Each durable (each consuming service) keeps its own store unless told otherwise.
+    let store = setting("ESIM_PROCESSED", &format!("processed-ids-{durable}.txt"));
+    let mut processed = Processed::open(Path::new(&store))?;
 
     loop {
         let mut batch = consumer

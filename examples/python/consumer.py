@@ -19,7 +19,8 @@ The same consumer as the Rust example (examples/consumer.rs):
 
 Settings (environment): NATS_URL (nats://127.0.0.1:4222), ESIM_STREAM (ESIM_EVENTS),
 ESIM_SUBJECT_PREFIX (esim), ESIM_DURABLE (example-consumer-py), ESIM_TYPE or ESIM_ICCID (a
-filter), ESIM_PROCESSED (the processed-ids file, processed-ids.txt), ESIM_ACK_WAIT_SECS (30).
+filter), ESIM_PROCESSED (the processed-ids file; default processed-ids-<durable>.txt, so each
+durable, i.e. each consuming service, has its own), ESIM_ACK_WAIT_SECS (30).
 For tests: ESIM_EXIT_WHEN_DONE=1 stops once nothing is pending or unacked, and
 ESIM_CRASH_AFTER=n exits (status 3) right after processing the n-th event, before acking it,
 as a crash between the write and the ack would.
@@ -123,7 +124,7 @@ async def main():
             ack_wait=float(setting("ESIM_ACK_WAIT_SECS", "30")),
         ),
     )
-    processed = Processed(setting("ESIM_PROCESSED", "processed-ids.txt"))
+    processed = Processed(setting("ESIM_PROCESSED", f"processed-ids-{durable}.txt"))
     while True:
         try:
             msgs = await sub.fetch(100, timeout=1)

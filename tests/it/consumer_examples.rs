@@ -87,17 +87,26 @@ async fn exactly_once_across_a_crash_before_ack(command: &[String]) {
     stored.sort();
     assert_eq!(stored, all);
 
-    // Another durable consumer, filtered to one eSIM, with its own store.
+    // Another durable consumer, filtered to one eSIM. Without ESIM_PROCESSED its store is
+    // keyed by its durable (processed-ids-support.txt in its working directory), so the
+    // first consumer's ids do not make it skip events it never processed.
     let mut one_esim = env("support");
-    one_esim[2].1 = dir.path().join("support-ids.txt").display().to_string();
+    one_esim.retain(|(k, _)| *k != "ESIM_PROCESSED");
+    std::fs::copy(&processed, dir.path().join("processed-ids.txt")).expect("copy store");
     one_esim.push(("ESIM_ICCID", ICCID_A.to_owned()));
     one_esim.push(("ESIM_EXIT_WHEN_DONE", "1".to_owned()));
-    let filtered = run(command, &one_esim).await;
+    let filtered = run_in(command, &one_esim, dir.path()).await;
     assert_eq!(filtered.status, Some(0), "{filtered:?}");
+    assert!(filtered.duplicates.is_empty(), "{filtered:?}");
     let mut mine = filtered.processed;
     mine.sort();
     let expected: Vec<&String> = all.iter().filter(|id| id.contains(ICCID_A)).collect();
     assert_eq!(mine.iter().collect::<Vec<_>>(), expected);
+    let own = std::fs::read_to_string(dir.path().join("processed-ids-support.txt"));
+    assert_eq!(
+        own.expect("the durable's own store").lines().count(),
+        mine.len()
+    );
     s.finish().await;
 }
 
@@ -135,8 +144,14 @@ struct Run {
 }
 
 async fn run(command: &[String], env: &[(&str, String)]) -> Run {
+    run_in(command, env, Path::new(env!("CARGO_MANIFEST_DIR"))).await
+}
+
+/// [`run`] with `cwd` as the working directory (where a default store file goes).
+async fn run_in(command: &[String], env: &[(&str, String)], cwd: &Path) -> Run {
     let mut cmd = tokio::process::Command::new(&command[0]);
     cmd.args(&command[1..])
+        .current_dir(cwd)
         .envs(env.iter().map(|(k, v)| (*k, v)))
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
