@@ -12,12 +12,14 @@ use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use regex::Regex;
 
-/// A code, once decoded: `LPA:` + format digit + `$`, or `<digit>$<host>[:port]$<id>`. An
-/// SM-DP+ address is a domain name (SGP.22), so the host holds a letter: `8$888$8` in a
-/// reference is no code (an oracle false alarm found by the webhook_http target).
+/// A code, once decoded: `LPA:` + format digit + `$`, or `[<digit>]$<host>[:port]$<id>` (a
+/// host and matching id are a code with or without the digit: an escape can swallow it,
+/// issue 21). An SM-DP+ address is a domain name (SGP.22), so the host holds a letter:
+/// `8$888$8` in a reference is no code (an oracle false alarm found by the webhook_http
+/// target).
 static CODE: LazyLock<Regex> = LazyLock::new(|| {
     // A literal pattern, exercised by the tests below, so it always compiles.
-    Regex::new(r"(?i)lpa\s*:\s*\d?\s*\$|\d\$[a-z0-9.\-]*[a-z][a-z0-9.\-]*(?::\d+)?\$[a-z0-9_\-]")
+    Regex::new(r"(?i)lpa\s*:\s*\d?\s*\$|\$[a-z0-9.\-]*[a-z][a-z0-9.\-]*(?::\d+)?\$[a-z0-9_\-]")
         .expect("static regex")
 });
 

@@ -120,6 +120,34 @@ mod tests {
         }
     }
 
+    /// Issue 21: the text before a code ends in the start of an escape that swallows the
+    /// code's format digit (`%0` + `1$` reads `%01`); the host and matching id stay readable
+    /// and are a code without the digit. First the fuzz crash's replay line as found, then the
+    /// class: each escape the scan decodes, with and without `LPA:` and a port.
+    #[test]
+    fn an_escape_that_swallows_the_digit_hides_no_code() {
+        let found = br#"{"data":{"note":"\b%01%24rsp.provider.io%3A58725%24MIDA5000000003C2893"}}"#;
+        let out = line(found);
+        assert!(out.redacted());
+        assert!(!String::from_utf8_lossy(out.bytes()).contains("MIDA5000000003C2893"));
+        for swallow in ["%0", "&#x", "&#", "&#x0", "\\u000", "\\x0", "\\u{"] {
+            for code in [
+                "1$rsp.provider.io$MID42",
+                "1$h:8443$MID42",
+                "1%24rsp.provider.io%3A58725%24MID42",
+                "1&#36;h&#36;MID42",
+            ] {
+                for prefix in ["", "x\u{8}", "REF_"] {
+                    let text = format!("{prefix}{swallow}{code}");
+                    let payload = serde_json::json!({"data": {"note": text}}).to_string();
+                    let out = line(payload.as_bytes());
+                    assert!(out.redacted(), "{payload}");
+                    assert!(!String::from_utf8_lossy(out.bytes()).contains("MID42"));
+                }
+            }
+        }
+    }
+
     #[test]
     fn pretty_printed_json_becomes_one_line() {
         let stored = b"{\n  \"id\": \"x\",\r\n  \"n\": 1\n}";
