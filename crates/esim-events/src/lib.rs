@@ -5,11 +5,12 @@
 //! Both ingest adapters (webhook and poller) turn what they observed into [`Event`]s here, so
 //! the same lifecycle transition gets the same id, subject and payload whichever source saw it:
 //! [`normalise`] (webhook envelopes and snapshot diffs to events, predecessors inferred),
-//! [`order`] and [`fields`] (the allowlisted, validated order snapshot), [`redact`], [`scan`]
-//! and [`decode`] (activation-code removal and detection), [`schema`] (the event, its id and
+//! [`order`] and [`fields`] (the allowlisted, validated order snapshot), [`redact`], [`scan`],
+//! [`decode`] and [`codecs`] (activation-code removal and detection), [`schema`] (the event, its id and
 //! headers), [`key`], [`iccid`] and [`subject`] (subject tokens), [`lifecycle`] (the types and
 //! their causal order). Pure functions, no I/O.
 
+pub mod codecs;
 pub mod decode;
 pub mod fields;
 pub mod iccid;

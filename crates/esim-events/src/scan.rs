@@ -19,6 +19,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use super::codecs;
 use super::decode::{canonical, is_inert, is_plain, layers, squeezed, Layer};
 use super::noise;
 pub use super::precheck::plainly_clean;
@@ -160,10 +161,14 @@ pub(crate) fn known_noise(run: &[u8]) -> bool {
         static KNOWN: std::cell::RefCell<Known> = std::cell::RefCell::new(Known::default());
     }
     const KNOWN_MAX: usize = 4096;
-    if run.iter().all(u8::is_ascii_digit) || KNOWN.with(|k| k.borrow().contains(run)) {
+    if KNOWN.with(|k| k.borrow().contains(run)) {
         return true;
     }
-    let noise = noise::run_is_noise(run);
+    // Digits are no base64 of text (every third decoded byte is >= 0xD0), but they are hex.
+    let noise = match run.iter().all(u8::is_ascii_digit) {
+        true => codecs::hex_decodings(run).all(|(_, d)| noise::is_noise(&d)),
+        false => noise::run_is_noise(run),
+    };
     if noise {
         KNOWN.with(|k| {
             let mut k = k.borrow_mut();
