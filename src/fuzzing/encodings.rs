@@ -14,8 +14,10 @@ use super::{oracle, webhook};
 use crate::event::normalise::{self, Normalised};
 use crate::tools::guard;
 
-/// Layers applied at most.
-const MAX_LAYERS: usize = 4;
+/// Text layers applied at most.
+pub const MAX_LAYERS: usize = 4;
+/// Binary-to-text layers applied at most, outside the text layers.
+pub const MAX_BINARY: usize = 2;
 /// Characters of surrounding text kept at most.
 const MAX_TEXT: usize = 48;
 /// Encoded codes longer than this are skipped (layers multiply the length; a webhook field
@@ -36,6 +38,19 @@ pub struct Input {
     event: u8,
     /// Write the JSON string with `\uXXXX` escapes for every character.
     escape_json: bool,
+    /// Binary-to-text encodings (issue 16, row 12) applied over the text layers. Last, so the
+    /// inputs of the corpus written before it decode to the same cases as when they were found.
+    binary: Vec<Binary>,
+}
+
+#[derive(Debug, Clone, Copy, Arbitrary)]
+enum Binary {
+    HexUpper,
+    HexLower,
+    HexSpaced,
+    Base32,
+    QuotedPrintable,
+    Ascii85,
 }
 
 #[derive(Debug, Clone, Copy, Arbitrary)]
@@ -104,6 +119,11 @@ pub fn run(input: &Input) {
         .iter()
         .take(MAX_LAYERS)
         .fold(code, |s, l| apply(*l, &s));
+    let wrapped = input
+        .binary
+        .iter()
+        .take(MAX_BINARY)
+        .fold(wrapped, |s, b| apply_binary(*b, s.as_bytes()));
     if wrapped.len() > MAX_WRAPPED {
         return;
     }
@@ -236,5 +256,77 @@ fn apply(layer: Layer, s: &str) -> String {
             .map(|c| format!("\\u{:04x}", c as u32 & 0xFFFF))
             .collect(),
         Layer::Lowercase => s.to_lowercase(),
+    }
+}
+
+/// One binary-to-text layer, written here by hand (the scan decodes with `data-encoding` and
+/// its own decoders; the oracle with its own).
+fn apply_binary(layer: Binary, bytes: &[u8]) -> String {
+    const B32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    match layer {
+        Binary::HexUpper => bytes.iter().map(|b| format!("{b:02X}")).collect(),
+        Binary::HexLower => bytes.iter().map(|b| format!("{b:02x}")).collect(),
+        Binary::HexSpaced => bytes
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<Vec<_>>()
+            .join(" "),
+        Binary::Base32 => bytes
+            .chunks(5)
+            .flat_map(|chunk| {
+                let mut block = [0u8; 5];
+                block[..chunk.len()].copy_from_slice(chunk);
+                let n = block.iter().fold(0u64, |acc, &b| acc << 8 | u64::from(b));
+                let chars = (chunk.len() * 8).div_ceil(5);
+                (0..chars).map(move |i| char::from(B32[((n >> (35 - 5 * i)) & 31) as usize]))
+            })
+            .collect(),
+        Binary::QuotedPrintable => bytes.iter().map(|b| format!("={b:02X}")).collect(),
+        Binary::Ascii85 => {
+            let mut out = String::from("<~");
+            for chunk in bytes.chunks(4) {
+                let mut block = [0u8; 4];
+                block[..chunk.len()].copy_from_slice(chunk);
+                let mut n = u32::from_be_bytes(block);
+                let mut digits = [0u8; 5];
+                for d in digits.iter_mut().rev() {
+                    *d = (n % 85) as u8 + b'!';
+                    n /= 85;
+                }
+                out.extend(digits[..chunk.len() + 1].iter().map(|&d| char::from(d)));
+            }
+            out.push_str("~>");
+            out
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn binary_layers_match_outside_vectors() {
+        // Python: bytes.hex, base64.b32encode (unpadded), quopri, base64.a85encode(adobe=True).
+        let code = b"1$h$ID";
+        assert_eq!(apply_binary(Binary::HexUpper, code), "312468244944");
+        assert_eq!(apply_binary(Binary::Base32, b"foobar"), "MZXW6YTBOI");
+        assert_eq!(apply_binary(Binary::QuotedPrintable, b"1$"), "=31=24");
+        assert_eq!(apply_binary(Binary::Ascii85, code), "<~0dLEX8ON~>");
+    }
+
+    /// The issue-21 crash input still decodes to the case it was found as (the `binary` field
+    /// came after it), and passes now.
+    #[test]
+    fn the_issue_21_input_is_the_case_found() {
+        let data = [
+            124, 46, 41, 153, 245, 175, 101, 229, 147, 40, 60, 0, 0, 0, 0, 165, 77, 202, 24, 0, 0,
+            0, 8, 37, 48, 187, 29,
+        ];
+        let input = Input::arbitrary_take_rest(Unstructured::new(&data)).expect("input");
+        assert!(input.binary.is_empty());
+        let id = format!("MID{:016X}", input.id);
+        assert_eq!(id, "MIDA5000000003C2893");
+        run(&input);
     }
 }

@@ -14,6 +14,7 @@ pub mod config;
 pub mod encodings;
 pub mod http;
 pub mod oracle;
+pub mod oracle_codecs;
 pub mod replay;
 pub mod upstream;
 pub mod webhook;
