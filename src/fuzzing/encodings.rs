@@ -10,6 +10,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use serde_json::json;
 
+use super::binary_layers::{apply_binary, Binary};
 use super::{oracle, webhook};
 use crate::event::normalise::{self, Normalised};
 use crate::tools::guard;
@@ -41,16 +42,6 @@ pub struct Input {
     /// Binary-to-text encodings (issue 16, row 12) applied over the text layers. Last, so the
     /// inputs of the corpus written before it decode to the same cases as when they were found.
     binary: Vec<Binary>,
-}
-
-#[derive(Debug, Clone, Copy, Arbitrary)]
-enum Binary {
-    HexUpper,
-    HexLower,
-    HexSpaced,
-    Base32,
-    QuotedPrintable,
-    Ascii85,
 }
 
 #[derive(Debug, Clone, Copy, Arbitrary)]
@@ -133,10 +124,17 @@ pub fn run(input: &Input) {
     // shape is checked.
     let id_planted = oracle::contains_decoded(&format!("{before} {after}"), &id);
     let value = format!("{before}{wrapped}{after}");
+    // The oracle's views are built once per text for both checks (they are the harness's
+    // main cost).
     let check = |what: &str, text: &str| {
-        oracle::assert_clean(what, text);
+        let (code, id_found) = oracle::code_and_needle(text, &id);
         assert!(
-            id_planted || !oracle::contains_decoded(text, &id),
+            !code,
+            "activation code in {what}: {:?}",
+            oracle::excerpt(text)
+        );
+        assert!(
+            id_planted || !id_found,
             "matching id in {what}: {:?}",
             oracle::excerpt(text)
         );
@@ -259,61 +257,9 @@ fn apply(layer: Layer, s: &str) -> String {
     }
 }
 
-/// One binary-to-text layer, written here by hand (the scan decodes with `data-encoding` and
-/// its own decoders; the oracle with its own).
-fn apply_binary(layer: Binary, bytes: &[u8]) -> String {
-    const B32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    match layer {
-        Binary::HexUpper => bytes.iter().map(|b| format!("{b:02X}")).collect(),
-        Binary::HexLower => bytes.iter().map(|b| format!("{b:02x}")).collect(),
-        Binary::HexSpaced => bytes
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<Vec<_>>()
-            .join(" "),
-        Binary::Base32 => bytes
-            .chunks(5)
-            .flat_map(|chunk| {
-                let mut block = [0u8; 5];
-                block[..chunk.len()].copy_from_slice(chunk);
-                let n = block.iter().fold(0u64, |acc, &b| acc << 8 | u64::from(b));
-                let chars = (chunk.len() * 8).div_ceil(5);
-                (0..chars).map(move |i| char::from(B32[((n >> (35 - 5 * i)) & 31) as usize]))
-            })
-            .collect(),
-        Binary::QuotedPrintable => bytes.iter().map(|b| format!("={b:02X}")).collect(),
-        Binary::Ascii85 => {
-            let mut out = String::from("<~");
-            for chunk in bytes.chunks(4) {
-                let mut block = [0u8; 4];
-                block[..chunk.len()].copy_from_slice(chunk);
-                let mut n = u32::from_be_bytes(block);
-                let mut digits = [0u8; 5];
-                for d in digits.iter_mut().rev() {
-                    *d = (n % 85) as u8 + b'!';
-                    n /= 85;
-                }
-                out.extend(digits[..chunk.len() + 1].iter().map(|&d| char::from(d)));
-            }
-            out.push_str("~>");
-            out
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn binary_layers_match_outside_vectors() {
-        // Python: bytes.hex, base64.b32encode (unpadded), quopri, base64.a85encode(adobe=True).
-        let code = b"1$h$ID";
-        assert_eq!(apply_binary(Binary::HexUpper, code), "312468244944");
-        assert_eq!(apply_binary(Binary::Base32, b"foobar"), "MZXW6YTBOI");
-        assert_eq!(apply_binary(Binary::QuotedPrintable, b"1$"), "=31=24");
-        assert_eq!(apply_binary(Binary::Ascii85, code), "<~0dLEX8ON~>");
-    }
 
     /// The issue-21 crash input still decodes to the case it was found as (the `binary` field
     /// came after it), and passes now.

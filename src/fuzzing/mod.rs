@@ -10,6 +10,7 @@
 //!
 //! Not part of the bridge's interface: hidden from the docs, no stability promise.
 
+pub mod binary_layers;
 pub mod config;
 pub mod encodings;
 pub mod http;

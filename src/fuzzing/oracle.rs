@@ -56,6 +56,18 @@ pub fn contains_decoded(text: &str, needle: &str) -> bool {
         .any(|v| v.to_ascii_lowercase().contains(&needle))
 }
 
+/// [`leaks`] and [`contains_decoded`] at once, over one set of views.
+pub fn code_and_needle(text: &str, needle: &str) -> (bool, bool) {
+    let needle = needle.to_ascii_lowercase();
+    let views = views(text);
+    (
+        views.iter().any(|v| CODE.is_match(v)),
+        views
+            .iter()
+            .any(|v| v.to_ascii_lowercase().contains(&needle)),
+    )
+}
+
 /// Panics if `text` leaks a code; `what` names the output for the crash report.
 pub fn assert_clean(what: &str, text: &str) {
     assert!(
