@@ -12,7 +12,9 @@
 # into the committed corpus). A crash stops that target, leaves its reproducer in
 # fuzz/artifacts/<target>/, and makes the script exit 1 after the remaining targets ran.
 # Environment: FUZZ_JOBS (parallel jobs per target, default 1), FUZZ_NICE (default 10),
-# FUZZ_RSS_MB (default 2048), FUZZ_MALLOC_MB (default 256), FUZZ_SANITIZER (default address;
+# FUZZ_RUNS (stop a target after this many executions, default no limit: a long run can ask
+# for its depth and let fast targets end early), FUZZ_RSS_MB (default 2048),
+# FUZZ_MALLOC_MB (default 256), FUZZ_SANITIZER (default address;
 # `none` runs ~5-10x more executions per second for long runs, at the price of libFuzzer's
 # per-allocation limit, which needs the sanitizer's malloc hooks: -rss_limit_mb still applies).
 set -u
@@ -39,6 +41,7 @@ jobs=${FUZZ_JOBS:-1}
 rss=${FUZZ_RSS_MB:-2048}
 malloc=${FUZZ_MALLOC_MB:-256}
 sanitizer=${FUZZ_SANITIZER:-address}
+runs=${FUZZ_RUNS:--1}
 logs=fuzz/logs
 mkdir -p "$logs"
 
@@ -59,13 +62,14 @@ for t in "${targets[@]}"; do
   parallel=()
   if [ "$jobs" -gt 1 ]; then parallel=(-jobs="$jobs" -workers="$jobs"); fi
   nice -n "$nice_level" cargo +nightly fuzz run -s "$sanitizer" "$t" "$work" "fuzz/corpus/$t" -- \
-    -max_total_time="$seconds" -rss_limit_mb="$rss" -malloc_limit_mb="$malloc" \
+    -max_total_time="$seconds" -runs="$runs" -rss_limit_mb="$rss" -malloc_limit_mb="$malloc" \
     -timeout=10 -max_len=65536 -print_final_stats=1 "${parallel[@]}" \
     -artifact_prefix="fuzz/artifacts/$t/" >"$log" 2>&1
   rc=$?
   if [ "$jobs" -gt 1 ]; then cat fuzz-*.log >>"$log" 2>/dev/null; rm -f fuzz-*.log; fi
   execs=$(grep -h 'stat::number_of_executed_units' "$log" | awk '{s+=$2} END {print s+0}')
-  rate=$(( seconds > 0 ? execs / seconds : 0 ))
+  took=$(grep -h 'stat::average_exec_per_sec' "$log" | awk '{s+=$2} END {print s+0}')
+  rate=${took:-0}
   total=$(( total + execs ))
   if [ $rc -eq 0 ]; then result=ok; else result="FAILED (exit $rc, see $log)"; status=1; fi
   printf '%-22s %12d %10d %s\n' "$t" "$execs" "$rate" "$result"

@@ -10,12 +10,15 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use serde_json::json;
 
+use super::binary_layers::{apply_binary, Binary};
 use super::{oracle, webhook};
 use crate::event::normalise::{self, Normalised};
 use crate::tools::guard;
 
-/// Layers applied at most.
-const MAX_LAYERS: usize = 4;
+/// Text layers applied at most.
+pub const MAX_LAYERS: usize = 4;
+/// Binary-to-text layers applied at most, outside the text layers.
+pub const MAX_BINARY: usize = 2;
 /// Characters of surrounding text kept at most.
 const MAX_TEXT: usize = 48;
 /// Encoded codes longer than this are skipped (layers multiply the length; a webhook field
@@ -36,6 +39,9 @@ pub struct Input {
     event: u8,
     /// Write the JSON string with `\uXXXX` escapes for every character.
     escape_json: bool,
+    /// Binary-to-text encodings (issue 16, row 12) applied over the text layers. Last, so the
+    /// inputs of the corpus written before it decode to the same cases as when they were found.
+    binary: Vec<Binary>,
 }
 
 #[derive(Debug, Clone, Copy, Arbitrary)]
@@ -104,6 +110,11 @@ pub fn run(input: &Input) {
         .iter()
         .take(MAX_LAYERS)
         .fold(code, |s, l| apply(*l, &s));
+    let wrapped = input
+        .binary
+        .iter()
+        .take(MAX_BINARY)
+        .fold(wrapped, |s, b| apply_binary(*b, s.as_bytes()));
     if wrapped.len() > MAX_WRAPPED {
         return;
     }
@@ -113,10 +124,17 @@ pub fn run(input: &Input) {
     // shape is checked.
     let id_planted = oracle::contains_decoded(&format!("{before} {after}"), &id);
     let value = format!("{before}{wrapped}{after}");
+    // The oracle's views are built once per text for both checks (they are the harness's
+    // main cost).
     let check = |what: &str, text: &str| {
-        oracle::assert_clean(what, text);
+        let (code, id_found) = oracle::code_and_needle(text, &id);
         assert!(
-            id_planted || !oracle::contains_decoded(text, &id),
+            !code,
+            "activation code in {what}: {:?}",
+            oracle::excerpt(text)
+        );
+        assert!(
+            id_planted || !id_found,
             "matching id in {what}: {:?}",
             oracle::excerpt(text)
         );
@@ -236,5 +254,25 @@ fn apply(layer: Layer, s: &str) -> String {
             .map(|c| format!("\\u{:04x}", c as u32 & 0xFFFF))
             .collect(),
         Layer::Lowercase => s.to_lowercase(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The issue-21 crash input still decodes to the case it was found as (the `binary` field
+    /// came after it), and passes now.
+    #[test]
+    fn the_issue_21_input_is_the_case_found() {
+        let data = [
+            124, 46, 41, 153, 245, 175, 101, 229, 147, 40, 60, 0, 0, 0, 0, 165, 77, 202, 24, 0, 0,
+            0, 8, 37, 48, 187, 29,
+        ];
+        let input = Input::arbitrary_take_rest(Unstructured::new(&data)).expect("input");
+        assert!(input.binary.is_empty());
+        let id = format!("MID{:016X}", input.id);
+        assert_eq!(id, "MIDA5000000003C2893");
+        run(&input);
     }
 }

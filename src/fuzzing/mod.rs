@@ -10,10 +10,12 @@
 //!
 //! Not part of the bridge's interface: hidden from the docs, no stability promise.
 
+pub mod binary_layers;
 pub mod config;
 pub mod encodings;
 pub mod http;
 pub mod oracle;
+pub mod oracle_codecs;
 pub mod replay;
 pub mod upstream;
 pub mod webhook;

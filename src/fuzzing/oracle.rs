@@ -3,8 +3,10 @@
 //! Deliberately separate from [`crate::event::redact`] (a redactor cannot check itself): the
 //! text is looked at as written and after undoing the encodings a consumer might undo —
 //! percent-encoding, HTML entities, JSON `\u` escapes, full-width forms, invisible characters,
-//! base64 runs — in any nesting, and then matched against the two shapes of a code:
-//! `LPA:<digit>$...` and a bare `<digit>$<host>$<id>`.
+//! base64 runs (every alignment), hex, base32, quoted-printable and `<~ascii85~>` (decoders
+//! of its own, [`super::oracle_codecs`]) — nested up to [`DEPTH`] layers, at least as many as
+//! the `redaction_encodings` target stacks, and then matched against the two shapes of a
+//! code: `LPA:<digit>$...` and `[<digit>]$<host>$<id>`.
 
 use std::sync::LazyLock;
 
@@ -12,34 +14,58 @@ use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use regex::Regex;
 
-/// A code, once decoded: `LPA:` + format digit + `$`, or `<digit>$<host>[:port]$<id>`. An
-/// SM-DP+ address is a domain name (SGP.22), so the host holds a letter: `8$888$8` in a
-/// reference is no code (an oracle false alarm found by the webhook_http target).
+use super::oracle_codecs;
+
+/// A code, once decoded: `LPA:` + format digit + `$`, or `[<digit>]$<host>[:port]$<id>` (a
+/// host and matching id are a code with or without the digit: an escape can swallow it,
+/// issue 21). An SM-DP+ address is a domain name (SGP.22), so the host holds a letter:
+/// `8$888$8` in a reference is no code (an oracle false alarm found by the webhook_http
+/// target).
 static CODE: LazyLock<Regex> = LazyLock::new(|| {
     // A literal pattern, exercised by the tests below, so it always compiles.
-    Regex::new(r"(?i)lpa\s*:\s*\d?\s*\$|\d\$[a-z0-9.\-]*[a-z][a-z0-9.\-]*(?::\d+)?\$[a-z0-9_\-]")
+    Regex::new(r"(?i)lpa\s*:\s*\d?\s*\$|\$[a-z0-9.\-]*[a-z][a-z0-9.\-]*(?::\d+)?\$[a-z0-9_\-]")
         .expect("static regex")
 });
 
 // Cannot fail: a literal pattern, compiled by the tests below.
 /// Runs of base64 long enough to hold a code.
 static BASE64_RUN: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"[A-Za-z0-9+/_\-]{12,}={0,2}").expect("static regex"));
+    LazyLock::new(|| Regex::new(r"[A-Za-z0-9+/_\-]{8,}={0,2}").expect("static regex"));
 
-/// How many times the decodings are re-applied (nested encodings).
-const ROUNDS: usize = 4;
+/// How many times the textual decodings are re-applied (nested encodings).
+const ROUNDS: usize = 6;
+
+/// Binary-to-text layers undone in a chain (base64, hex, base32, quoted-printable, ascii85):
+/// at least the layers the `redaction_encodings` target stacks.
+pub const DEPTH: usize = super::encodings::MAX_LAYERS + super::encodings::MAX_BINARY;
+
+/// Most views built for one text (distinct decodings; far above what the targets' bounded
+/// inputs reach).
+const MAX_VIEWS: usize = 4096;
 
 /// True if `text`, or any decoding of it, contains an activation code.
 pub fn leaks(text: &str) -> bool {
-    views(text, 2).iter().any(|v| CODE.is_match(v))
+    views(text).iter().any(|v| CODE.is_match(v))
 }
 
 /// True if `needle` (a matching id the caller planted) appears in `text` or a decoding of it.
 pub fn contains_decoded(text: &str, needle: &str) -> bool {
     let needle = needle.to_ascii_lowercase();
-    views(text, 2)
+    views(text)
         .iter()
         .any(|v| v.to_ascii_lowercase().contains(&needle))
+}
+
+/// [`leaks`] and [`contains_decoded`] at once, over one set of views.
+pub fn code_and_needle(text: &str, needle: &str) -> (bool, bool) {
+    let needle = needle.to_ascii_lowercase();
+    let views = views(text);
+    (
+        views.iter().any(|v| CODE.is_match(v)),
+        views
+            .iter()
+            .any(|v| v.to_ascii_lowercase().contains(&needle)),
+    )
 }
 
 /// Panics if `text` leaks a code; `what` names the output for the crash report.
@@ -82,21 +108,51 @@ pub fn walk(v: &serde_json::Value, f: &mut dyn FnMut(&str)) {
     }
 }
 
-/// `text` normalised, plus normalised decodings of its base64 runs (to `depth` levels).
-fn views(text: &str, depth: usize) -> Vec<String> {
-    let plain = normalise(text);
+/// `text` normalised, plus the normalised decodings of its binary-to-text runs, to [`DEPTH`]
+/// levels, each distinct text once.
+fn views(text: &str) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
     let mut out = Vec::new();
-    if depth > 0 {
-        for run in BASE64_RUN.find_iter(&plain).take(16) {
-            let run = run.as_str().trim_end_matches('=');
+    let mut todo = vec![(text.to_owned(), 0usize)];
+    while let Some((t, depth)) = todo.pop() {
+        let plain = normalise(&t);
+        if !seen.insert(plain.clone()) || out.len() >= MAX_VIEWS {
+            continue;
+        }
+        if depth < DEPTH {
+            for bytes in decodings(&plain) {
+                todo.push((String::from_utf8_lossy(&bytes).into_owned(), depth + 1));
+            }
+        }
+        out.push(plain);
+    }
+    out
+}
+
+/// Every binary-to-text decoding of runs in `plain`: base64 (both alphabets, every
+/// alignment), hex and base32 (every alignment, also with whitespace taken out), and the
+/// quoted-printable and ascii85 readings of the whole text.
+fn decodings(plain: &str) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    for run in BASE64_RUN.find_iter(plain).take(16) {
+        let run = run.as_str().trim_end_matches('=');
+        for offset in 0..4 {
+            let seg = &run[offset.min(run.len())..];
+            let seg = &seg[..seg.len() - usize::from(seg.len() % 4 == 1)];
             for engine in [&STANDARD_NO_PAD, &URL_SAFE_NO_PAD] {
-                if let Ok(bytes) = engine.decode(run) {
-                    out.extend(views(&String::from_utf8_lossy(&bytes), depth - 1));
+                if let Ok(bytes) = engine.decode(seg) {
+                    out.push(bytes);
                 }
             }
         }
     }
-    out.push(plain);
+    let joined: String = plain.split_whitespace().collect();
+    for text in [plain, joined.as_str()] {
+        out.extend(oracle_codecs::hex_runs(text));
+        out.extend(oracle_codecs::base32_runs(text));
+    }
+    out.extend(oracle_codecs::quoted_printable(plain));
+    out.extend(oracle_codecs::ascii85(plain));
     out
 }
 
@@ -268,6 +324,27 @@ mod tests {
             assert!(leaks(&text), "{text}");
         }
         assert!(contains_decoded(&b64, "match-1234"));
+    }
+
+    /// Issue 22, row 5: as deep as the target stacks, and the binary-to-text encodings.
+    #[test]
+    fn finds_codes_as_deep_as_the_target_stacks() {
+        let mut s = "LPA:1$smdp.example.com$MATCH-1234".to_owned();
+        use super::super::encodings::{MAX_BINARY, MAX_LAYERS};
+        for _ in 0..MAX_LAYERS + MAX_BINARY {
+            s = STANDARD.encode(&s);
+            assert!(leaks(&s), "{} bytes", s.len());
+        }
+        for text in [
+            "4C50413A3124736D64702E6578616D706C652E636F6D244D41",
+            "4c 50 41 3a 31 24 73 6d 64 70 2e 65 78 61",
+            "JRIECORRERZW2ZDQFZSXQYLNOBWGKLTDN5WSITKBKRBUQLJR",
+            "=4C=50=41=3A=31=24=68=24=49=44",
+            "<~9Me#90dLgWA8j/4G[YH.Ch55/Df$ao5u^3B/MR~>",
+            "\u{8}%01%24rsp.provider.io%3A58725%24MIDA5",
+        ] {
+            assert!(leaks(text), "{text}");
+        }
     }
 
     #[test]

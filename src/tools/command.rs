@@ -21,6 +21,7 @@ use super::source::Start;
 use super::status::{self, StatusError};
 use super::summary::Summary;
 use super::tail::{self, TailError};
+use super::visible;
 use super::{ReplayArgs, StatusArgs, TailArgs};
 use crate::cli::EXIT_USAGE;
 use crate::config::{Config, ConfigError, LogConfig};
@@ -119,9 +120,10 @@ pub async fn replay(args: ReplayArgs, shutdown: CancellationToken) -> Result<Don
     let started = Instant::now();
     let summary = run::replay(&client, &config.nats, plan, sinks, &shutdown).await?;
     if args.dry_run {
-        print!("{summary}");
+        print!("{}", visible::text(&summary.to_string()));
     }
-    eprintln!("{}", report(&summary, args.dry_run, &where_to, started));
+    let report = report(&summary, args.dry_run, &where_to, started);
+    eprintln!("{}", visible::text(&report));
     Ok(match summary.interrupted {
         true => Done::Interrupted,
         false => Done::Completed,
@@ -153,9 +155,9 @@ pub async fn status(args: StatusArgs) -> Result<Done, CommandError> {
         // The report is plain data (strings, numbers, maps): serialising it cannot fail.
         true => println!(
             "{}",
-            serde_json::to_string_pretty(&report).unwrap_or_default()
+            visible::text(&serde_json::to_string_pretty(&report).unwrap_or_default())
         ),
-        false => print!("{report}"),
+        false => print!("{}", visible::text(&report.to_string())),
     }
     // The report is printed either way; a missing stream is a failure for a script.
     Ok(match report.stream {

@@ -8,16 +8,22 @@
 //! every offending string replaced as a whole and every secret key removed (a message someone
 //! else put in the stream cannot smuggle a code into an operator's file or a copy). A payload
 //! that is not JSON is scanned as text and, on a hit, replaced by [`redact::REDACTED`].
+//! Control characters, terminal sequences and bidi overrides are escaped visibly
+//! ([`super::visible`]), as JSON escapes, so a JSON line stays the same document.
+
+use std::borrow::Cow;
 
 use serde_json::Value;
 
+use super::visible;
 use crate::event::{redact, scan};
 
 /// A payload made safe to write as one NDJSON line.
 pub enum Line<'a> {
     /// The stored bytes, unchanged.
     Stored(&'a [u8]),
-    /// Rewritten: activation-code material removed, or line breaks turned into spaces.
+    /// Rewritten: activation-code material removed, line breaks turned into spaces, or
+    /// characters a terminal would act on escaped.
     Rewritten { bytes: Vec<u8>, redacted: bool },
 }
 
@@ -35,30 +41,33 @@ impl Line<'_> {
     }
 }
 
-/// Checks one payload.
+/// Checks one payload; the line is also safe to show on a terminal ([`visible`]).
 pub fn line(payload: &[u8]) -> Line<'_> {
-    if scan::plainly_clean(payload) {
+    if scan::plainly_clean(payload) && visible::is_safe(payload, false) {
         return Line::Stored(payload);
     }
-    match serde_json::from_slice::<Value>(payload) {
+    let redacted = match serde_json::from_slice::<Value>(payload) {
         Ok(mut tree) if redact::find_leak(&tree).is_some() => {
             redact::redact_value(&mut tree);
             // Serialising a `Value` cannot fail (string keys, finite numbers).
-            let bytes = serde_json::to_vec(&tree).unwrap_or_default();
-            Line::Rewritten {
-                bytes,
-                redacted: true,
-            }
+            Some(serde_json::to_vec(&tree).unwrap_or_default())
         }
-        // Valid JSON has line breaks only as whitespace: a space means the same.
-        Ok(_) if has_line_break(payload) => single_line(payload, false),
-        Ok(_) => Line::Stored(payload),
-        Err(_) if redact::looks_like_lpa(&String::from_utf8_lossy(payload)) => Line::Rewritten {
-            bytes: redact::REDACTED.as_bytes().to_vec(),
+        Ok(_) => None,
+        Err(_) if redact::looks_like_lpa(&String::from_utf8_lossy(payload)) => {
+            Some(redact::REDACTED.as_bytes().to_vec())
+        }
+        Err(_) => None,
+    };
+    match redacted {
+        Some(bytes) => Line::Rewritten {
+            bytes: one_visible_line(&bytes).into_owned(),
             redacted: true,
         },
-        Err(_) if has_line_break(payload) => single_line(payload, false),
-        Err(_) => Line::Stored(payload),
+        None if visible::is_safe(payload, false) => Line::Stored(payload),
+        None => Line::Rewritten {
+            bytes: one_visible_line(payload).into_owned(),
+            redacted: false,
+        },
     }
 }
 
@@ -67,16 +76,22 @@ pub fn header_leaks(value: &str) -> bool {
     redact::looks_like_lpa(value)
 }
 
-fn has_line_break(payload: &[u8]) -> bool {
-    payload.iter().any(|&b| b == b'\n' || b == b'\r')
-}
-
-fn single_line(bytes: &[u8], redacted: bool) -> Line<'static> {
-    let bytes = bytes
-        .iter()
-        .map(|&b| if b == b'\n' || b == b'\r' { b' ' } else { b })
-        .collect();
-    Line::Rewritten { bytes, redacted }
+/// Line breaks turned into spaces (valid JSON has them only as whitespace: a space means the
+/// same), everything else a terminal would act on escaped.
+fn one_visible_line(bytes: &[u8]) -> Cow<'_, [u8]> {
+    let spaced: Cow<'_, [u8]> = match bytes.iter().any(|&b| b == b'\n' || b == b'\r') {
+        true => Cow::Owned(
+            bytes
+                .iter()
+                .map(|&b| if b == b'\n' || b == b'\r' { b' ' } else { b })
+                .collect(),
+        ),
+        false => Cow::Borrowed(bytes),
+    };
+    match visible::escaped(&spaced, false) {
+        Cow::Borrowed(_) => spaced,
+        Cow::Owned(escaped) => Cow::Owned(escaped),
+    }
 }
 
 #[cfg(test)]
@@ -117,6 +132,34 @@ mod tests {
                 "{text}"
             );
             assert!(!redact::looks_like_lpa(&text), "{text}");
+        }
+    }
+
+    /// Issue 21: the text before a code ends in the start of an escape that swallows the
+    /// code's format digit (`%0` + `1$` reads `%01`); the host and matching id stay readable
+    /// and are a code without the digit. First the fuzz crash's replay line as found, then the
+    /// class: each escape the scan decodes, with and without `LPA:` and a port.
+    #[test]
+    fn an_escape_that_swallows_the_digit_hides_no_code() {
+        let found = br#"{"data":{"note":"\b%01%24rsp.provider.io%3A58725%24MIDA5000000003C2893"}}"#;
+        let out = line(found);
+        assert!(out.redacted());
+        assert!(!String::from_utf8_lossy(out.bytes()).contains("MIDA5000000003C2893"));
+        for swallow in ["%0", "&#x", "&#", "&#x0", "\\u000", "\\x0", "\\u{"] {
+            for code in [
+                "1$rsp.provider.io$MID42",
+                "1$h:8443$MID42",
+                "1%24rsp.provider.io%3A58725%24MID42",
+                "1&#36;h&#36;MID42",
+            ] {
+                for prefix in ["", "x\u{8}", "REF_"] {
+                    let text = format!("{prefix}{swallow}{code}");
+                    let payload = serde_json::json!({"data": {"note": text}}).to_string();
+                    let out = line(payload.as_bytes());
+                    assert!(out.redacted(), "{payload}");
+                    assert!(!String::from_utf8_lossy(out.bytes()).contains("MID42"));
+                }
+            }
         }
     }
 

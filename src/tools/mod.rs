@@ -11,7 +11,8 @@
 //!   publish what is missing.
 //!
 //! Every line written passes [`guard`]: one JSON document per line, and never an activation
-//! code. [`command`] is the CLI glue (arguments → config → connect → run → exit code); the
+//! code; everything written to a terminal (lines and reports) passes [`visible`]: no control
+//! character, terminal sequence or bidi override from stored data. [`command`] is the CLI glue (arguments → config → connect → run → exit code); the
 //! rest is a library the tests and the bench drive directly.
 
 mod args;
@@ -30,6 +31,7 @@ pub mod source;
 pub mod status;
 pub mod summary;
 pub mod tail;
+pub mod visible;
 
 pub use args::{FilterArgs, ReplayArgs, StatusArgs, TailArgs, ToolConfigArg};
 pub use filter::Filter;

@@ -35,6 +35,7 @@ mod replay;
 mod replay_cli;
 mod replay_guard;
 mod replay_republish;
+mod replay_terminal;
 mod request_logs;
 mod slow_clients;
 mod stream_checks;

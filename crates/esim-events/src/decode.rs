@@ -7,8 +7,10 @@
 //! - [`squeezed`]: the canonical text without any whitespace (`L P A : 1 $ …`).
 //! - [`layers`]: every text one decoding step further: percent-decoding, HTML character
 //!   references (named, decimal, hex, with or without `;`), JSON/JavaScript escapes
-//!   (`\u004c`, `\u{4c}`, `\x4c`), and base64/base64url segments (standard or URL alphabet,
-//!   padded or not, at each of the four alignments), both in place and on their own.
+//!   (`\u004c`, `\u{4c}`, `\x4c`), base64/base64url segments (standard or URL alphabet,
+//!   padded or not, at each of the four alignments), hex and base32 segments (every
+//!   alignment), all both in place and on their own, and quoted-printable and ascii85
+//!   ([`super::codecs`]).
 //!
 //! Every decoding step shrinks the text, so repeated application ends; [`super::scan`] bounds
 //! the total work and treats running out of it as a hit.
@@ -21,6 +23,8 @@ use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use base64::Engine;
 use regex::Regex;
 use unicode_normalization::UnicodeNormalization;
+
+use super::codecs;
 
 /// Characters that render as nothing (or only modify their neighbour).
 static INVISIBLE: LazyLock<Regex> = LazyLock::new(|| {
@@ -42,6 +46,11 @@ static ESCAPE: LazyLock<Regex> = LazyLock::new(|| {
 /// A run that could be base64 or base64url (at least 8 characters: `1$a$` encoded).
 static BASE64_RUN: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"[A-Za-z0-9+/_\-]{8,}").expect("static regex"));
+/// Runs that could be hex or base32 ([`codecs::MIN_RUN`] characters at least).
+static HEX_RUN: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"[0-9A-Fa-f]{8,}").expect("static regex"));
+static BASE32_RUN: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"[A-Za-z2-7]{8,}").expect("static regex"));
 
 const LENIENT: GeneralPurposeConfig = GeneralPurposeConfig::new()
     .with_decode_padding_mode(DecodePaddingMode::Indifferent)
@@ -65,18 +74,20 @@ pub fn canonical(s: &str) -> Cow<'_, str> {
     }
 }
 
-/// True if `s` is ASCII without `%`, `&` or `\`: nothing but base64 can be decoded in it.
+/// True if `s` is ASCII without `%`, `&`, `\`, `=` (quoted-printable) or `~` (ascii85):
+/// nothing but base64, hex and base32 runs can be decoded in it.
 pub fn is_plain(s: &str) -> bool {
-    s.is_ascii() && !s.contains(['%', '&', '\\'])
+    s.is_ascii() && !s.contains(['%', '&', '\\', '=', '~'])
 }
 
 /// True if nothing in `s` can be decoded or folded: [`is_plain`] and without a run that could
-/// be base64.
+/// be base64, hex or base32, but digits whose hex decodings are noise.
 pub fn is_inert(s: &str) -> bool {
     is_plain(s)
-        && !BASE64_RUN
-            .find_iter(s)
-            .any(|run| !run.as_str().bytes().all(|b| b.is_ascii_digit()))
+        && !BASE64_RUN.find_iter(s).any(|run| {
+            let run = run.as_str().as_bytes();
+            !run.iter().all(u8::is_ascii_digit) || !super::scan::known_noise(run)
+        })
 }
 
 /// `s` without whitespace, separators or control characters.
@@ -116,7 +127,29 @@ pub fn layers(s: &str) -> Vec<Layer> {
     if s.contains('\\') {
         text(escapes(s));
     }
-    base64_layers(s, &mut out);
+    if s.contains('=') {
+        if let Some(decoded) = codecs::quoted_printable(s) {
+            decoded_layer(decoded, &mut out);
+        }
+    }
+    if s.contains("<~") {
+        for block in codecs::ascii85_blocks(s) {
+            decoded_layer(block, &mut out);
+        }
+    }
+    run_layers(s, &BASE64_RUN, base64_decodings, &mut out);
+    run_layers(
+        s,
+        &HEX_RUN,
+        |seg| codecs::hex_decodings(seg).collect(),
+        &mut out,
+    );
+    run_layers(
+        s,
+        &BASE32_RUN,
+        |seg| codecs::base32_decodings(seg).collect(),
+        &mut out,
+    );
     out
 }
 
@@ -142,31 +175,39 @@ fn escapes(s: &str) -> Cow<'_, str> {
     })
 }
 
-/// Base64 segments decoded: each on its own (text or opaque), and all text ones in place.
-fn base64_layers(s: &str, out: &mut Vec<Layer>) {
+/// A base64 segment's decodings at each alignment (none for all digits: they cannot encode
+/// four consecutive ASCII bytes, every third decoded byte is >= 0xD0).
+fn base64_decodings(seg: &[u8]) -> Vec<(usize, Vec<u8>)> {
+    if seg.iter().all(u8::is_ascii_digit) {
+        return Vec::new();
+    }
+    // `seg` is a match of an ASCII pattern: any offset is a character boundary.
+    let seg = std::str::from_utf8(seg).unwrap_or_default();
+    (0..4)
+        .flat_map(|offset| {
+            decodings(&seg[offset.min(seg.len())..])
+                .into_iter()
+                .map(move |d| (offset, d))
+        })
+        .collect()
+}
+
+/// Segments matching `runs` decoded: each decoding on its own (text or opaque), and the first
+/// text one of every segment in place.
+fn run_layers(
+    s: &str,
+    runs: &Regex,
+    decode: impl Fn(&[u8]) -> Vec<(usize, Vec<u8>)>,
+    out: &mut Vec<Layer>,
+) {
     let mut in_place = String::with_capacity(s.len());
     let mut last = 0;
     let mut replaced = false;
-    for run in BASE64_RUN.find_iter(s) {
-        let seg = run.as_str();
-        // All-digit runs (ICCIDs, ids) cannot encode four consecutive ASCII bytes: every
-        // third decoded byte is >= 0xD0.
-        if seg.bytes().all(|b| b.is_ascii_digit()) {
-            continue;
-        }
+    for run in runs.find_iter(s) {
         let mut first_text = None;
-        for offset in 0..4 {
-            for decoded in decodings(&seg[offset.min(seg.len())..]) {
-                match String::from_utf8(decoded) {
-                    Ok(t) if is_text(&t) => {
-                        if first_text.is_none() {
-                            first_text = Some((offset, t.clone()));
-                        }
-                        out.push(Layer::Text(t));
-                    }
-                    Ok(t) => opaque(t, out),
-                    Err(e) => opaque(String::from_utf8_lossy(e.as_bytes()).into_owned(), out),
-                }
+        for (offset, decoded) in decode(run.as_str().as_bytes()) {
+            if let Some(t) = decoded_layer(decoded, out) {
+                first_text.get_or_insert((offset, t));
             }
         }
         if let Some((offset, t)) = first_text {
@@ -179,6 +220,24 @@ fn base64_layers(s: &str, out: &mut Vec<Layer>) {
     if replaced {
         in_place.push_str(&s[last..]);
         out.push(Layer::Text(in_place));
+    }
+}
+
+/// Pushes one decoding as a layer; returns it if it is text.
+fn decoded_layer(decoded: Vec<u8>, out: &mut Vec<Layer>) -> Option<String> {
+    match String::from_utf8(decoded) {
+        Ok(t) if is_text(&t) => {
+            out.push(Layer::Text(t.clone()));
+            Some(t)
+        }
+        Ok(t) => {
+            opaque(t, out);
+            None
+        }
+        Err(e) => {
+            opaque(String::from_utf8_lossy(e.as_bytes()).into_owned(), out);
+            None
+        }
     }
 }
 

@@ -3,11 +3,13 @@
 //! | field | kept when | otherwise |
 //! |---|---|---|
 //! | `currency`, `country_code` | exactly three upper-case letters (`USD`, `JPN`, `GLO`) | dropped, recorded |
-//! | `failure_code` | 1-64 of `A-Z`, `0-9`, `_` | dropped, recorded |
-//! | `client_reference`, `product_name` | at most 256 characters, no control character, no activation-code material in any encoding | dropped, recorded |
+//! | `failure_code` | 1-64 of `A-Z`, `0-9`, `_`, no activation-code material (hex, base32) | dropped, recorded |
+//! | `client_reference`, `product_name` | at most 256 characters, no control character, no activation-code material in any encoding (percent, HTML, escapes, base64, hex, base32, quoted-printable, ascii85) | dropped, recorded |
 //! | `failure_reason` | the same, at most 1024 characters | dropped, recorded |
 //! | `iccid` | an [`Iccid`] | the whole order fails (a webhook gets 400) |
 //! | enums | a known value | `UNKNOWN`, counted by the caller |
+//! | `amount`, `data_amount_gb` | a number of at most [`MAX_NUMBER_TEXT`] characters and magnitude below [`MAX_MAGNITUDE`] | a number beyond either: the whole order fails (a webhook gets 400); another type: absent |
+//! | `validity_days` | a `u32` | a number of more than [`MAX_NUMBER_TEXT`] characters: the whole order fails; otherwise absent |
 //! | numbers, booleans, timestamps | the right type (timestamps normalised to UTC) | absent |
 //!
 //! "Recorded" means the field's name is in [`OrderData::rejected`], so the caller can count it
@@ -29,6 +31,12 @@ pub const MAX_SHORT_TEXT: usize = 256;
 pub const MAX_LONG_TEXT: usize = 1024;
 /// Longest `failure_code` kept.
 pub const MAX_CODE: usize = 64;
+/// Longest number text accepted (`amount`, `data_amount_gb`, `validity_days`): ample for any
+/// price or volume, and an absurd one (a 500 KB decimal fits the webhook body limit) is
+/// refused as invalid rather than kept whole and published.
+pub const MAX_NUMBER_TEXT: usize = 32;
+/// Magnitude an `amount` or `data_amount_gb` must stay below (a trillion units or GB).
+pub const MAX_MAGNITUDE: f64 = 1e12;
 
 /// The fields that can be dropped as invalid, as a small set.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -79,10 +87,12 @@ enum Rule {
 fn keep(rule: Rule, s: &str) -> bool {
     match rule {
         Rule::Iso3 => s.len() == 3 && s.bytes().all(|b| b.is_ascii_uppercase()),
+        // `A-Z0-9_` fits hex and base32: a code's format does not keep an encoded code out.
         Rule::Code => {
             (1..=MAX_CODE).contains(&s.len())
                 && s.bytes()
                     .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+                && redact::clean_text(s).is_some()
         }
         Rule::Text(max) => {
             s.chars().count() <= max
@@ -104,11 +114,11 @@ pub struct Wire {
     product_name: Option<Box<RawValue>>,
     #[serde(default)]
     country_code: Option<Box<RawValue>>,
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(default, deserialize_with = "bounded_decimal")]
     data_amount_gb: Option<Decimal>,
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(default, deserialize_with = "bounded_count")]
     validity_days: Option<u32>,
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(default, deserialize_with = "bounded_decimal")]
     amount: Option<Decimal>,
     #[serde(default)]
     currency: Option<Box<RawValue>>,
@@ -199,6 +209,41 @@ where
     Ok(raw.and_then(|r| serde_json::from_str(r.get()).ok()))
 }
 
+/// Reads an optional decimal: a number beyond [`MAX_NUMBER_TEXT`] characters or
+/// [`MAX_MAGNITUDE`] fails the order (an absurd value, not a loosely typed one); any other
+/// type is absent, as [`lenient`] reads it.
+fn bounded_decimal<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
+    let Some(raw) = Option::<Box<RawValue>>::deserialize(d)? else {
+        return Ok(None);
+    };
+    if !is_number(&raw) {
+        return Ok(None);
+    }
+    let text = raw.get();
+    let magnitude = text.parse::<f64>().map(f64::abs).unwrap_or(f64::INFINITY);
+    if text.len() > MAX_NUMBER_TEXT || magnitude >= MAX_MAGNITUDE {
+        return Err(serde::de::Error::custom("a number out of bounds"));
+    }
+    Ok(serde_json::from_str(text).ok())
+}
+
+/// Reads an optional count: a number beyond [`MAX_NUMBER_TEXT`] characters fails the order;
+/// anything else that is not a `u32` is absent.
+fn bounded_count<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    let Some(raw) = Option::<Box<RawValue>>::deserialize(d)? else {
+        return Ok(None);
+    };
+    if is_number(&raw) && raw.get().len() > MAX_NUMBER_TEXT {
+        return Err(serde::de::Error::custom("a number out of bounds"));
+    }
+    Ok(serde_json::from_str(raw.get()).ok())
+}
+
+/// True if a raw JSON value is a number (it is valid JSON: the first byte says its type).
+fn is_number(raw: &RawValue) -> bool {
+    matches!(raw.get().as_bytes().first(), Some(b'-' | b'0'..=b'9'))
+}
+
 /// Reads an optional RFC 3339 timestamp (in UTC from then on); anything unparseable is
 /// treated as absent.
 fn timestamp<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Timestamp>, D::Error> {
@@ -207,54 +252,5 @@ fn timestamp<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Timestamp>, D::Er
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn parse(v: serde_json::Value) -> OrderData {
-        serde_json::from_value(v).expect("order")
-    }
-
-    #[test]
-    fn codes_are_kept_only_in_their_format() {
-        let ok = parse(json!({"id": 1, "currency": "USD", "country_code": "GLO",
-            "failure_code": "OUT_OF_STOCK_2"}));
-        assert_eq!(ok.currency.as_deref(), Some("USD"));
-        assert_eq!(ok.country_code.as_deref(), Some("GLO"));
-        assert_eq!(ok.failure_code.as_deref(), Some("OUT_OF_STOCK_2"));
-        assert!(ok.rejected.is_empty());
-        let bad = parse(json!({"id": 1, "currency": "usd", "country_code": "1$h$",
-            "failure_code": "LPA:1$h$i", "product_name": 7}));
-        assert_eq!(
-            (bad.currency, bad.country_code, bad.failure_code),
-            (None, None, None)
-        );
-        let dropped: Vec<_> = bad.rejected.fields().collect();
-        assert_eq!(
-            dropped,
-            ["product_name", "country_code", "currency", "failure_code"]
-        );
-    }
-
-    #[test]
-    fn free_text_is_kept_whole_or_dropped_whole() {
-        let o = parse(json!({"id": 1, "client_reference": "TRIP_TOKYO_OCT",
-            "product_name": "Japan eSIM $5 (100% data)",
-            "failure_reason": "LPA:1$host$ MATCHING"}));
-        assert_eq!(o.client_reference.as_deref(), Some("TRIP_TOKYO_OCT"));
-        assert_eq!(o.product_name.as_deref(), Some("Japan eSIM $5 (100% data)"));
-        assert_eq!(o.failure_reason, None);
-        assert_eq!(o.rejected.fields().collect::<Vec<_>>(), ["failure_reason"]);
-        let long = parse(
-            json!({"id": 1, "product_name": "x".repeat(MAX_SHORT_TEXT + 1),
-            "client_reference": "a\nb"}),
-        );
-        assert_eq!((long.product_name, long.client_reference), (None, None));
-    }
-
-    #[test]
-    fn null_is_absent_not_rejected() {
-        let o = parse(json!({"id": 1, "currency": null, "failure_reason": null}));
-        assert!(o.rejected.is_empty());
-    }
-}
+#[path = "fields_tests.rs"]
+mod tests;

@@ -5,12 +5,14 @@
 //! Both ingest adapters (webhook and poller) turn what they observed into [`Event`]s here, so
 //! the same lifecycle transition gets the same id, subject and payload whichever source saw it:
 //! [`normalise`] (webhook envelopes and snapshot diffs to events, predecessors inferred),
-//! [`order`] and [`fields`] (the allowlisted, validated order snapshot), [`redact`], [`scan`]
-//! and [`decode`] (activation-code removal and detection), [`schema`] (the event, its id and
-//! headers), [`cloudevents`] (its CloudEvents attributes as `ce-*` headers), [`key`], [`iccid`] and [`subject`] (subject tokens), [`lifecycle`] (the types and
-//! their causal order). Pure functions, no I/O.
+//! [`order`] and [`fields`] (the allowlisted, validated order snapshot), [`redact`], [`scan`],
+//! [`decode`] and [`codecs`] (activation-code removal and detection), [`schema`] (the event, its
+//! id and headers), [`cloudevents`] (its CloudEvents attributes as `ce-*` headers), [`key`],
+//! [`iccid`] and [`subject`] (subject tokens), [`lifecycle`] (the types and their causal order).
+//! Pure functions, no I/O.
 
 pub mod cloudevents;
+pub mod codecs;
 pub mod decode;
 pub mod fields;
 pub mod iccid;

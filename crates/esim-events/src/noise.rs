@@ -3,10 +3,11 @@
 //! module's tests, which compare the two on random and adversarial input).
 //!
 //! A run is noise when none of its decodings (each of the four alignments, standard and URL
-//! alphabet) gives the full scan ([`crate::scan::leaks`]) anything to act on. One decoding is
-//! noise when:
+//! alphabet; and the hex and base32 decodings of its hex and base32 pieces, every alignment,
+//! [`crate::codecs`]) gives the full scan ([`crate::scan::leaks`]) anything to act on. One
+//! decoding is noise when:
 //! - it is text (UTF-8 without control characters other than tab and line breaks): plain ASCII
-//!   without `$`, `:`, `%`, `&` or `\`, without 5 base64 characters in a row once whitespace
+//!   without `$`, `:`, `%`, `&`, `\`, `=` or `~`, without 5 base64 characters in a row once whitespace
 //!   and control characters are removed (a piece that could join a neighbouring run), and
 //!   without the letters `lpa` in any case once those are removed (the scan puts a text
 //!   decoding back in place of its run, so a `:` after the run would complete `LPA:`);
@@ -20,6 +21,7 @@
 use base64::{DecodeSliceError, Engine};
 use unicode_normalization::char::decompose_compatible;
 
+use super::codecs;
 use super::decode::{canonical, is_text, ENGINES, MIN_STRETCH};
 
 /// Base64 characters in a row (whitespace ignored) that could join a neighbouring run.
@@ -54,6 +56,11 @@ pub fn base64_runs(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
 
 /// True if every decoding of `run` (base64 bytes) is noise.
 pub fn run_is_noise(run: &[u8]) -> bool {
+    base64_is_noise(run) && codecs::sub_run_decodings(run, is_noise)
+}
+
+/// True if every base64 decoding of `run` is noise.
+fn base64_is_noise(run: &[u8]) -> bool {
     let mut buf = Vec::with_capacity(run.len() / 4 * 3 + 3);
     (0..4).all(|offset| {
         let mut seg = run.get(offset..).unwrap_or_default();
@@ -84,12 +91,12 @@ pub fn is_noise(decoded: &[u8]) -> bool {
     }
 }
 
-/// Plain ASCII without `$ : % & \`, without a joinable run and without `lpa`.
+/// Plain ASCII without `$ : % & \ = ~`, without a joinable run and without `lpa`.
 fn plain_noise(t: &[u8]) -> bool {
     t.is_ascii()
         && !t
             .iter()
-            .any(|b| matches!(b, b'$' | b':' | b'%' | b'&' | b'\\'))
+            .any(|b| matches!(b, b'$' | b':' | b'%' | b'&' | b'\\' | b'=' | b'~'))
         && !joinable(t)
         && !spells_lpa(t)
 }
@@ -235,7 +242,7 @@ mod tests {
             decodings(&run[offset.min(run.len())..])
                 .iter()
                 .all(|d| reference(d))
-        })
+        }) && codecs::sub_run_decodings(run.as_bytes(), reference)
     }
 
     #[test]

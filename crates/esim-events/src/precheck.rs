@@ -10,7 +10,7 @@ use super::scan::known_noise;
 
 /// True if `payload` cannot hold activation-code material: ASCII without control characters
 /// other than tab and form feed (the scan's squeezed reading removes them, joining what they
-/// split), `\\`, `%`, `&` or `$`; no `lpa` and no secret key name (case, `_`, `-` and whitespace ignored);
+/// split), `\\`, `%`, `&`, `$`, `=` (quoted-printable) or `~` (ascii85); no `lpa` and no secret key name (case, `_`, `-` and whitespace ignored);
 /// and every base64 run decodes to noise, also where whitespace is taken out (base64 decoders
 /// that skip it would join the runs on either side). A bridge event usually passes: its
 /// strings are plain words and numbers.
@@ -111,7 +111,7 @@ impl Runs {
 }
 
 /// Byte classes: a byte that sends the payload to the full scan (non-ASCII, `\\`, `%`, `&`,
-/// `$`, control characters other than tab and form feed), whitespace (ASCII, as `is_ascii_whitespace`), the separators the folding
+/// `$`, `=`, `~`, control characters other than tab and form feed), whitespace (ASCII, as `is_ascii_whitespace`), the separators the folding
 /// drops (`_`, `-`), and the base64 and base64url alphabets (padding aside).
 const REFUSE: u8 = 1;
 const SPACE: u8 = 2;
@@ -123,7 +123,7 @@ static CLASS: [u8; 256] = {
     while b < 256 {
         let c = b as u8;
         t[b] = match c {
-            b'\\' | b'%' | b'&' | b'$' => REFUSE,
+            b'\\' | b'%' | b'&' | b'$' | b'=' | b'~' => REFUSE,
             _ if !c.is_ascii() => REFUSE,
             b'\t' | b' ' | 0x0c => SPACE,
             _ if c.is_ascii_control() => REFUSE,

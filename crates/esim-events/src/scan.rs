@@ -6,7 +6,10 @@
 //! - `LPA:` in any case (so `LPA:1$host$ MATCHING` is a hit as a whole, not just its first
 //!   word);
 //! - a bare code `<digit>$<host>$`, the host with letters, digits, `.`, `-`, `_` and a `:port`
-//!   (`1$host:8443$ID`, `REF_1$host$ID`).
+//!   (`1$host:8443$ID`, `REF_1$host$ID`);
+//! - a host and a matching id together, `$<host>$<id>`, with or without the format digit: a
+//!   reading in which an escape swallows that digit (`%0` before `1$` reads as `%01`, `&#x`
+//!   as `&#x1`, `\u000` as `\u0001`) must still find the code (issue 21).
 //!
 //! The work is bounded (texts visited, bytes decoded, depth); a value that exhausts the bound is
 //! reported as a hit, so nesting more encodings than the bound allows cannot hide a code.
@@ -16,22 +19,26 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use super::codecs;
 use super::decode::{canonical, is_inert, is_plain, layers, squeezed, Layer};
 use super::noise;
 pub use super::precheck::plainly_clean;
 
-/// `LPA:` (spaces allowed before the colon), or a bare `<digit>$<host>$`.
+/// `LPA:` (spaces allowed before the colon), a bare `<digit>$<host>$`, or `$<host>$<id>`.
 static CODE: LazyLock<Regex> = LazyLock::new(|| {
     // Literal patterns covered by the tests below, so they always compile.
-    Regex::new(r"(?i)lpa\s*:|\p{Nd}\$[\p{L}\p{N}.\-:_]*\p{L}[\p{L}\p{N}.\-:_]*\$")
-        .expect("static regex")
+    Regex::new(
+        r"(?i)lpa\s*:|(?:\p{Nd}\$[\p{L}\p{N}.\-:_]*\p{L}[\p{L}\p{N}.\-:_]*\$)|\$[\p{L}\p{N}.\-:_]*\p{L}[\p{L}\p{N}.\-:_]*\$[\p{L}\p{N}_\-]",
+    )
+    .expect("static regex")
 });
 // Cannot fail: a literal pattern, compiled by the tests below.
-/// On text without whitespace: `LPA:` not inside a word, or a bare code with a dotted host
-/// (whitespace removed, `2$ extra $` must not become a code).
+/// On text without whitespace: `LPA:` not inside a word, or a bare code with a dotted host,
+/// with its digit or followed by an id (whitespace removed, `2$ extra $` must not become a
+/// code).
 static SQUEEZED_CODE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)(?:^|[^\p{L}])lpa:|\p{Nd}\$[\p{L}\p{N}\-_]+(?:\.[\p{L}\p{N}\-_]+)+(?::\p{Nd}+)?\$",
+        r"(?i)(?:^|[^\p{L}])lpa:|\p{Nd}\$[\p{L}\p{N}\-_]+(?:\.[\p{L}\p{N}\-_]+)+(?::\p{Nd}+)?\$|\$[\p{L}\p{N}\-_]+(?:\.[\p{L}\p{N}\-_]+)+(?::\p{Nd}+)?\$[\p{L}\p{N}_\-]",
     )
     .expect("static regex")
 });
@@ -154,10 +161,14 @@ pub(crate) fn known_noise(run: &[u8]) -> bool {
         static KNOWN: std::cell::RefCell<Known> = std::cell::RefCell::new(Known::default());
     }
     const KNOWN_MAX: usize = 4096;
-    if run.iter().all(u8::is_ascii_digit) || KNOWN.with(|k| k.borrow().contains(run)) {
+    if KNOWN.with(|k| k.borrow().contains(run)) {
         return true;
     }
-    let noise = noise::run_is_noise(run);
+    // Digits are no base64 of text (every third decoded byte is >= 0xD0), but they are hex.
+    let noise = match run.iter().all(u8::is_ascii_digit) {
+        true => codecs::hex_decodings(run).all(|(_, d)| noise::is_noise(&d)),
+        false => noise::run_is_noise(run),
+    };
     if noise {
         KNOWN.with(|k| {
             let mut k = k.borrow_mut();

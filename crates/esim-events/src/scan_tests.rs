@@ -62,9 +62,9 @@ fn reference_plainly_clean(payload: &[u8]) -> bool {
         regex::bytes::Regex::new(r"lpa|activationcode|qrcode|smdpaddress|matchingid").unwrap()
     });
     if !payload.is_ascii()
-        || payload
-            .iter()
-            .any(|b| matches!(b, b'\\' | b'%' | b'&' | b'$') || is_squeezed_control(*b))
+        || payload.iter().any(|b| {
+            matches!(b, b'\\' | b'%' | b'&' | b'$' | b'=' | b'~') || is_squeezed_control(*b)
+        })
     {
         return false;
     }

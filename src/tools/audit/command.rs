@@ -15,7 +15,7 @@ use super::run::audit;
 use crate::config::{Config, LogConfig};
 use crate::publish;
 use crate::telemetry;
-use crate::tools::output;
+use crate::tools::{output, visible};
 
 /// sysexits.h EX_USAGE: bad arguments or configuration.
 pub const EXIT_USAGE: u8 = 64;
@@ -48,17 +48,17 @@ pub async fn command(args: AuditArgs, shutdown: CancellationToken) -> u8 {
     };
     match audit(&config, &client, plan, Some(sink), &shutdown).await {
         Ok(report) => {
-            eprint!("{report}");
+            eprint!("{}", visible::text(&report.to_string()));
             report.exit_code()
         }
         Err(failed) => {
-            eprint!("{}", failed.report);
+            eprint!("{}", visible::text(&failed.report.to_string()));
             fail(EXIT_FAILURE, &failed.error)
         }
     }
 }
 
 fn fail(code: u8, e: &dyn std::fmt::Display) -> u8 {
-    eprintln!("esim-bridge audit: {e}");
+    eprintln!("esim-bridge audit: {}", visible::text(&e.to_string()));
     code
 }
