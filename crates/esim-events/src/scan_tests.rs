@@ -92,7 +92,7 @@ fn is_squeezed_control(b: u8) -> bool {
 
 /// Payload-like text: JSON punctuation, words, whitespace of every kind, base64 of code
 /// pieces split by whitespace, key names spelled with separators, and the refused bytes.
-fn payload_like() -> impl Strategy<Value = String> {
+pub(crate) fn payload_like() -> impl Strategy<Value = String> {
     let piece = prop_oneof![
         Just("{\"id\":\"".to_owned()),
         Just("\",\"".to_owned()),
