@@ -22,7 +22,7 @@ fn near_code() -> impl Strategy<Value = String> {
         0..3usize,
         any::<bool>(),
         prop::sample::select(vec!["", ":", " :", "1", "x.", "ab "]),
-        prop::sample::select(vec!["", ":", " :", "x:", ".io", " x"]),
+        prop::sample::select(vec!["", ":", " :", ":1", " : 1x", "x:", ".io", " x"]),
     )
         .prop_map(|(text, shift, url, pre, post)| {
             let engine = if url {
