@@ -10,27 +10,35 @@ use crate::scan::tests::payload_like;
 use crate::scan::{leaks, plainly_clean};
 use crate::test_branches::{runner, Branches};
 
-/// Text near a code: base64 (either alphabet, shifted by 0 to 2 leading bytes) of a short mix
-/// of code syntax and the letters of `lpa`, with a context on either side that may complete
-/// a code with what the run decodes to (without `$`, which the pre-check refuses and the
-/// scan's shortcut excludes).
+/// Text near a code: a short mix of code syntax and the letters of `lpa`, words ending in
+/// `lpa` (after a control byte or not), a bare code, or an encoded code after a control byte; mostly as base64 (either alphabet,
+/// shifted by 0 to 2 leading bytes), sometimes as written; with a context on either side that
+/// may complete a code with what the run decodes to (without `$`, which the pre-check refuses
+/// and the scan's shortcut excludes).
 fn near_code() -> impl Strategy<Value = String> {
     use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
     use base64::Engine;
+    let text = prop_oneof![
+        "[lpaLPA:$1. hox\x01]{2,12}",
+        "(\x01)?[a-z .]{3,8}(lpa|LPA|Lpa)",
+        "1\\$[a-z]{1,3}\\.io\\$[a-z]?",
+        // A code in a further encoding inside a binary decoding.
+        "\x01[a-z ]{0,3}(LPA%3A1%24h.io%24x|TFBBOjEkaC5pbyR4|lpa&#58;1&#36;h.io&#36;x)",
+    ];
     (
-        "[lpaLPA:$1. hox]{2,12}",
+        text,
         0..3usize,
-        any::<bool>(),
+        0..4u8,
         prop::sample::select(vec!["", ":", " :", "1", "x.", "ab "]),
         prop::sample::select(vec!["", ":", " :", ":1", " : 1x", "x:", ".io", " x"]),
     )
-        .prop_map(|(text, shift, url, pre, post)| {
-            let engine = if url {
-                &URL_SAFE_NO_PAD
-            } else {
-                &STANDARD_NO_PAD
+        .prop_map(|(text, shift, how, pre, post)| {
+            let text = format!("{}{text}", &"ab"[..shift]);
+            let run = match how {
+                0 => text,
+                1 => URL_SAFE_NO_PAD.encode(text),
+                _ => STANDARD_NO_PAD.encode(text),
             };
-            let run = engine.encode(format!("{}{text}", &"ab"[..shift]));
             format!("{pre}{run}{post}")
         })
 }

@@ -31,8 +31,12 @@ pub(super) fn one_step(v: &str) -> Vec<String> {
             let Some(text) = bytes.get(start + skip..end).and_then(base64_text) else {
                 continue;
             };
-            // Binary (not UTF-8) is looked at on its own only, as the README's rule says.
-            if !text.contains(char::REPLACEMENT_CHARACTER) {
+            // Binary (not UTF-8, or control characters other than tab and line breaks) is
+            // looked at on its own only, as the README's rule says.
+            let binary = text.chars().any(|c| {
+                c == char::REPLACEMENT_CHARACTER || (c.is_control() && !"\t\n\r".contains(c))
+            });
+            if !binary {
                 in_place.push_str(&v[last..start]);
                 in_place.push_str(&text);
                 last = end;
