@@ -149,7 +149,7 @@ async fn provision(
     loop {
         match publish::ensure_stream(publisher.jetstream(), &config.nats).await {
             Ok(()) => return Ok(()),
-            Err(e @ StreamError::SubjectsNotCovered { .. }) => return Err(e.into()),
+            Err(e) if e.is_permanent() => return Err(e.into()),
             Err(e) => {
                 if !warned {
                     tracing::warn!(error = %e, "waiting for NATS and the events stream");

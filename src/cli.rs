@@ -9,10 +9,20 @@ use clap::{Args, Parser, Subcommand};
 /// wrong", so a script or an orchestrator needs one number for it.
 pub const EXIT_USAGE: u8 = 64;
 
+/// `--version`: the crate version, the commit it was built from and the build date (build.rs).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("ESIM_BUILD_COMMIT"),
+    ", built ",
+    env!("ESIM_BUILD_DATE"),
+    ")"
+);
+
 /// Turns an eSIM provider's order and lifecycle changes into one replayable esim.* event
 /// stream on NATS JetStream.
 #[derive(Debug, Parser)]
-#[command(name = "esim-bridge", version, about)]
+#[command(name = "esim-bridge", version = VERSION, about)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

@@ -5,7 +5,7 @@
 use std::process::ExitCode;
 
 use clap::Parser as _;
-use esim_bridge::cli::{Cli, Command, ConfigArg, EXIT_USAGE};
+use esim_bridge::cli::{Cli, Command, ConfigArg, EXIT_USAGE, VERSION};
 use esim_bridge::config::Config;
 use esim_bridge::{app, telemetry, tools};
 use tokio_util::sync::CancellationToken;
@@ -39,7 +39,7 @@ fn main() -> ExitCode {
 async fn dispatch(command: Command) -> ExitCode {
     match command {
         Command::Serve(arg) => match load(&arg) {
-            Ok(config) => serve(config).await,
+            Ok(config) => serve(config, &arg).await,
             Err(code) => code,
         },
         Command::CheckConfig(arg) => match load(&arg) {
@@ -101,8 +101,23 @@ fn load(arg: &ConfigArg) -> Result<Config, ExitCode> {
     })
 }
 
-async fn serve(config: Config) -> ExitCode {
+async fn serve(config: Config, arg: &ConfigArg) -> ExitCode {
     telemetry::init_logs(&config.log);
+    let source = arg.config.as_deref().map_or_else(
+        || "defaults and ESIM_BRIDGE_* environment".to_owned(),
+        |file| format!("{} and ESIM_BRIDGE_* environment", file.display()),
+    );
+    let webhook = (config.webhook.enabled).then(|| config.webhook.listen.to_string());
+    tracing::info!(
+        version = %VERSION,
+        config = %source,
+        nats = %esim_bridge::config::mask_urls(&config.nats.url),
+        stream = %config.nats.stream,
+        webhook = %webhook.as_deref().unwrap_or("off"),
+        admin = %config.admin.listen,
+        poller = %if config.upstream.enabled { "on" } else { "off" },
+        "esim-bridge starting"
+    );
     let shutdown = CancellationToken::new();
     let signal = shutdown.clone();
     tokio::spawn(async move {
@@ -116,8 +131,8 @@ async fn serve(config: Config) -> ExitCode {
         }
         Err(app::StartError::Cancelled) => ExitCode::SUCCESS,
         Err(e) => {
+            // Once, through the log (text or JSON as configured), which goes to stderr.
             tracing::error!(error = %e, "cannot start");
-            eprintln!("esim-bridge: {e}");
             ExitCode::FAILURE
         }
     }

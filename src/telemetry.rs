@@ -1,20 +1,30 @@
 //! Logs (tracing, text or JSON, to stderr) and the Prometheus metrics recorder.
 
+use std::io::IsTerminal;
 use std::sync::OnceLock;
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tracing_subscriber::EnvFilter;
 
-use crate::config::{LogConfig, LogFormat};
+use crate::config::{log_filter, LogConfig, LogFormat};
 
-/// Installs the global tracing subscriber. `RUST_LOG` overrides `log.level`.
+/// Whether text logs on stderr may carry ANSI colour: on a terminal, unless `NO_COLOR` is set
+/// to anything but the empty string.
+fn colour(is_terminal: bool) -> bool {
+    is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// Installs the global tracing subscriber. `RUST_LOG` overrides `log.level` (which the config
+/// loader has already checked). Text logs are coloured only on a terminal, and never with
+/// `NO_COLOR` set (no-color.org), so a log file or collector gets no escape codes.
 /// Calling it twice is harmless (the second call keeps the first subscriber).
 pub fn init_logs(cfg: &LogConfig) {
     let filter = EnvFilter::try_from_default_env()
-        .or_else(|_| EnvFilter::try_new(&cfg.level))
+        .or_else(|_| log_filter(&cfg.level))
         .unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(colour(std::io::stderr().is_terminal()))
         .with_writer(std::io::stderr);
     let _already_set = match cfg.format {
         LogFormat::Text => builder.try_init(),

@@ -6,7 +6,9 @@
 
 mod duration;
 mod env;
+mod log_filter;
 mod mask;
+mod nats_url;
 mod poller;
 mod report;
 mod secret;
@@ -22,6 +24,7 @@ use figment::providers::{Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
 
+pub use log_filter::{log_filter, LEVELS};
 pub use mask::{mask_url, mask_urls};
 pub use poller::PollerConfig;
 pub(crate) use secret::is_secret_key;

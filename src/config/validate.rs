@@ -9,6 +9,9 @@ use crate::event::key::validate_token;
 /// Checks the whole configuration (webhook keys are decoded, and so checked, by the loader).
 pub fn validate(c: &Config) -> Result<(), ConfigError> {
     nats(c)?;
+    if let Err(why) = super::log_filter::log_filter(&c.log.level) {
+        return bad("log.level", why);
+    }
     webhook(c)?;
     super::validate_upstream::upstream(c)?;
     Ok(())
@@ -28,8 +31,8 @@ pub(super) fn positive(key: &str, d: Duration) -> Result<(), ConfigError> {
 /// Checks `nats.*` only (what the operator tools need).
 pub(super) fn nats(c: &Config) -> Result<(), ConfigError> {
     let n = &c.nats;
-    if n.url.split(',').all(|u| u.trim().is_empty()) {
-        return bad("nats.url", "at least one server URL is required");
+    if let Err(why) = super::nats_url::check_servers(&n.url) {
+        return bad("nats.url", why);
     }
     if n.subject_prefix
         .split('.')
@@ -54,6 +57,12 @@ pub(super) fn nats(c: &Config) -> Result<(), ConfigError> {
     }
     positive("nats.max_age", n.max_age)?;
     positive("nats.duplicate_window", n.duplicate_window)?;
+    if n.duplicate_window > n.max_age {
+        return bad(
+            "nats.duplicate_window",
+            "must not exceed nats.max_age (NATS refuses such a stream)",
+        );
+    }
     positive("nats.ack_timeout", n.ack_timeout)?;
     non_empty("nats.password", &n.password)?;
     non_empty("nats.token", &n.token)?;
@@ -68,9 +77,7 @@ fn webhook(c: &Config) -> Result<(), ConfigError> {
     if !w.enabled {
         return Ok(());
     }
-    if !w.path.starts_with('/') {
-        return bad("webhook.path", "must start with `/`");
-    }
+    literal_path(&w.path)?;
     if w.secrets.is_empty() || w.secrets.iter().any(|s| s.expose().is_empty()) {
         return bad(
             "webhook.secrets",
@@ -79,6 +86,32 @@ fn webhook(c: &Config) -> Result<(), ConfigError> {
     }
     positive("webhook.tolerance", w.tolerance)?;
     listener_limits(w)
+}
+
+/// Longest `webhook.path` accepted.
+const MAX_PATH: usize = 256;
+
+/// `webhook.path` is one literal path: `/` then segments of `A-Z a-z 0-9 - . _ ~`, none empty,
+/// `.` or `..`. The router would read `*rest`, `:id` or `{id}` as patterns (matching any
+/// request, or refusing to start), and a client never sends an empty or dot segment.
+fn literal_path(path: &str) -> Result<(), ConfigError> {
+    let literal = |seg: &str| {
+        !matches!(seg, "" | "." | "..")
+            && seg
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
+    };
+    match path.strip_prefix('/') {
+        Some("") => Ok(()),
+        Some(rest) if path.len() <= MAX_PATH && rest.split('/').all(literal) => Ok(()),
+        _ => bad(
+            "webhook.path",
+            format!(
+                "must be a literal path of at most {MAX_PATH} bytes: `/` then segments of \
+                 A-Z a-z 0-9 - . _ ~ (no `*`, `:`, `{{`, `}}`, empty or dot segments)"
+            ),
+        ),
+    }
 }
 
 /// The provider gives up on a webhook after this long.
@@ -153,6 +186,37 @@ mod tests {
             let e = example_with(&[("ESIM_BRIDGE_UPSTREAM__RESERVED_SHARE", bad)]);
             let key = e.expect_err(bad).key().unwrap_or("").to_owned();
             assert_eq!(key, "upstream.reserved_share", "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_webhook_path_is_one_literal_path() {
+        let path = |p: &str| example_with(&[("ESIM_BRIDGE_WEBHOOK__PATH", p)]);
+        for ok in ["/", "/webhooks/octopus", "/a/b-c_d.e~f", "/v1.2/hook"] {
+            assert!(path(ok).is_ok(), "{ok}");
+        }
+        let long = format!("/{}", "a".repeat(MAX_PATH));
+        for no in [
+            "/a/*rest",
+            "/a/:id",
+            "/a/{id}",
+            "/a/{*rest}",
+            "/a/}",
+            "a",
+            "",
+            "/a//b",
+            "/a/",
+            "/a/../b",
+            "/a/./b",
+            "/a b",
+            "/a?x=1",
+            "/a#f",
+            "/a%20b",
+            "/é",
+            &long,
+        ] {
+            let key = path(no).expect_err(no).key().unwrap_or("").to_owned();
+            assert_eq!(key, "webhook.path", "{no:?}");
         }
     }
 

@@ -9,7 +9,10 @@
 
 mod batch;
 mod connect;
+mod error;
+mod full;
 mod stream;
+mod stream_check;
 
 use std::str::FromStr;
 use std::time::{Duration, Instant};
@@ -21,10 +24,12 @@ use async_nats::Client;
 use bytes::Bytes;
 
 pub use connect::{connect, is_connected, ConnectError};
+pub use error::PublishError;
 pub use stream::{
     covers, desired as desired_stream, ensure as ensure_stream, events_subject,
     is_not_found as is_stream_not_found, StreamError,
 };
+pub use stream_check::Unsafe as UnsafeStreamSetting;
 
 use crate::config::NatsConfig;
 use crate::event::schema::SchemaError;
@@ -39,32 +44,6 @@ pub enum Published {
     Duplicate,
 }
 
-/// Why an event was not stored. [`PublishError::is_unavailable`] tells "try again later"
-/// from "retrying will not help".
-#[derive(Debug, thiserror::Error)]
-pub enum PublishError {
-    /// No connection to NATS: try again later.
-    #[error("NATS unavailable: not connected")]
-    Disconnected,
-    /// No ack came within `nats.retry_for` (timeouts, leader elections): try again later.
-    #[error("NATS unavailable: no acknowledgement within nats.retry_for")]
-    Unacknowledged(#[source] jetstream::context::PublishError),
-    /// The server refused the message for a reason retrying will not fix.
-    #[error("NATS rejected the event")]
-    Rejected(#[source] jetstream::context::PublishError),
-    /// The event cannot be turned into a subject or payload.
-    #[error("the event cannot be published")]
-    Event(#[from] SchemaError),
-}
-
-impl PublishError {
-    /// True if NATS is away or slow (answer 503, pause the poller), false if the event is
-    /// refused for good.
-    pub fn is_unavailable(&self) -> bool {
-        matches!(self, Self::Disconnected | Self::Unacknowledged(_))
-    }
-}
-
 /// Publishes events; cheap to clone.
 #[derive(Clone)]
 pub struct Publisher {
@@ -72,6 +51,8 @@ pub struct Publisher {
     js: Context,
     prefix: String,
     retry_for: Duration,
+    /// Whether the stream was last found full (said once per state).
+    full: full::FullState,
     /// The batcher's queue (`batch`); `None` outside a runtime.
     batcher: Option<tokio::sync::mpsc::Sender<batch::Job>>,
 }
@@ -86,6 +67,7 @@ impl Publisher {
             js,
             prefix: cfg.subject_prefix.clone(),
             retry_for: cfg.retry_for,
+            full: full::FullState::default(),
         }
     }
 
@@ -134,23 +116,25 @@ impl Publisher {
             };
             let err = match self.attempt(message).await {
                 Ok(outcome) => {
+                    if let Published::Stored { .. } = outcome {
+                        self.full.accepted();
+                    }
                     record(event, outcome, started.elapsed());
                     return Ok(outcome);
                 }
                 Err(e) => e,
             };
-            let retryable = matches!(
-                err.kind(),
-                PublishErrorKind::TimedOut
-                    | PublishErrorKind::BrokenPipe
-                    | PublishErrorKind::StreamNotFound
-                    | PublishErrorKind::MaxAckPending
-                    | PublishErrorKind::Other
-            );
-            let reason = kind_label(err.kind());
+            let class = error::classify(&err);
+            let reason = error::label(&err, class);
             metrics::counter!("esim_bridge_publish_errors_total", "reason" => reason).increment(1);
-            if !retryable {
-                return Err(PublishError::Rejected(err));
+            match class {
+                error::Class::Retry => {}
+                error::Class::Full => {
+                    self.full.refused(&err);
+                    return Err(PublishError::StreamFull(err));
+                }
+                error::Class::TooLarge => return Err(PublishError::TooLarge(err)),
+                error::Class::Rejected => return Err(PublishError::Rejected(err)),
             }
             if started.elapsed() + backoff > self.retry_for {
                 return Err(PublishError::Unacknowledged(err));
@@ -237,18 +221,6 @@ fn record(event: &Event, outcome: Published, took: Duration) {
     metrics::histogram!("esim_bridge_publish_duration_seconds").record(took.as_secs_f64());
 }
 
-fn kind_label(kind: PublishErrorKind) -> &'static str {
-    match kind {
-        PublishErrorKind::StreamNotFound => "no_stream",
-        PublishErrorKind::TimedOut => "timeout",
-        PublishErrorKind::BrokenPipe => "broken_pipe",
-        PublishErrorKind::MaxPayloadExceeded => "too_large",
-        PublishErrorKind::WrongLastMessageId | PublishErrorKind::WrongLastSequence => "conflict",
-        PublishErrorKind::MaxAckPending => "max_ack_pending",
-        PublishErrorKind::Other => "other",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -275,7 +247,7 @@ mod tests {
         let mut e = event(Some("8910300000123456789"));
         e.repaired_at = Some(crate::event::Timestamp::parse("2026-05-16T00:00:00Z").unwrap());
         let names: Vec<&str> = e.headers().unwrap().into_iter().map(|(n, _)| n).collect();
-        assert_eq!(names.len(), 8, "every optional header present: {names:?}");
+        assert_eq!(names.len(), 15, "every optional header present: {names:?}");
         for name in names {
             assert!(HeaderName::from_str(name).is_ok(), "{name}");
         }

@@ -7,6 +7,7 @@ use async_nats::jetstream::stream::{
 };
 use async_nats::jetstream::Context;
 
+use super::stream_check::{self, Unsafe};
 use crate::config::NatsConfig;
 use crate::telemetry::ErrorChain;
 
@@ -22,12 +23,25 @@ pub enum StreamError {
         existing: Vec<String>,
         wanted: String,
     },
+    #[error(
+        "stream {stream}: {} is {}, the bridge requires {}: {}; change the stream or set \
+         nats.stream to another",
+        .unsafe_.setting, .unsafe_.found, .unsafe_.required, .unsafe_.why
+    )]
+    Unsafe { stream: String, unsafe_: Unsafe },
     #[error("cannot read or create stream {stream}: {}", ErrorChain(.source.as_ref()))]
     Unavailable {
         stream: String,
         #[source]
         source: async_nats::Error,
     },
+}
+
+impl StreamError {
+    /// True if retrying cannot help: the stream exists and is unfit (exit 1 at start).
+    pub fn is_permanent(&self) -> bool {
+        matches!(self, Self::SubjectsNotCovered { .. } | Self::Unsafe { .. })
+    }
 }
 
 /// The wildcard subject the bridge publishes under.
@@ -55,8 +69,8 @@ pub fn desired(cfg: &NatsConfig) -> StreamConfig {
     }
 }
 
-/// Creates the stream if missing, or checks that an existing one covers our subjects.
-/// An operator's settings on an existing stream are left as they are.
+/// Creates the stream if missing, or checks that an existing one covers our subjects and keeps
+/// the bridge's promises ([`stream_check`]). An operator's settings are left as they are.
 pub async fn ensure(js: &Context, cfg: &NatsConfig) -> Result<(), StreamError> {
     let wanted = events_subject(&cfg.subject_prefix);
     let unavailable = |source: async_nats::Error| StreamError::Unavailable {
@@ -68,13 +82,18 @@ pub async fn ensure(js: &Context, cfg: &NatsConfig) -> Result<(), StreamError> {
             Ok(mut stream) => {
                 let info = stream.info().await.map_err(|e| unavailable(e.into()))?;
                 let existing = info.config.subjects.clone();
-                if existing.iter().any(|s| covers(s, &wanted)) {
-                    return Ok(());
+                if !existing.iter().any(|s| covers(s, &wanted)) {
+                    return Err(StreamError::SubjectsNotCovered {
+                        stream: cfg.stream.clone(),
+                        existing,
+                        wanted,
+                    });
                 }
-                return Err(StreamError::SubjectsNotCovered {
-                    stream: cfg.stream.clone(),
-                    existing,
-                    wanted,
+                return stream_check::check(&info.config, cfg).map_err(|unsafe_| {
+                    StreamError::Unsafe {
+                        stream: cfg.stream.clone(),
+                        unsafe_,
+                    }
                 });
             }
             Err(e) if is_not_found(&e) => {

@@ -26,10 +26,8 @@ fn set(items: &[(&str, u64, &str)]) -> BTreeSet<(String, u64, String)> {
         .collect()
 }
 
-fn schema() -> jsonschema::Validator {
-    let text = include_str!("../../schema/esim-event.schema.json");
-    jsonschema::validator_for(&serde_json::from_str(text).expect("json")).expect("schema")
-}
+/// Strict, published and frozen v1 schemas (tests/it/support/schema.rs).
+use crate::support::schema::event_schemas as schema;
 
 #[tokio::test]
 async fn the_audit_finds_exactly_the_gaps_made_and_a_repair_closes_them_once() {

@@ -17,6 +17,26 @@ pub(crate) fn bridge_cmd() -> Command {
     cmd
 }
 
+/// Runs `cmd` until it exits: its code and stderr. One still running after 30 s (a bridge that
+/// started serving) is killed and reported as `None`.
+pub(crate) async fn run_until_exit(mut cmd: Command) -> (Option<i32>, String) {
+    cmd.stdout(Stdio::null()).stderr(Stdio::piped());
+    let child = tokio::process::Command::from(cmd)
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn");
+    match tokio::time::timeout(Duration::from_secs(30), child.wait_with_output()).await {
+        Ok(out) => {
+            let out = out.expect("wait");
+            (
+                out.status.code(),
+                String::from_utf8_lossy(&out.stderr).into(),
+            )
+        }
+        Err(_) => (None, "still running after 30 s".to_owned()),
+    }
+}
+
 #[test]
 fn bad_config_exits_64_and_names_the_key() {
     let run = |cmd: &mut Command| {
@@ -181,6 +201,7 @@ async fn an_operators_wider_stream_is_used_as_it_is() {
         name: "ESIM_EVENTS".into(),
         subjects: vec!["esim.>".into()],
         max_messages: 12345,
+        discard: async_nats::jetstream::stream::DiscardPolicy::New,
         ..Default::default()
     })
     .await

@@ -227,19 +227,9 @@ fn is_newer_than(file: &Path, sources: &[PathBuf]) -> bool {
 /// Whether python3 with nats-py is there; if not, the test is skipped (with a message) unless
 /// `ESIM_PYTHON_TESTS=required`.
 fn python_ready() -> bool {
-    let probe = std::process::Command::new("python3")
-        .args(["-c", "import nats"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status();
-    if probe.is_ok_and(|s| s.success()) {
-        return true;
-    }
-    let why = "python3 with nats-py is not available \
-               (python3 -m pip install -r examples/python/requirements.txt)";
-    if std::env::var("ESIM_PYTHON_TESTS").as_deref() == Ok("required") {
-        panic!("ESIM_PYTHON_TESTS=required, but {why}");
-    }
-    eprintln!("SKIPPED the Python consumer example: {why}");
-    false
+    crate::support::python::modules_ready(
+        "nats",
+        "examples/python/requirements.txt",
+        "the Python consumer example",
+    )
 }

@@ -40,6 +40,7 @@ async fn every_alert_and_dashboard_expression_matches_series_of_a_real_bridge() 
     let prom = Prometheus::start(&bin, bridge.admin, &rules).await;
 
     drive_webhooks(&bridge).await;
+    drive_full_stream(&bridge, &nats).await;
     drive_poller(&sim, &nats.url(), &bridge).await;
     drive_shedding(&bridge, &nats).await;
     // Last, NATS goes away: the gauge says so, a webhook gets 503, the publish error is counted.
@@ -120,6 +121,26 @@ async fn drive_webhooks(bridge: &Bridge) {
         200,
         "odd webhook"
     );
+}
+
+/// The stream full for one webhook (`discard: new` at its current count, as an operator might
+/// bound it), then unbounded again: a 503 `stream_full` for the 503 alert's expression.
+async fn drive_full_stream(bridge: &Bridge, nats: &NatsServer) {
+    use async_nats::jetstream::stream::DiscardPolicy;
+    let js = crate::support::fixture::jetstream(&nats.url()).await;
+    let mut stream = js.get_stream("ESIM_EVENTS").await.expect("stream");
+    let info = stream.info().await.expect("info").clone();
+    let mut bounded = info.config.clone();
+    bounded.discard = DiscardPolicy::New;
+    bounded.max_messages = i64::try_from(info.state.messages).expect("count");
+    js.update_stream(&bounded).await.expect("bound the stream");
+    assert_eq!(
+        post(bridge, "evt_mon_full", 8, SECRET, now_secs()).await,
+        503
+    );
+    js.update_stream(&info.config)
+        .await
+        .expect("unbound the stream");
 }
 
 async fn post(bridge: &Bridge, id: &str, n: u64, secret: &str, ts: u64) -> u16 {

@@ -10,10 +10,8 @@ use crate::support::bridge::{Bridge, Logs, SECRET};
 use crate::support::fixture::NatsServer;
 use crate::support::poller::*;
 
-fn schema() -> jsonschema::Validator {
-    let text = include_str!("../../schema/esim-event.schema.json");
-    jsonschema::validator_for(&serde_json::from_str(text).expect("json")).expect("schema")
-}
+/// Strict, published and frozen v1 schemas (tests/it/support/schema.rs).
+use crate::support::schema::event_schemas as schema;
 
 const CHAIN: [&str; 4] = ["delivered", "installed", "activated", "depleted"];
 

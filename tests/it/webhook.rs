@@ -6,10 +6,8 @@ use crate::support::fixture::NatsServer;
 const ICCID: &str = "8910300000123456789";
 const STREAM: &str = "ESIM_EVENTS";
 
-fn schema() -> jsonschema::Validator {
-    let text = include_str!("../../schema/esim-event.schema.json");
-    jsonschema::validator_for(&serde_json::from_str(text).expect("json")).expect("schema")
-}
+/// Strict, published and frozen v1 schemas (tests/it/support/schema.rs).
+use crate::support::schema::event_schemas as schema;
 
 #[tokio::test]
 async fn a_signed_delivery_is_stored_once_code_free_and_schema_valid() {

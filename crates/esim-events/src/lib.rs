@@ -7,9 +7,10 @@
 //! [`normalise`] (webhook envelopes and snapshot diffs to events, predecessors inferred),
 //! [`order`] and [`fields`] (the allowlisted, validated order snapshot), [`redact`], [`scan`]
 //! and [`decode`] (activation-code removal and detection), [`schema`] (the event, its id and
-//! headers), [`key`], [`iccid`] and [`subject`] (subject tokens), [`lifecycle`] (the types and
+//! headers), [`cloudevents`] (its CloudEvents attributes as `ce-*` headers), [`key`], [`iccid`] and [`subject`] (subject tokens), [`lifecycle`] (the types and
 //! their causal order). Pure functions, no I/O.
 
+pub mod cloudevents;
 pub mod decode;
 pub mod fields;
 pub mod iccid;
@@ -39,6 +40,8 @@ pub use timestamp::Timestamp;
 mod redact_tests;
 #[cfg(test)]
 mod scan_oracle_tests;
+#[cfg(test)]
+mod schema_compat_tests;
 #[cfg(test)]
 mod schema_tests;
 #[cfg(test)]

@@ -28,6 +28,10 @@ pub enum NormaliseError {
     Data(JsonFault),
     #[error("`created_at` is not an RFC 3339 timestamp")]
     CreatedAt,
+    /// A date outside 2000..2100 ([`Timestamp::is_plausible`]): `created_at`, or the order's
+    /// `created_at`, `installed_at` or `activated_at` (the field is named, never the value).
+    #[error("`{0}` is outside the years 2000..2100")]
+    DateOutOfRange(&'static str),
     #[error(transparent)]
     Schema(#[from] SchemaError),
 }
@@ -65,6 +69,18 @@ pub fn from_webhook(env: &Envelope) -> Result<Normalised, NormaliseError> {
     let data: OrderData = serde_json::from_str(env.data.get())
         .map_err(|e| NormaliseError::Data(JsonFault::of(&e)))?;
     let created_at = Timestamp::parse(&env.created_at).ok_or(NormaliseError::CreatedAt)?;
+    let dates = [
+        ("created_at", Some(created_at)),
+        ("data.created_at", data.created_at),
+        ("data.installed_at", data.installed_at),
+        ("data.activated_at", data.activated_at),
+    ];
+    if let Some((field, _)) = dates
+        .into_iter()
+        .find(|(_, d)| d.is_some_and(|d| !d.is_plausible()))
+    {
+        return Err(NormaliseError::DateOutOfRange(field));
+    }
     let mut events = Vec::with_capacity(4);
     for &earlier in event_type.predecessors() {
         let at = step_time(&data, earlier).unwrap_or(created_at);

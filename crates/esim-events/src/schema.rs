@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::cloudevents;
 use super::key::{EventKey, KeyError};
 use super::lifecycle::EventType;
 use super::order::OrderData;
@@ -140,6 +141,8 @@ impl Event {
         if let Some(at) = &self.repaired_at {
             h.push((header::REPAIRED_AT, at.to_string()));
         }
+        let key = self.key()?;
+        h.extend(cloudevents::headers(self, key.as_str()));
         match h.iter().find(|(_, v)| !is_header_safe(v)) {
             Some(&(name, _)) => Err(SchemaError::Header { name }),
             None => Ok(h),

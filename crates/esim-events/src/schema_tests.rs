@@ -1,4 +1,4 @@
-//! The shipped JSON Schema (`schema/esim-event.schema.json`) checked both ways against the
+//! The shipped JSON Schema (`schema/esim-event.strict.schema.json`) checked both ways against the
 //! types: every field the types serialise is in the schema and every property of the schema is
 //! a field of the types; the fields always present are exactly the schema's `required`; each
 //! enum lists exactly the values the types produce; and the schema rejects what it does not name.
@@ -16,8 +16,10 @@ use super::order::{ActivationStatus, OrderData, OrderStatus};
 use super::schema::{Event, Source};
 
 fn schema() -> Value {
-    serde_json::from_str(include_str!("../../../schema/esim-event.schema.json"))
-        .expect("schema file is JSON")
+    serde_json::from_str(include_str!(
+        "../../../schema/esim-event.strict.schema.json"
+    ))
+    .expect("schema file is JSON")
 }
 
 /// The names of an object schema's `properties`.

@@ -10,9 +10,10 @@ use super::test_oracle;
 use super::{Event, EventType, OrderData};
 
 fn schema_validator() -> jsonschema::Validator {
-    let schema: Value =
-        serde_json::from_str(include_str!("../../../schema/esim-event.schema.json"))
-            .expect("schema file is JSON");
+    let schema: Value = serde_json::from_str(include_str!(
+        "../../../schema/esim-event.strict.schema.json"
+    ))
+    .expect("schema file is JSON");
     jsonschema::validator_for(&schema).expect("schema compiles")
 }
 

@@ -13,6 +13,11 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use time::format_description::well_known::Rfc3339;
 use time::{OffsetDateTime, UtcOffset};
 
+/// 2000-01-01T00:00:00Z: no order predates it (see [`Timestamp::is_plausible`]).
+pub const EARLIEST: i64 = 946_684_800;
+/// 2100-01-01T00:00:00Z: no order outlives it (see [`Timestamp::is_plausible`]).
+pub const LATEST: i64 = 4_102_444_800;
+
 /// A time in UTC that has an RFC 3339 form (years 0000 to 9999).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp(OffsetDateTime);
@@ -39,6 +44,13 @@ impl Timestamp {
     /// Seconds since the Unix epoch.
     pub fn unix_seconds(self) -> i64 {
         self.0.unix_timestamp()
+    }
+
+    /// True within [`EARLIEST`]..[`LATEST`] (2000..2100): the only provider dates the bridge
+    /// believes, by webhook or by poll. One owner of the range, so both sources refuse the same
+    /// values (a webhook with 400, the poller by quarantine).
+    pub fn is_plausible(self) -> bool {
+        (EARLIEST..LATEST).contains(&self.unix_seconds())
     }
 }
 
@@ -94,5 +106,16 @@ mod tests {
             assert_eq!(Timestamp::parse(text), None, "{text}");
         }
         assert!(serde_json::from_str::<Timestamp>(r#""soon""#).is_err());
+    }
+
+    #[test]
+    fn only_the_years_2000_to_2100_are_plausible() {
+        let plausible = |text: &str| Timestamp::parse(text).expect(text).is_plausible();
+        assert!(plausible("2000-01-01T00:00:00Z"));
+        assert!(plausible("2099-12-31T23:59:59Z"));
+        assert!(!plausible("1999-12-31T23:59:59Z"));
+        assert!(!plausible("2100-01-01T00:00:00Z"));
+        assert!(!plausible("0001-01-01T00:00:00Z"));
+        assert!(!plausible("9999-12-31T23:59:59Z"));
     }
 }

@@ -10,10 +10,8 @@ use serde::Deserialize;
 
 use crate::event::{Iccid, OrderData, Timestamp};
 
-/// 2000-01-01T00:00:00Z: no order predates it.
-pub const EARLIEST: i64 = 946_684_800;
-/// 2100-01-01T00:00:00Z: no order outlives it.
-pub const LATEST: i64 = 4_102_444_800;
+/// The range, owned by esim-events: webhooks are refused outside it too.
+pub use crate::event::timestamp::{EARLIEST, LATEST};
 
 /// Why an order is quarantined (the metric label and the log field; never its content).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -58,7 +56,7 @@ impl Reason {
 
 /// Unix seconds of a date, if it lies within 2000..2100.
 pub fn date(t: Timestamp) -> Option<i64> {
-    Some(t.unix_seconds()).filter(|s| (EARLIEST..LATEST).contains(s))
+    t.is_plausible().then(|| t.unix_seconds())
 }
 
 /// Whether the poller can process `order`: every date it carries lies within 2000..2100

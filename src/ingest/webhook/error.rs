@@ -40,6 +40,13 @@ pub enum WebhookError {
     /// A valid event that cannot become a subject, header or payload.
     #[error("bad request: invalid_event")]
     Unpublishable(#[source] PublishError),
+    /// A valid event larger than NATS stores (server `max_payload`, stream `max_msg_size`):
+    /// refused for good, so the sender stops retrying what can never be stored.
+    #[error("event too large for the event store")]
+    EventTooLarge(#[source] PublishError),
+    /// The events stream is full: the sender retries; the cause is logged once by the publisher.
+    #[error("event store full")]
+    StreamFull(#[source] PublishError),
     /// NATS is away or slow, or refused the event: the sender retries.
     #[error("event store unavailable")]
     Unavailable(#[source] PublishError),
@@ -52,6 +59,8 @@ impl From<PublishError> for WebhookError {
     fn from(e: PublishError) -> Self {
         match e {
             PublishError::Event(_) => Self::Unpublishable(e),
+            PublishError::TooLarge(_) => Self::EventTooLarge(e),
+            PublishError::StreamFull(_) => Self::StreamFull(e),
             _ => Self::Unavailable(e),
         }
     }
@@ -68,7 +77,10 @@ impl WebhookError {
             | Self::Event { .. }
             | Self::Unpublishable(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            Self::Unavailable(_) | Self::AckTimeout => StatusCode::SERVICE_UNAVAILABLE,
+            Self::EventTooLarge(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::StreamFull(_) | Self::Unavailable(_) | Self::AckTimeout => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
         }
     }
 
@@ -82,6 +94,8 @@ impl WebhookError {
             Self::BadRequest(r) => r,
             Self::Envelope(_) => "malformed_envelope",
             Self::Event { .. } | Self::Unpublishable(_) => "invalid_event",
+            Self::EventTooLarge(_) => "event_too_large",
+            Self::StreamFull(_) => "stream_full",
             Self::Unavailable(_) | Self::AckTimeout => "nats_unavailable",
         }
     }
@@ -115,13 +129,18 @@ impl WebhookError {
             } => (Some(rejection), Some(*body_len)),
             _ => (None, None),
         };
-        if status.is_server_error() {
+        if let Self::StreamFull(_) = self {
+            // Said once per state by the publisher; here only that this request was refused.
+            tracing::debug!(reason, "webhook not stored; asked the sender to retry");
+        } else if status.is_server_error() {
             let cause = std::error::Error::source(self);
             tracing::warn!(
                 reason,
                 error = cause.map(ErrorChain).map(tracing::field::display),
                 "webhook not stored; asked the sender to retry"
             );
+        } else if let Self::EventTooLarge(e) = self {
+            tracing::warn!(reason, status = status.as_u16(), error = %ErrorChain(e), "webhook rejected");
         } else {
             tracing::info!(
                 reason,

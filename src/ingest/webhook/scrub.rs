@@ -10,7 +10,7 @@ use crate::event::normalise::NormaliseError;
 /// A value-free description of why a verified body was not a valid event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rejection {
-    /// Which step failed: `envelope`, `data`, `created_at`, `schema`.
+    /// Which step failed: `envelope`, `data`, `created_at`, `date_out_of_range`, `schema`.
     pub step: &'static str,
     /// For JSON errors: `syntax`, `data` (wrong type or missing field), `eof`, `io`.
     pub json: Option<&'static str>,
@@ -25,6 +25,7 @@ impl Rejection {
             NormaliseError::Envelope(j) => ("envelope", Some(j)),
             NormaliseError::Data(j) => ("data", Some(j)),
             NormaliseError::CreatedAt => ("created_at", None),
+            NormaliseError::DateOutOfRange(_) => ("date_out_of_range", None),
             NormaliseError::Schema(_) => ("schema", None),
         };
         Self {

@@ -14,7 +14,9 @@
 //! - [`cluster_load`]: an open-loop webhook load that proves nothing was lost across failures.
 //! - [`deploy_nats`]: the shipped `deploy/nats/` configs run as real servers.
 //! - [`container_stack`]: the containerised pipeline (images built from this repo).
+//! - [`python`]: whether a Python program's modules are there (skip, or fail when required).
 //! - [`prometheus`]: a real Prometheus loaded with the project's rules.
+//! - [`schema`]: the strict, published and frozen-v1 event schemas every stored event must pass.
 //! - [`audit`]: an in-process audit into memory, and gaps made on purpose (purge, inject).
 pub mod audit;
 pub mod bridge;
@@ -28,7 +30,9 @@ pub mod deploy_nats;
 pub mod fixture;
 pub mod poller;
 pub mod prometheus;
+pub mod python;
 pub mod replay;
+pub mod schema;
 pub mod slow;
 
 /// A loopback port free right now (for a listener the test starts itself).
