@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use async_nats::jetstream;
 use async_nats::HeaderMap;
-use esim_bridge::event::redact::looks_like_lpa;
+use esim_bridge::fuzzing::oracle;
 use esim_bridge::tools::{self, Plan, Sinks, Target};
 use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
@@ -15,21 +15,27 @@ use crate::support::replay::{nats_config, publisher, replay_to_vec};
 
 const KEY: &str = "8910300000123456789";
 
+/// The encoded codes the hostile payloads carry, each with a matching id `SECRET-<n>`.
+const ESCAPED: &str = r"\\u004c\\u0050\\u0041\\u003a1\\u0024smdp.example.com\\u0024SECRET-2";
+const BASE64: &str = "TFBBOjEkc21kcC5leGFtcGxlLmNvbSRTRUNSRVQtMw";
+const PERCENT: &str = "LPA%3A1%24smdp.example.com%24SECRET-4";
+/// The code every stored message also carries in an `Esim-Note` header.
+const HEADER_CODE: &str = "LPA%3A1%24smdp.example.com%24SECRET-H";
+
 /// Payloads with a code in some encoding, as a foreign publisher could store them.
 fn hostile() -> Vec<(String, Vec<u8>)> {
     let escaped = r#"{"id":"evt_x","data":{"id":1,"product_name":"\u004c\u0050\u0041\u003a1\u0024smdp.example.com\u0024SECRET-1"}}"#;
-    let double = r#"{"id":"evt_y","data":{"id":2,"failure_reason":"\\u004c\\u0050\\u0041\\u003a1\\u0024smdp.example.com\\u0024SECRET-2"}}"#;
-    let base64 = r#"{"id":"evt_z","data":{"id":3,"client_reference":"TFBBOjEkc21kcC5leGFtcGxlLmNvbSRTRUNSRVQtMw"}}"#;
-    let percent =
-        r#"{"id":"evt_w","data":{"id":4,"note":"LPA%3A1%24smdp.example.com%24SECRET-4"}}"#;
+    let double = format!(r#"{{"id":"evt_y","data":{{"id":2,"failure_reason":"{ESCAPED}"}}}}"#);
+    let base64 = format!(r#"{{"id":"evt_z","data":{{"id":3,"client_reference":"{BASE64}"}}}}"#);
+    let percent = format!(r#"{{"id":"evt_w","data":{{"id":4,"note":"{PERCENT}"}}}}"#);
     [
-        ("delivered", escaped),
+        ("delivered", escaped.to_owned()),
         ("installed", double),
         ("activated", base64),
         ("depleted", percent),
     ]
     .into_iter()
-    .map(|(t, p)| (format!("esim.events.{KEY}.{t}"), p.as_bytes().to_vec()))
+    .map(|(t, p)| (format!("esim.events.{KEY}.{t}"), p.into_bytes()))
     .collect()
 }
 
@@ -40,7 +46,7 @@ async fn store_hostile(client: &async_nats::Client) -> usize {
     for (subject, payload) in &all {
         let mut h = HeaderMap::new();
         h.insert("Esim-Event-Type", "esim.delivered");
-        h.insert("Esim-Note", "LPA%3A1%24smdp.example.com%24SECRET-H");
+        h.insert("Esim-Note", HEADER_CODE);
         let ack = js
             .publish_with_headers(subject.clone(), h, payload.clone().into())
             .await
@@ -50,9 +56,19 @@ async fn store_hostile(client: &async_nats::Client) -> usize {
     all.len()
 }
 
+/// Checked without the bridge's scanner: none of the planted matching ids or encoded values
+/// is in `text` literally, and the fuzz oracle (its own decoders) finds neither a planted id
+/// in any decoding nor a code.
 fn assert_no_code(what: &str, text: &str) {
-    assert!(!text.contains("SECRET"), "{what}: {text}");
-    assert!(!looks_like_lpa(text), "{what}: {text}");
+    for planted in ["SECRET", "smdp.example.com", BASE64, PERCENT, HEADER_CODE] {
+        assert!(!text.contains(planted), "{what} keeps {planted:?}: {text}");
+    }
+    assert!(
+        !text.contains(r"\u0024"),
+        "{what} keeps an escaped code: {text}"
+    );
+    assert!(!oracle::contains_decoded(text, "SECRET"), "{what}: {text}");
+    assert!(!oracle::leaks(text), "{what}: {text}");
 }
 
 #[tokio::test]

@@ -41,8 +41,14 @@ pub use timestamp::Timestamp;
 #[cfg(test)]
 mod redact_tests;
 #[cfg(test)]
+mod scan_oracle_tests;
+#[cfg(test)]
 mod schema_compat_tests;
 #[cfg(test)]
 mod schema_tests;
+#[cfg(test)]
+mod test_branches;
+#[cfg(test)]
+mod test_oracle;
 #[cfg(test)]
 pub(crate) mod tests;

@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 
 use super::normalise::{from_webhook, parse_envelope, Normalised};
 use super::redact::{clean_text, looks_like_lpa};
+use super::test_oracle;
 use super::tests::assert_schema_valid;
 
 /// One way to wrap text.
@@ -143,8 +144,9 @@ fn arb_encoding() -> impl Strategy<Value = Encoding> {
     ]
 }
 
-/// An activation code: `LPA:1$<host>$<matching id>` (or bare `1$host$id`), in some context.
-fn arb_code() -> impl Strategy<Value = String> {
+/// An activation code: `LPA:1$<host>$<matching id>` (or bare `1$host$id`), in some context;
+/// and its matching id.
+fn arb_code() -> impl Strategy<Value = (String, String)> {
     let host = "[a-z][a-z0-9-]{0,9}(\\.[a-z]{2,8}){0,3}(:[0-9]{2,5})?";
     let mid = "[A-Z0-9][A-Z0-9-]{3,23}";
     (
@@ -154,27 +156,47 @@ fn arb_code() -> impl Strategy<Value = String> {
         "([A-Za-z_]{0,8}[ _]?)?",
         "( [A-Za-z]{1,8}){0,2}",
     )
-        .prop_map(|(lpa, host, mid, before, after)| format!("{before}{lpa}1${host}${mid}{after}"))
+        .prop_map(|(lpa, host, mid, before, after)| {
+            (format!("{before}{lpa}1${host}${mid}{after}"), mid)
+        })
+}
+
+/// A planted code: the code, its matching id, and every form it took on the way to the value
+/// a test sends (the last one), so a check can compare literally with each.
+#[derive(Debug, Clone)]
+struct Planted {
+    code: String,
+    mid: String,
+    forms: Vec<String>,
+}
+
+impl Planted {
+    fn wrapped(&self) -> &str {
+        self.forms.last().map_or(&self.code, String::as_str)
+    }
 }
 
 /// A code, its case mixed or not, under a stack of one to four encodings. (Mixed case comes
 /// first only: on top of base64 or an entity name it would destroy what it wraps.)
-fn arb_wrapped() -> impl Strategy<Value = (String, String)> {
+fn arb_wrapped() -> impl Strategy<Value = Planted> {
     (
         arb_code(),
         any::<bool>(),
         prop::collection::vec(arb_encoding(), 1..=4),
         any::<u64>(),
     )
-        .prop_map(|(code, mixed, stack, seed)| {
+        .prop_map(|((code, mid), mixed, stack, seed)| {
             let start = match mixed {
                 true => encode(Encoding::MixedCase, &code, seed),
                 false => code.clone(),
             };
-            let wrapped = stack.iter().enumerate().fold(start, |s, (i, e)| {
-                encode(*e, &s, seed.rotate_left(i as u32 * 7 + 3))
-            });
-            (code, wrapped)
+            let mut forms = vec![start];
+            for (i, e) in stack.iter().enumerate() {
+                let last = forms.last().map_or("", String::as_str);
+                let next = encode(*e, last, seed.rotate_left(i as u32 * 7 + 3));
+                forms.push(next);
+            }
+            Planted { code, mid, forms }
         })
 }
 
@@ -199,28 +221,55 @@ fn webhook_events(field: &str, value: &str) -> Vec<super::Event> {
     }
 }
 
+/// The six fields a test may plant in, weighted to the free-text ones: the other three are
+/// refused by their format check before the scanner sees them.
+fn arb_field() -> impl Strategy<Value = &'static str> {
+    prop_oneof![
+        5 => Just(FIELDS[0]), 5 => Just(FIELDS[1]), 5 => Just(FIELDS[2]),
+        1 => Just(FIELDS[3]), 1 => Just(FIELDS[4]), 1 => Just(FIELDS[5]),
+    ]
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
     #[test]
-    fn no_wrapped_code_gets_past_the_scanner((code, wrapped) in arb_wrapped()) {
-        prop_assert!(looks_like_lpa(&code), "plain: {code}");
-        prop_assert!(looks_like_lpa(&wrapped), "{code} wrapped as {wrapped}");
+    fn no_wrapped_code_gets_past_the_scanner(planted in arb_wrapped()) {
+        let (code, wrapped) = (&planted.code, planted.wrapped());
+        prop_assert!(looks_like_lpa(code), "plain: {code}");
+        prop_assert!(looks_like_lpa(wrapped), "{code} wrapped as {wrapped}");
+        // The independent oracle decodes every stack the tests build (so its "clean" below
+        // means something).
+        prop_assert!(test_oracle::has_code(wrapped), "oracle too shallow: {wrapped}");
+        prop_assert!(test_oracle::reveals(wrapped, &planted.mid), "oracle too shallow: {wrapped}");
     }
 
     #[test]
     fn no_wrapped_code_survives_into_an_event(
-        (_code, wrapped) in arb_wrapped(),
-        field in prop::sample::select(&FIELDS[..]),
+        planted in arb_wrapped(),
+        field in arb_field(),
     ) {
-        let events = webhook_events(field, &wrapped);
+        // A matching id the clean event already spells (`0000` in the ICCID) proves nothing.
+        let clean: Vec<String> = webhook_events(field, "x")
+            .iter()
+            .flat_map(|e| test_oracle::strings(&serde_json::to_value(e).unwrap()))
+            .collect();
+        prop_assume!(clean.iter().all(|s| !test_oracle::reveals(s, &planted.mid)));
+        let events = webhook_events(field, planted.wrapped());
         assert_schema_valid(&events);
         for e in &events {
             let payload = String::from_utf8(e.to_payload().unwrap()).unwrap();
             let v: Value = serde_json::from_str(&payload).unwrap();
             prop_assert!(v["data"][field].is_null(), "{field} kept: {payload}");
-            prop_assert!(!payload.contains(&wrapped), "{payload}");
-            prop_assert!(!looks_like_lpa(&payload), "{payload}");
+            for form in &planted.forms {
+                prop_assert!(!payload.contains(form.as_str()), "{form:?} in {payload}");
+            }
+            let mid = planted.mid.to_lowercase();
+            prop_assert!(!payload.to_lowercase().contains(&mid), "{payload}");
+            for s in test_oracle::strings(&v) {
+                prop_assert!(!test_oracle::reveals(&s, &planted.mid), "{s:?} in {payload}");
+                prop_assert!(!test_oracle::has_code(&s), "{s:?} in {payload}");
+            }
         }
         prop_assert_eq!(events[0].data.rejected.fields().collect::<Vec<_>>(), [field]);
     }

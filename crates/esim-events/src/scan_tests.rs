@@ -92,7 +92,7 @@ fn is_squeezed_control(b: u8) -> bool {
 
 /// Payload-like text: JSON punctuation, words, whitespace of every kind, base64 of code
 /// pieces split by whitespace, key names spelled with separators, and the refused bytes.
-fn payload_like() -> impl Strategy<Value = String> {
+pub(crate) fn payload_like() -> impl Strategy<Value = String> {
     let piece = prop_oneof![
         Just("{\"id\":\"".to_owned()),
         Just("\",\"".to_owned()),
@@ -193,4 +193,15 @@ fn base64_split_by_whitespace_is_not_plainly_clean() {
     assert!(plainly_clean(
         br#"{"note":"Japan eSIM 1GB","id":"evt_esim_8910300000123456789_delivered"}"#
     ));
+}
+
+#[test]
+fn the_depth_bound_follows_sixteen_layers_and_calls_a_seventeenth_a_hit() {
+    // An ordinary value under k percent-encodings takes k decodings to read: 16 are followed
+    // (MAX_DEPTH) and it is clean; a 17th layer exhausts the bound, which counts as a hit.
+    let mut s = "Japan eSIM".to_owned();
+    for layers in 1..=17 {
+        s = s.replace('%', "%25").replace(' ', "%20");
+        assert_eq!(leaks(&s), layers > 16, "{layers} layers: {s}");
+    }
 }

@@ -205,12 +205,53 @@ mod tests {
             prop_assert_eq!(parsed.to_string(), built.to_string());
         }
 
-        #[test]
-        fn parse_never_panics_and_what_parses_rebuilds_exactly(s in "\\PC{0,40}|[a-z.]{0,10}events\\.[0-9a-z.*>-]{0,24}") {
-            if let Ok(parsed) = Subject::parse(&s) {
-                prop_assert_eq!(parsed.to_string(), s);
-            }
-        }
+    }
+
+    /// Valid subjects, and valid subjects with one mutation: a character replaced, inserted
+    /// or removed (dots, wildcards, spaces, `events` and event-type letters among them).
+    fn arb_subject_like() -> impl Strategy<Value = String> {
+        let valid = (
+            "[0-9A-Za-z_-]{1,8}(\\.[0-9A-Za-z_-]{1,8}){0,2}",
+            "[0-9A-Za-z_-]{1,24}",
+            arb_event_type(),
+        )
+            .prop_map(|(p, k, t)| format!("{p}.events.{k}.{}", t.token()));
+        let junk = prop_oneof![
+            Just('.'),
+            Just('*'),
+            Just('>'),
+            Just(' '),
+            Just('\n'),
+            Just('e'),
+            Just('d'),
+            any::<char>(),
+        ];
+        crate::test_branches::mutated(valid.boxed(), junk.boxed())
+    }
+
+    #[test]
+    fn what_parses_rebuilds_exactly_and_both_outcomes_occur() {
+        let branches = crate::test_branches::Branches::new();
+        let strategy = prop_oneof![1 => "\\PC{0,40}", 6 => arb_subject_like()];
+        crate::test_branches::runner(2000)
+            .run(&strategy, |s| {
+                match Subject::parse(&s) {
+                    Ok(subject) => {
+                        branches.count(true);
+                        prop_assert_eq!(subject.to_string(), s.clone());
+                        // Every token of what parses is a valid NATS subject token.
+                        for token in s.split('.') {
+                            prop_assert!(validate_token(token).is_ok(), "{:?} in {:?}", token, s);
+                        }
+                    }
+                    Err(_) => {
+                        branches.count(false);
+                    }
+                }
+                Ok(())
+            })
+            .unwrap();
+        branches.require_both("parsed", 200);
     }
 
     #[test]

@@ -5,7 +5,8 @@ use serde_json::{json, Value};
 use time::macros::datetime;
 
 use super::normalise::{from_snapshots, from_webhook, parse_envelope, Normalised};
-use super::redact::{find_leak, looks_like_lpa, redact_value};
+use super::redact::{find_leak, redact_value};
+use super::test_oracle;
 use super::{Event, EventType, OrderData};
 
 fn schema_validator() -> jsonschema::Validator {
@@ -149,9 +150,14 @@ fn snapshot_diff_emits_only_new_steps_in_causal_order() {
     assert_schema_valid(&next);
 }
 
-/// Arbitrary JSON trees, with LPA codes and secret keys planted at random depths.
+/// Marks every planted code's matching id: the independent oracle looks for it, literally, in
+/// every decoding of what is left (7 characters the other generated text cannot spell).
+const PLANTED: &str = "MID7Q9X";
+
+/// Arbitrary JSON trees, with LPA codes (matching ids starting [`PLANTED`]) and secret keys
+/// planted at random depths.
 fn arb_tree() -> impl Strategy<Value = Value> {
-    let lpa = "[a-z0-9]{0,6}(LPA|lpa|Lpa):1\\$[a-z.]{1,12}\\$[A-Z0-9-]{1,16}[ a-z]{0,4}";
+    let lpa = "[a-z0-9]{0,6}(LPA|lpa|Lpa):1\\$[a-z.]{1,12}\\$MID7Q9X[A-Z0-9-]{0,9}[ a-z]{0,4}";
     let leaf = prop_oneof![
         Just(Value::Null),
         any::<bool>().prop_map(Value::from),
@@ -174,26 +180,50 @@ fn arb_tree() -> impl Strategy<Value = Value> {
     })
 }
 
+/// Asserts, with the independent oracle, that no string or key of `v` holds a planted
+/// matching id or an activation code, as written or in any decoding.
+fn assert_nothing_planted_left(v: &Value) -> Result<(), TestCaseError> {
+    for s in test_oracle::strings(v) {
+        prop_assert!(
+            !test_oracle::reveals(&s, PLANTED),
+            "planted id kept: {:?}",
+            s
+        );
+        prop_assert!(!test_oracle::has_code(&s), "code kept: {:?}", s);
+    }
+    Ok(())
+}
+
 proptest! {
     #[test]
     fn no_lpa_survives_redaction_whatever_the_shape(mut tree in arb_tree()) {
         redact_value(&mut tree);
+        assert_nothing_planted_left(&tree)?;
+        prop_assert!(!tree.to_string().contains(PLANTED));
+        // What redaction leaves also passes the publisher's own check.
         prop_assert_eq!(find_leak(&tree), None);
-        prop_assert!(!looks_like_lpa(&tree.to_string()));
     }
 
     #[test]
-    fn no_lpa_survives_normalisation_whatever_the_data(extra in arb_tree(), reference in "[ -~]{0,8}LPA:1\\$h\\$[A-Z]{3}") {
+    fn no_lpa_survives_normalisation_whatever_the_data(extra in arb_tree(), reference in "[ -~]{0,8}LPA:1\\$h\\$MID7Q9X[A-Z]{3}") {
         let mut data = json!({"id": 1, "status": "DELIVERED", "iccid": "8901000000000000001", "client_reference": reference});
         if let (Value::Object(d), Value::Object(more)) = (&mut data, &extra) {
             for (k, v) in more { d.entry(k.clone()).or_insert(v.clone()); }
         }
         let body = json!({"id": "e", "type": "esim.delivered", "created_at": "2026-01-01T00:00:00Z", "data": data});
-        if let Ok(Normalised::Publish(events)) = from_webhook(&parse_envelope(body.to_string().as_bytes()).unwrap()) {
-            for e in events {
-                let payload = String::from_utf8(e.to_payload().unwrap()).unwrap();
-                prop_assert!(!looks_like_lpa(&payload), "{}", payload);
-            }
+        let normalised = from_webhook(&parse_envelope(body.to_string().as_bytes()).unwrap());
+        let events = match normalised {
+            Ok(Normalised::Publish(events)) => events,
+            other => return Err(TestCaseError::fail(format!("expected a publish: {other:?}"))),
+        };
+        prop_assert_eq!(events.len(), 1);
+        for e in events {
+            let payload = String::from_utf8(e.to_payload().unwrap()).unwrap();
+            let v: Value = serde_json::from_str(&payload).unwrap();
+            prop_assert!(v["data"].get("client_reference").is_none(), "{}", payload);
+            prop_assert!(e.data.rejected.fields().any(|f| f == "client_reference"), "{}", payload);
+            prop_assert!(!payload.contains(PLANTED), "{}", payload);
+            assert_nothing_planted_left(&v)?;
         }
     }
 }

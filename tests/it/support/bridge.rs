@@ -132,8 +132,12 @@ pub struct Stored {
     pub payload: String,
 }
 
-/// Everything the stream holds, in order (an empty Vec if it holds nothing).
+/// Everything the stream holds, in order (an empty Vec if it holds nothing). A sequence that
+/// is gone (deleted or purged) is skipped; any other read error fails the test, and so does a
+/// count that differs from the stream's own message count: an exactly-once count over what
+/// this returns cannot miss a message (a duplicate among them) it failed to read.
 pub async fn stored(nats_url: &str, stream: &str) -> Vec<Stored> {
+    use async_nats::jetstream::stream::RawMessageErrorKind;
     let js = async_nats::jetstream::new(async_nats::connect(nats_url).await.expect("connect"));
     let mut s = js.get_stream(stream).await.expect("stream exists");
     let state = s.info().await.expect("info").state.clone();
@@ -142,14 +146,21 @@ pub async fn stored(nats_url: &str, stream: &str) -> Vec<Stored> {
         if state.messages == 0 {
             break;
         }
-        if let Ok(m) = s.get_raw_message(seq).await {
-            out.push(Stored {
+        match s.get_raw_message(seq).await {
+            Ok(m) => out.push(Stored {
                 subject: m.subject.to_string(),
                 headers: m.headers,
                 payload: String::from_utf8_lossy(&m.payload).into_owned(),
-            });
+            }),
+            Err(e) if matches!(e.kind(), RawMessageErrorKind::NoMessageFound) => {}
+            Err(e) => panic!("reading sequence {seq} of stream {stream}: {e}"),
         }
     }
+    assert_eq!(
+        u64::try_from(out.len()).expect("small"),
+        state.messages,
+        "read a different number of messages than stream {stream} holds"
+    );
     out
 }
 
