@@ -280,7 +280,34 @@ pub(super) fn decodings(seg: &str) -> Vec<Vec<u8>> {
             }
         }
     }
+    // A run mixing both alphabets decodes in neither: its single-alphabet pieces, at every
+    // alignment, are what a decoder of either alphabet would read.
+    for piece in single_alphabet_pieces(seg.as_bytes()) {
+        let piece = std::str::from_utf8(piece).unwrap_or_default();
+        for offset in 0..4 {
+            for bytes in decodings(piece.get(offset..).unwrap_or_default()) {
+                if !out.contains(&bytes) {
+                    out.push(bytes);
+                }
+            }
+        }
+    }
     out
+}
+
+/// The maximal pieces of `run` in one base64 alphabet (split at the other alphabet's `-`/`_`
+/// or `+`/`/`), at least 8 characters long; none unless `run` mixes both alphabets (a run in
+/// one alphabet is decoded whole). Each piece is in one alphabet, so it has no pieces itself.
+pub(crate) fn single_alphabet_pieces(run: &[u8]) -> Vec<&[u8]> {
+    let standard = |b: &u8| matches!(b, b'+' | b'/');
+    let url = |b: &u8| matches!(b, b'-' | b'_');
+    if !(run.iter().any(standard) && run.iter().any(url)) {
+        return Vec::new();
+    }
+    let long = |p: &&[u8]| p.len() >= 8;
+    let in_standard = run.split(url).filter(long);
+    let in_url = run.split(standard).filter(long);
+    in_standard.chain(in_url).collect()
 }
 
 /// Printable text: no control characters other than whitespace.

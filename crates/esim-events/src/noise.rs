@@ -59,7 +59,8 @@ pub fn run_is_noise(run: &[u8]) -> bool {
     base64_is_noise(run) && codecs::sub_run_decodings(run, is_noise)
 }
 
-/// True if every base64 decoding of `run` is noise.
+/// True if every base64 decoding of `run` is noise, the decodings of its single-alphabet
+/// pieces included (a run mixing both alphabets decodes in neither as a whole).
 fn base64_is_noise(run: &[u8]) -> bool {
     let mut buf = Vec::with_capacity(run.len() / 4 * 3 + 3);
     (0..4).all(|offset| {
@@ -69,6 +70,11 @@ fn base64_is_noise(run: &[u8]) -> bool {
         }
         if seg.len() < 4 {
             return true;
+        }
+        // As `decode::decodings` reads this segment: its single-alphabet pieces too.
+        let pieces = crate::decode::single_alphabet_pieces(seg);
+        if !pieces.into_iter().all(base64_is_noise) {
+            return false;
         }
         ENGINES.iter().all(|engine| {
             buf.clear();

@@ -103,17 +103,18 @@ fn a_noise_run_completes_no_code_in_its_context() {
     branches.require_both("noise", 40);
 }
 
-/// Found by the independent oracle (reported, not fixed here: the scan's decoders are another
-/// change's): a base64 run that mixes the two alphabets (`-+` after a code's base64) is
-/// decoded in neither, so the code in its valid prefix is not seen. The oracle's decoder
-/// follows the documented rule (one alphabet per run) until the scan decodes such runs.
+/// Found by the independent oracle: a base64 run that mixes the two alphabets (`-+` after a
+/// code's base64) decoded in neither, so the code in its valid prefix was not seen. The scan
+/// and the noise rule now decode the single-alphabet pieces of such a run; the pre-check's
+/// joined reading (tab-separated pieces glued to the other alphabet) goes through the same rule.
 #[test]
-#[ignore = "open: mixed-alphabet base64 runs hide a code from the scan"]
 fn a_code_in_base64_followed_by_the_other_alphabets_characters_is_a_hit() {
     for s in [
         "TFBBOjEkc21kcC5leGFtcGxlLmNvbSRNQVRDSElORw-+",
         "x TFBBOjEkc21kcC5leGFtcGxlLmNvbSRNQVRDSElORw+_ y",
+        "T\tF\tB\tB\tO\tj\tE\tk\tc\t2\t1\tk\tc\tC\t5\tl\te\tG\tF\tt\tc\tG\tx\tl\tL\tm\tN\tv\tb\tS\tR\tN\tQ\tV\tR\tD\tS\tE\tl\tO\tR\twJapan eSIMg0-A\u{c}+{id:",
     ] {
-        assert!(leaks(s), "{s}");
+        assert!(leaks(s), "{s:?}");
+        assert!(!plainly_clean(s.as_bytes()), "{s:?}");
     }
 }
