@@ -24,6 +24,7 @@ use base64::Engine;
 use regex::Regex;
 use unicode_normalization::UnicodeNormalization;
 
+use super::alphabet::single_alphabet_pieces;
 use super::codecs;
 
 /// Characters that render as nothing (or only modify their neighbour).
@@ -293,21 +294,6 @@ pub(super) fn decodings(seg: &str) -> Vec<Vec<u8>> {
         }
     }
     out
-}
-
-/// The maximal pieces of `run` in one base64 alphabet (split at the other alphabet's `-`/`_`
-/// or `+`/`/`), at least 8 characters long; none unless `run` mixes both alphabets (a run in
-/// one alphabet is decoded whole). Each piece is in one alphabet, so it has no pieces itself.
-pub(crate) fn single_alphabet_pieces(run: &[u8]) -> Vec<&[u8]> {
-    let standard = |b: &u8| matches!(b, b'+' | b'/');
-    let url = |b: &u8| matches!(b, b'-' | b'_');
-    if !(run.iter().any(standard) && run.iter().any(url)) {
-        return Vec::new();
-    }
-    let long = |p: &&[u8]| p.len() >= 8;
-    let in_standard = run.split(url).filter(long);
-    let in_url = run.split(standard).filter(long);
-    in_standard.chain(in_url).collect()
 }
 
 /// Printable text: no control characters other than whitespace.

@@ -11,6 +11,7 @@
 //! [`iccid`] and [`subject`] (subject tokens), [`lifecycle`] (the types and their causal order).
 //! Pure functions, no I/O.
 
+mod alphabet;
 pub mod cloudevents;
 pub mod codecs;
 pub mod decode;
