@@ -16,6 +16,7 @@ pub mod encodings;
 pub mod http;
 pub mod oracle;
 pub mod oracle_codecs;
+mod oracle_text;
 pub mod replay;
 pub mod upstream;
 pub mod webhook;
