@@ -11,8 +11,6 @@ use std::borrow::Cow;
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 
-use super::schema::Event;
-
 /// CloudEvents specification version the attributes follow.
 pub const SPEC_VERSION: &str = "1.0";
 
@@ -47,16 +45,29 @@ pub fn encode(value: &str) -> Cow<'_, str> {
     utf8_percent_encode(value, ENCODED).into()
 }
 
-/// The CloudEvents attribute headers of `event`, whose subject key is `key`.
-pub fn headers(event: &Event, key: &str) -> [(&'static str, String); 7] {
+/// What an event's CloudEvents attributes are made of (the event builds it; this module knows
+/// nothing of the event type, so neither imports the other).
+pub struct Attributes<'a> {
+    /// The event id.
+    pub id: &'a str,
+    /// `esim.delivered`, ...
+    pub event_type: &'a str,
+    /// When the transition happened, RFC 3339.
+    pub time: &'a str,
+    /// The subject key: the ICCID, or `order-<id>`.
+    pub subject: &'a str,
+}
+
+/// The CloudEvents attribute headers for `a`.
+pub fn headers(a: &Attributes<'_>) -> [(&'static str, String); 7] {
     let enc = |v: &str| encode(v).into_owned();
     [
         (header::SPECVERSION, SPEC_VERSION.to_owned()),
-        (header::ID, enc(&event.id)),
+        (header::ID, enc(a.id)),
         (header::SOURCE, SOURCE.to_owned()),
-        (header::TYPE, enc(event.event_type.as_str())),
-        (header::TIME, enc(&event.created_at.to_string())),
-        (header::SUBJECT, enc(key)),
+        (header::TYPE, enc(a.event_type)),
+        (header::TIME, enc(a.time)),
+        (header::SUBJECT, enc(a.subject)),
         (header::DATACONTENTTYPE, DATA_CONTENT_TYPE.to_owned()),
     ]
 }

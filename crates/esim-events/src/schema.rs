@@ -141,8 +141,13 @@ impl Event {
         if let Some(at) = &self.repaired_at {
             h.push((header::REPAIRED_AT, at.to_string()));
         }
-        let key = self.key()?;
-        h.extend(cloudevents::headers(self, key.as_str()));
+        let (key, time) = (self.key()?, self.created_at.to_string());
+        h.extend(cloudevents::headers(&cloudevents::Attributes {
+            id: &self.id,
+            event_type: self.event_type.as_str(),
+            time: &time,
+            subject: key.as_str(),
+        }));
         match h.iter().find(|(_, v)| !is_header_safe(v)) {
             Some(&(name, _)) => Err(SchemaError::Header { name }),
             None => Ok(h),
