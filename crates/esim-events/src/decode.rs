@@ -48,6 +48,7 @@ static ESCAPE: LazyLock<Regex> = LazyLock::new(|| {
 static BASE64_RUN: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"[A-Za-z0-9+/_\-]{8,}").expect("static regex"));
 /// Runs that could be hex or base32 ([`codecs::MIN_RUN`] characters at least).
+// Cannot fail: literal patterns, compiled by every scan test.
 static HEX_RUN: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"[0-9A-Fa-f]{8,}").expect("static regex"));
 static BASE32_RUN: LazyLock<Regex> =
