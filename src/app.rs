@@ -15,10 +15,10 @@ use tracing::Instrument;
 
 use crate::admin::{self, AdminState};
 use crate::config::Config;
+use crate::http;
 use crate::ingest::poller::{self, PollerHealth};
 use crate::ingest::webhook::{self, WebhookState};
 use crate::publish::{self, ConnectError, Publisher, StreamError};
-use crate::server;
 use crate::telemetry::ErrorChain;
 
 /// Why the bridge could not start.
@@ -82,11 +82,11 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> Result<Runnin
         stream: config.nats.stream.clone(),
         poller: health.clone(),
     });
-    tasks.spawn(server::serve(
+    tasks.spawn(http::serve(
         "admin",
         admin_listener,
         admin_router,
-        server::Limits::admin(),
+        http::Limits::admin(),
         shutdown.clone(),
     ));
     tracing::info!(addr = %admin_addr, "admin listener up (/healthz, /readyz, /metrics)");
@@ -98,8 +98,8 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> Result<Runnin
         let addr = local_addr(&listener, config.webhook.listen);
         let state = WebhookState::new(&config.webhook, publisher.clone());
         let router = webhook::router(&config.webhook, state);
-        let limits = server::Limits::webhook(&config.webhook);
-        tasks.spawn(server::serve(
+        let limits = config.webhook.limits();
+        tasks.spawn(http::serve(
             "webhook",
             listener,
             router,

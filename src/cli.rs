@@ -4,11 +4,6 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-/// sysexits.h EX_USAGE: bad arguments or a configuration the bridge refuses. The one code every
-/// command (`serve`, `check-config`, the operator tools, `demo`) exits with for "the invocation is
-/// wrong", so a script or an orchestrator needs one number for it.
-pub const EXIT_USAGE: u8 = 64;
-
 /// `--version`: the crate version, the commit it was built from and the build date (build.rs).
 pub const VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION"),
@@ -35,7 +30,8 @@ pub enum Command {
     /// Validate the configuration and print it with secrets masked; exit 0 or 64.
     CheckConfig(ConfigArg),
     /// Run the upstream provider simulator (API + signed webhook sender).
-    Simulate(crate::sim::SimulateArgs),
+    #[cfg(feature = "demo")]
+    Simulate(esim_sim::SimulateArgs),
     /// Replay history as NDJSON, into another subject, or as counts (--dry-run).
     Replay(crate::tools::ReplayArgs),
     /// Follow new events live, one JSON line each, until Ctrl-C.
@@ -46,6 +42,7 @@ pub enum Command {
     /// Exit 0 clean, 2 findings, 64 bad usage, 1 failure.
     Audit(crate::tools::audit::AuditArgs),
     /// One-command local demo: nats-server + simulator + bridge, events printed as they flow.
+    #[cfg(feature = "demo")]
     Demo(crate::demo::DemoArgs),
     /// Probe a local HTTP endpoint (the admin `/readyz`); exit 0 on 2xx, 1 otherwise.
     Healthcheck(crate::healthcheck::HealthcheckArgs),

@@ -5,6 +5,7 @@
 //! Plain HTTP/1.0 over a std `TcpStream` with deadlines: no runtime, no TLS, no redirects, so
 //! the probe cannot hang longer than `--timeout` and never needs more than the bridge binary.
 
+use crate::exit::Exit;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::time::Duration;
@@ -80,13 +81,13 @@ pub fn probe(args: &HealthcheckArgs) -> Result<u16, ProbeError> {
     Err(ProbeError::Unhealthy { status, body })
 }
 
-/// Runs the probe and maps it to the process exit code (0 healthy, 1 not).
-pub fn run(args: &HealthcheckArgs) -> u8 {
+/// Probes the endpoint: [`Exit::Ok`] when healthy, [`Exit::Failure`] (reason on stderr) when not.
+pub fn check(args: &HealthcheckArgs) -> Exit {
     match probe(args) {
-        Ok(_) => 0,
+        Ok(_) => Exit::Ok,
         Err(e) => {
             eprintln!("esim-bridge healthcheck: {}: {e}", args.url);
-            1
+            Exit::Failure
         }
     }
 }
@@ -165,6 +166,9 @@ mod tests {
             .port();
         let outcome = probe(&args(&format!("http://127.0.0.1:{port}/healthz")));
         assert!(matches!(outcome, Err(ProbeError::Io { .. })), "{outcome:?}");
-        assert_eq!(run(&args(&format!("http://127.0.0.1:{port}/healthz"))), 1);
+        assert_eq!(
+            check(&args(&format!("http://127.0.0.1:{port}/healthz"))),
+            Exit::Failure
+        );
     }
 }

@@ -5,22 +5,25 @@
 //! The data flow reads top-down:
 //!
 //! - [`config`]: defaults < TOML file < `ESIM_BRIDGE_*` environment, validated, secrets masked.
-//! - [`ingest`]: the adapters that own I/O towards the provider. [`ingest::webhook`] verifies
-//!   signed webhooks on their raw bytes; the poller reads the orders API within a read budget.
-//! - [`event`] (the `esim-events` crate, re-exported): pure functions, no I/O. Normalises what an adapter saw into [`event::Event`]s
-//!   with deterministic ids and subjects, emits implied earlier steps first (causal order per
-//!   ICCID), and strips activation codes by key and by LPA pattern.
+//! - [`ingest`]: the two adapters. [`ingest::webhook`] verifies signed webhooks on their raw
+//!   bytes; [`ingest::poller`] decides what to read within the read budget and turns what it
+//!   saw into events.
+//! - [`provider`]: the provider's API client (auth, transport, wire format, read budget), used
+//!   by the poller and the audit.
+//! - `esim_events` (its own crate): pure functions, no I/O. Normalises what an adapter saw into
+//!   events with deterministic ids and subjects, emits implied earlier steps first (causal
+//!   order per ICCID), and strips activation codes by key and by LPA pattern.
 //! - [`publish`]: the one way out. One message per subject ever (`Nats-Msg-Id` +
 //!   expected-last-subject-sequence 0), so both adapters, retries and replicas are safe.
 //! - [`admin`] and [`telemetry`]: health, readiness, Prometheus metrics, logs.
-//! - [`server`]: HTTP/1 under hard limits (header timeout, request deadline, connection cap,
+//! - [`http`]: HTTP/1 under hard limits (header timeout, request deadline, connection cap,
 //!   load shedding, bounded buffers) for the webhook and admin listeners.
 //! - [`app`]: wires the above for `serve`, under one shutdown token.
-//! - [`tools`]: operator tools over the stream (`replay`, `tail`, `status`), NATS only.
-//! - [`demo`]: `esim-bridge demo`, a throw-away nats-server + [`sim`] + [`app`], printing events.
-//!   The nats-server launcher it uses (`nats_server`, hidden) is also the tests' and benches'.
-//! - [`sim`] (the `esim-sim` crate, re-exported): the provider simulator behind `simulate`, the
-//!   demo, the tests and the benchmarks.
+//! - [`tools`]: operator tools over the stream (`replay`, `tail`, `status`, `audit`).
+//! - [`cli`], [`exit`]: the command line and the one table of exit codes.
+//! - `demo` (cargo feature `demo`, on by default, off in the production image):
+//!   `esim-bridge demo` (a throw-away nats-server, the `esim-sim` simulator and [`app`]) and
+//!   `esim-bridge simulate`.
 #![forbid(unsafe_code)]
 
 pub mod admin;
@@ -28,16 +31,13 @@ pub mod app;
 pub mod cli;
 pub mod cli_docs;
 pub mod config;
+#[cfg(feature = "demo")]
 pub mod demo;
-pub use esim_events as event;
-#[doc(hidden)]
-pub mod fuzzing;
+pub mod exit;
 pub mod healthcheck;
+pub mod http;
 pub mod ingest;
-#[doc(hidden)]
-pub mod nats_server;
+pub mod provider;
 pub mod publish;
-pub mod server;
-pub mod tools;
-pub use esim_sim as sim;
 pub mod telemetry;
+pub mod tools;

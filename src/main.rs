@@ -1,13 +1,14 @@
 //! `esim-bridge`: parse the command line, load config, start telemetry, dispatch, exit with a
-//! code that means something (0 ok, 64 bad configuration or usage, 1 runtime failure).
+//! code that means something (`esim_bridge::exit`).
 #![forbid(unsafe_code)]
 
 use std::process::ExitCode;
 
 use clap::Parser as _;
-use esim_bridge::cli::{Cli, Command, ConfigArg, EXIT_USAGE, VERSION};
+use esim_bridge::cli::{Cli, Command, ConfigArg, VERSION};
 use esim_bridge::config::Config;
-use esim_bridge::{app, telemetry, tools};
+use esim_bridge::exit::Exit;
+use esim_bridge::{app, healthcheck, telemetry, tools};
 use tokio_util::sync::CancellationToken;
 
 /// jemalloc instead of glibc's malloc: a webhook allocates and frees a few hundred small
@@ -21,16 +22,20 @@ fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let code = if e.use_stderr() { EXIT_USAGE } else { 0 };
+            let exit = if e.use_stderr() {
+                Exit::Usage
+            } else {
+                Exit::Ok
+            };
             let _ = e.print();
-            return ExitCode::from(code);
+            return exit.into();
         }
     };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("esim-bridge: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
+            return Exit::Failure.into();
         }
     };
     runtime.block_on(dispatch(cli.command))
@@ -45,26 +50,28 @@ async fn dispatch(command: Command) -> ExitCode {
         Command::CheckConfig(arg) => match load(&arg) {
             Ok(config) => {
                 print!("{}", config.to_masked_toml());
-                ExitCode::SUCCESS
+                Exit::Ok.into()
             }
             Err(code) => code,
         },
+        #[cfg(feature = "demo")]
         Command::Simulate(args) => simulate(args).await,
         Command::Replay(args) => tool(tools::command::replay(args, on_signal())).await,
         Command::Tail(args) => tool(tools::command::tail(args, on_signal())).await,
         Command::Status(args) => tool(tools::command::status(args)).await,
-        Command::Audit(args) => ExitCode::from(tools::audit::command(args, on_signal()).await),
-        Command::Demo(args) => ExitCode::from(esim_bridge::demo::command(args, on_signal()).await),
-        Command::Healthcheck(args) => ExitCode::from(esim_bridge::healthcheck::run(&args)),
+        Command::Audit(args) => tools::audit::command(args, on_signal()).await.into(),
+        #[cfg(feature = "demo")]
+        Command::Demo(args) => esim_bridge::demo::command(args, on_signal()).await.into(),
+        Command::Healthcheck(args) => healthcheck::check(&args).into(),
         Command::Completions { shell } => {
             esim_bridge::cli_docs::completions(shell, &mut std::io::stdout());
-            ExitCode::SUCCESS
+            Exit::Ok.into()
         }
         Command::Man => match esim_bridge::cli_docs::man(&mut std::io::stdout()) {
-            Ok(()) => ExitCode::SUCCESS,
+            Ok(()) => Exit::Ok.into(),
             Err(e) => {
                 eprintln!("esim-bridge man: {e}");
-                ExitCode::FAILURE
+                Exit::Failure.into()
             }
         },
     }
@@ -75,21 +82,22 @@ async fn tool(
     run: impl std::future::Future<Output = Result<tools::command::Done, tools::command::CommandError>>,
 ) -> ExitCode {
     match run.await {
-        Ok(done) => ExitCode::from(done.exit_code()),
+        Ok(done) => done.exit().into(),
         Err(e) => {
             eprintln!("esim-bridge: {e}");
-            ExitCode::from(e.exit_code())
+            e.exit().into()
         }
     }
 }
 
-async fn simulate(args: esim_bridge::sim::SimulateArgs) -> ExitCode {
+#[cfg(feature = "demo")]
+async fn simulate(args: esim_sim::SimulateArgs) -> ExitCode {
     telemetry::init_logs(&Default::default());
-    match esim_bridge::sim::run(args, on_signal()).await {
-        Ok(()) => ExitCode::SUCCESS,
+    match esim_sim::run(args, on_signal()).await {
+        Ok(()) => Exit::Ok.into(),
         Err(e) => {
             eprintln!("esim-bridge simulate: {e:#}");
-            ExitCode::FAILURE
+            Exit::Failure.into()
         }
     }
 }
@@ -108,7 +116,7 @@ fn on_signal() -> CancellationToken {
 fn load(arg: &ConfigArg) -> Result<Config, ExitCode> {
     Config::load(arg.config.as_deref()).map_err(|e| {
         eprintln!("esim-bridge: invalid configuration: {e}");
-        ExitCode::from(EXIT_USAGE)
+        Exit::Usage.into()
     })
 }
 
@@ -138,13 +146,13 @@ async fn serve(config: Config, arg: &ConfigArg) -> ExitCode {
     match app::start(config, shutdown).await {
         Ok(running) => {
             running.wait().await;
-            ExitCode::SUCCESS
+            Exit::Ok.into()
         }
-        Err(app::StartError::Cancelled) => ExitCode::SUCCESS,
+        Err(app::StartError::Cancelled) => Exit::Ok.into(),
         Err(e) => {
             // Once, through the log (text or JSON as configured), which goes to stderr.
             tracing::error!(error = %e, "cannot start");
-            ExitCode::FAILURE
+            Exit::Failure.into()
         }
     }
 }

@@ -1,5 +1,5 @@
 //! Replays every committed fuzz corpus file (`fuzz/corpus/<target>/*`) through the same target
-//! body the libFuzzer target runs (`esim_bridge::fuzzing`), on stable: seeds and minimised
+//! body the libFuzzer target runs (`esim_testkit::fuzzing`), on stable: seeds and minimised
 //! crashes stay regression tests without a nightly toolchain.
 //!
 //! `fuzz/pending/<target>/*` holds reproducers of crashes in code still being fixed; they are
@@ -9,7 +9,7 @@
 use std::panic;
 use std::path::{Path, PathBuf};
 
-use esim_bridge::fuzzing::{self, TARGETS};
+use esim_testkit::fuzzing::{self, TARGETS};
 
 fn files(dir: &Path) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(dir) else {

@@ -7,17 +7,16 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use esim_bridge::config::{Secret, UpstreamConfig};
-use esim_bridge::event::{Event, EventType};
 use esim_bridge::ingest::poller::cursor::Cursor;
 use esim_bridge::ingest::poller::engine::stats::Figures;
 use esim_bridge::ingest::poller::nats::quarantine::Quarantined;
-use esim_bridge::ingest::poller::upstream::auth::Credentials;
-use esim_bridge::ingest::poller::upstream::transport::Transport;
-use esim_bridge::ingest::poller::{
-    Budget, Clock, Engine, Outlet, OutletError, Settings, StoredOrder, UpstreamClient,
-};
-use esim_bridge::sim::Arrivals;
-use esim_bridge::sim::{self, FaultConfig, OrderTruth, ScriptedOrder, SimConfig, SimState};
+use esim_bridge::ingest::poller::{Engine, Outlet, OutletError, Settings, StoredOrder};
+use esim_bridge::provider::auth::Credentials;
+use esim_bridge::provider::{Budget, Clock, UpstreamClient};
+use esim_events::{Event, EventType};
+use esim_sim::Arrivals;
+use esim_sim::{FaultConfig, OrderTruth, ScriptedOrder, SimConfig, SimState};
+use esim_testkit::InProcess;
 use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
 
@@ -101,10 +100,10 @@ fn sim_config(limit: u32) -> SimConfig {
 }
 
 fn client(sim: &SimState, budget: Budget) -> UpstreamClient {
-    let transport = Transport::InProcess {
-        router: sim::router(sim.clone()),
+    let transport = std::sync::Arc::new(InProcess {
+        router: esim_sim::router(sim.clone()),
         timeout: Duration::from_secs(30),
-    };
+    });
     let credentials = Credentials {
         api_key: Secret::new("demo-key"),
         api_secret: Secret::new("demo-secret"),
@@ -220,10 +219,10 @@ fn latencies(
     for t in truths {
         let Some(t) = sim.truth(t.id) else { continue };
         let terminal = match t.final_status {
-            sim::OrderStatus::Delivered => EventType::Delivered,
-            sim::OrderStatus::Failed => EventType::Failed,
-            sim::OrderStatus::Cancelled => EventType::Cancelled,
-            sim::OrderStatus::Pending => continue,
+            esim_sim::OrderStatus::Delivered => EventType::Delivered,
+            esim_sim::OrderStatus::Failed => EventType::Failed,
+            esim_sim::OrderStatus::Cancelled => EventType::Cancelled,
+            esim_sim::OrderStatus::Pending => continue,
         };
         let mut steps = vec![(terminal, Some(t.resolved_at))];
         if terminal == EventType::Delivered {

@@ -6,15 +6,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use esim_bridge::config::{NatsConfig, Secret, UpstreamConfig};
-use esim_bridge::event::{EventType, OrderData};
-use esim_bridge::ingest::poller::clock;
 use esim_bridge::ingest::poller::tracked::{Phase, Tracked};
-use esim_bridge::ingest::poller::upstream::auth::Credentials;
-use esim_bridge::ingest::poller::upstream::transport::Transport;
-use esim_bridge::ingest::poller::{
-    Budget, Clock, Engine, NatsOutlet, Settings, StateStore, StoredOrder, UpstreamClient,
-};
+use esim_bridge::ingest::poller::{Engine, NatsOutlet, Settings, StateStore, StoredOrder};
+use esim_bridge::provider::auth::Credentials;
+use esim_bridge::provider::clock;
+use esim_bridge::provider::{Budget, Clock, Http, UpstreamClient};
 use esim_bridge::publish::Publisher;
+use esim_events::{EventType, OrderData};
 use futures::StreamExt;
 
 use crate::fixture::NatsServer;
@@ -148,13 +146,14 @@ pub async fn run(orders: usize) -> MemoryResult {
 
     // A restart: a fresh engine resumes every stored order.
     let cfg = UpstreamConfig::default();
-    let transport = Transport::http(
+    let transport = Http::new(
         "http://127.0.0.1:9",
         cfg.connect_timeout,
         cfg.request_timeout,
         cfg.max_response_bytes,
     )
     .expect("transport");
+    let transport = std::sync::Arc::new(transport);
     let credentials = Credentials {
         api_key: Secret::new("unused"),
         api_secret: Secret::new("unused"),

@@ -3,11 +3,11 @@
 
 use std::time::Duration;
 
-use esim_bridge::event::order::{ActivationStatus, OrderStatus};
-use esim_bridge::event::{EventType, OrderData};
-use esim_bridge::ingest::poller::engine::budget;
-use esim_bridge::ingest::poller::{ClientError, UpstreamClient};
-use esim_bridge::sim::{self, OrderTruth};
+use esim_bridge::provider::budget;
+use esim_bridge::provider::{ClientError, UpstreamClient};
+use esim_events::order::{ActivationStatus, OrderStatus};
+use esim_events::{EventType, OrderData};
+use esim_sim::OrderTruth;
 use tokio_util::sync::CancellationToken;
 
 use crate::poller_day::Recorder;
@@ -23,10 +23,10 @@ pub async fn naive_order(
     let id = truth.id;
     let created = tokio::time::Instant::now();
     let mut status = match truth.stored_status {
-        sim::OrderStatus::Pending => None,
-        sim::OrderStatus::Delivered => Some(OrderStatus::Delivered),
-        sim::OrderStatus::Failed => Some(OrderStatus::Failed),
-        sim::OrderStatus::Cancelled => Some(OrderStatus::Cancelled),
+        esim_sim::OrderStatus::Pending => None,
+        esim_sim::OrderStatus::Delivered => Some(OrderStatus::Delivered),
+        esim_sim::OrderStatus::Failed => Some(OrderStatus::Failed),
+        esim_sim::OrderStatus::Cancelled => Some(OrderStatus::Cancelled),
     };
     while status.is_none() {
         let every = if created.elapsed() < Duration::from_secs(60) {

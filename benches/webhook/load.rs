@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use bytes::Bytes;
-use esim_bridge::sim::octopus_signature;
+use esim_sim::octopus_signature;
 
 pub const SECRET: &str = "bench-secret";
 

@@ -1,4 +1,5 @@
-# esim-bridge:local — the bridge (and simulator, and operator tools) as a FROM-scratch image.
+# esim-bridge:local — the bridge and its operator tools as a FROM-scratch image: the production
+# build (no `demo` feature, so no simulator; that is esim-sim:local).
 #
 # Built by deploy/build-images.sh from a temp context holding a *static* esim-bridge binary plus
 # the passwd/group files below; nothing is pulled, so it builds on a Docker engine without a
@@ -12,8 +13,7 @@ USER 65532:65532
 # loopback (Kubernetes probes, `docker run -p`); the webhook listener already binds 0.0.0.0.
 ENV ESIM_BRIDGE_ADMIN__LISTEN=0.0.0.0:9090
 EXPOSE 8080 9090
-# No shell or curl in a scratch image: the binary probes itself. `simulate` containers override
-# this (see deploy/compose.yaml), since they have no admin listener.
+# No shell or curl in a scratch image: the binary probes itself.
 HEALTHCHECK --interval=5s --timeout=3s --start-period=5s --retries=3 \
   CMD ["/usr/local/bin/esim-bridge", "healthcheck", "--url", "http://127.0.0.1:9090/readyz"]
 ENTRYPOINT ["/usr/local/bin/esim-bridge"]

@@ -1,4 +1,4 @@
-//! `config_load`: see `esim_bridge::fuzzing::config` for the input format and the properties checked.
+//! `config_load`: see `esim_testkit::fuzzing::config` for the input format and the properties checked.
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| esim_bridge::fuzzing::config::run(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| esim_testkit::fuzzing::config::run(data));

@@ -1,5 +1,5 @@
-//! `redaction_encodings`: see `esim_bridge::fuzzing::encodings` for the generated cases and
+//! `redaction_encodings`: see `esim_testkit::fuzzing::encodings` for the generated cases and
 //! the properties checked. The input is decoded with `arbitrary`, as the stable replay does.
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| esim_bridge::fuzzing::encodings::run_bytes(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| esim_testkit::fuzzing::encodings::run_bytes(data));

@@ -1,4 +1,4 @@
-//! `upstream_responses`: see `esim_bridge::fuzzing::upstream` for the input format and the properties checked.
+//! `upstream_responses`: see `esim_testkit::fuzzing::upstream` for the input format and the properties checked.
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| esim_bridge::fuzzing::upstream::run(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| esim_testkit::fuzzing::upstream::run(data));

@@ -29,7 +29,7 @@ pub use log_filter::{log_filter, LEVELS};
 pub use mask::{mask_url, mask_urls};
 pub use nats_url::check_servers;
 pub use poller::PollerConfig;
-pub(crate) use secret::is_secret_key;
+pub use secret::is_secret_key;
 pub use secret::{Secret, MASK};
 pub use sections::{
     AdminConfig, LogConfig, LogFormat, NatsConfig, Scheme, TlsConfig, WebhookConfig,

@@ -17,7 +17,7 @@ pub(crate) const SECRET_FIELDS: [&str; 5] =
     ["password", "token", "api_key", "api_secret", "secrets"];
 
 /// True if the dotted key (`nats.password`, `webhook.secrets`) holds a secret.
-pub(crate) fn is_secret_key(key: &str) -> bool {
+pub fn is_secret_key(key: &str) -> bool {
     key.split('.').any(|part| SECRET_FIELDS.contains(&part))
 }
 

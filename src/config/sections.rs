@@ -147,6 +147,17 @@ impl WebhookConfig {
         let decoded = self.secrets.iter().map(|s| signing::decode(self.scheme, s));
         decoded.filter_map(Result::ok).collect()
     }
+
+    /// The limits the webhook listener enforces.
+    pub fn limits(&self) -> crate::http::Limits {
+        crate::http::Limits {
+            header_timeout: self.header_timeout,
+            request_timeout: self.request_timeout,
+            max_body_bytes: self.max_body_bytes,
+            max_concurrency: self.max_concurrency,
+            max_connections: self.max_connections,
+        }
+    }
 }
 
 impl Default for WebhookConfig {

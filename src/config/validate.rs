@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use super::secret::non_empty;
 use super::{Config, ConfigError};
-use crate::event::key::validate_token;
+use esim_events::key::validate_token;
 
 /// Checks the whole configuration (webhook keys are decoded, and so checked, by the loader).
 pub fn validate(c: &Config) -> Result<(), ConfigError> {
@@ -139,8 +139,7 @@ fn listener_limits(w: &super::WebhookConfig) -> Result<(), ConfigError> {
             format!("must be above webhook.max_concurrency and at most {MAX_CONNECTIONS}"),
         );
     }
-    let worst =
-        crate::server::worst_case_buffered(w.max_concurrency, w.max_body_bytes, w.max_connections);
+    let worst = w.limits().worst_case_buffered();
     match worst {
         Some(bytes) if bytes <= w.max_buffered_bytes => Ok(()),
         _ => bad(
@@ -150,7 +149,7 @@ fn listener_limits(w: &super::WebhookConfig) -> Result<(), ConfigError> {
                 w.max_concurrency,
                 w.max_body_bytes,
                 w.max_connections,
-                crate::server::CONNECTION_BUFFER_BYTES,
+                crate::http::CONNECTION_BUFFER_BYTES,
                 worst.map_or_else(|| "overflow".to_owned(), |b| b.to_string()),
                 w.max_buffered_bytes
             ),
@@ -232,11 +231,7 @@ mod tests {
             (w.max_concurrency, w.max_connections, w.max_buffered_bytes),
             (d.max_concurrency, d.max_connections, d.max_buffered_bytes)
         );
-        let worst = crate::server::worst_case_buffered(
-            d.max_concurrency,
-            d.max_body_bytes,
-            d.max_connections,
-        );
+        let worst = d.limits().worst_case_buffered();
         assert!(worst.is_some_and(|b| b <= d.max_buffered_bytes));
         assert!(
             d.max_buffered_bytes <= 128 * 1_048_576,

@@ -14,8 +14,8 @@ use time::OffsetDateTime;
 use tokio::io::{AsyncWriteExt, Stdout};
 
 use super::printer::{self, Style};
-use crate::event::{Event, EventType, Source};
 use crate::tools::source::{self, Delivered, History, Options, SourceError, Start};
+use esim_events::{Event, EventType, Source};
 
 /// Pause after a read error before reading again (the ordered consumer recreates itself).
 const RETRY_AFTER: Duration = Duration::from_millis(500);

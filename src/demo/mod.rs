@@ -3,7 +3,7 @@
 //! JetStream stores it, and on Ctrl-C or `--duration` stops everything and prints a summary.
 //!
 //! - `nats-server`: found, started, and always killed and cleaned up by the project's one
-//!   launcher, [`crate::nats_server`], in its own process group.
+//!   launcher, [`local_nats`], in its own process group.
 //! - [`setup`]: the bridge and simulator configurations and the showcase orders; [`stack`]
 //!   starts and stops them in-process, in order.
 //! - [`follow`] + [`printer`]: an ordered consumer over the stream, one compact line per event.
@@ -30,11 +30,11 @@ use self::printer::Style;
 use self::stack::Stack;
 use self::summary::Summary;
 use crate::app::StartError;
-use crate::cli::EXIT_USAGE;
 use crate::config::{LogConfig, LogFormat};
-use crate::nats_server::{Launch, NatsBinary, NatsServer, NatsServerError};
-use crate::sim::SimError;
+use crate::exit::Exit;
 use crate::telemetry;
+use esim_sim::SimError;
+use local_nats::{Launch, NatsBinary, NatsServer, NatsServerError};
 
 /// How long printing the last stored events may take after the bridge stopped.
 const DRAIN_WAIT: Duration = Duration::from_secs(3);
@@ -79,33 +79,33 @@ pub enum DemoError {
 }
 
 impl DemoError {
-    /// 64 for bad flags, 1 for everything else.
-    pub fn exit_code(&self) -> u8 {
+    /// Bad flags, or a failure.
+    pub fn exit(&self) -> Exit {
         match self {
-            Self::Usage(_) => EXIT_USAGE,
-            _ => 1,
+            Self::Usage(_) => Exit::Usage,
+            _ => Exit::Failure,
         }
     }
 }
 
 /// Runs the demo as the binary does: quiet logs (warnings and errors, or `RUST_LOG`), errors
 /// on stderr; returns the exit code.
-pub async fn command(args: DemoArgs, shutdown: CancellationToken) -> u8 {
+pub async fn command(args: DemoArgs, shutdown: CancellationToken) -> Exit {
     telemetry::init_logs(&LogConfig {
         format: LogFormat::Text,
         level: "warn".into(),
     });
     match run(args, shutdown).await {
-        Ok(()) => 0,
+        Ok(()) => Exit::Ok,
         // The reader of stdout went away (`demo | head`): everything is stopped, nothing to say.
         Err(DemoError::Follow(FollowError::Stdout(e)))
             if e.kind() == std::io::ErrorKind::BrokenPipe =>
         {
-            0
+            Exit::Ok
         }
         Err(e) => {
             eprintln!("esim-bridge demo: {e}");
-            e.exit_code()
+            e.exit()
         }
     }
 }

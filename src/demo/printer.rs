@@ -24,7 +24,7 @@ use std::io::IsTerminal;
 use time::macros::format_description;
 use time::OffsetDateTime;
 
-use crate::event::{redact, Event, EventType};
+use esim_events::{redact, Event, EventType};
 
 /// Width of the key column: ICCIDs are 19–20 digits.
 const KEY_WIDTH: usize = 19;
@@ -123,7 +123,7 @@ mod tests {
     use time::macros::datetime;
 
     use super::*;
-    use crate::event::Source;
+    use esim_events::Source;
 
     const AT: OffsetDateTime = datetime!(2026-05-16 11:15:02 +02:00);
 
@@ -134,7 +134,7 @@ mod tests {
             d.extend(x.clone());
         }
         let data = serde_json::from_value(data).unwrap();
-        let at = crate::event::Timestamp::parse("2026-05-16T09:15:02Z").unwrap();
+        let at = esim_events::Timestamp::parse("2026-05-16T09:15:02Z").unwrap();
         Event::new(t, data, at, Source::Webhook).unwrap()
     }
 

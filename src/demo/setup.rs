@@ -16,7 +16,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::config::{self, Config};
-use crate::sim::{
+use esim_sim::{
     self, Failure, OrderPlan, Outcome, ScriptedOrder, SimConfig, SimHandle, WebhookConfig,
     WorkloadConfig,
 };
@@ -72,7 +72,7 @@ pub fn bridge_config(nats_url: &str, sim_addr: SocketAddr) -> Config {
 pub fn sim_config(knobs: Knobs, webhook_url: String) -> SimConfig {
     SimConfig {
         api_key: API_KEY.into(),
-        api_secret: sim::Secret::new(API_SECRET),
+        api_secret: esim_sim::Secret::new(API_SECRET),
         reads_per_minute: 600,
         speed: knobs.speed,
         seed: SEED,
@@ -82,7 +82,7 @@ pub fn sim_config(knobs: Knobs, webhook_url: String) -> SimConfig {
         },
         webhook: WebhookConfig {
             url: Some(webhook_url),
-            secret: sim::Secret::new(WEBHOOK_SECRET),
+            secret: esim_sim::Secret::new(WEBHOOK_SECRET),
             duplicate_probability: 0.15,
             max_delay: Duration::from_millis(1500),
             reorder_batch: 3,

@@ -19,7 +19,7 @@ use super::setup::{self, Knobs};
 use super::DemoError;
 use crate::app::{self, Running};
 use crate::config::NatsConfig;
-use crate::sim::{self, CountersSnapshot, SimError, SimHandle};
+use esim_sim::{CountersSnapshot, SimError, SimHandle};
 
 /// How long the simulator's in-flight webhooks may take to finish.
 const SIM_STOP_WAIT: Duration = Duration::from_secs(5);
@@ -82,7 +82,7 @@ impl Stack {
         let sim_stop = CancellationToken::new();
         self.sim_stop = sim_stop.clone().drop_guard();
         let cfg = setup::sim_config(knobs, self.webhook_url());
-        let sim = sim::spawn(cfg, listener, sim_stop).await?;
+        let sim = esim_sim::spawn(cfg, listener, sim_stop).await?;
         setup::showcase(&sim);
         self.sim = Some(sim);
         Ok(())

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use super::follow::Tally;
 use super::printer::Style;
-use crate::event::EventType;
-use crate::sim::CountersSnapshot;
+use esim_events::EventType;
+use esim_sim::CountersSnapshot;
 
 /// The bridge metric counting publishes that found their event already stored.
 const DUPLICATE_METRIC: &str = "esim_bridge_events_duplicate_total";

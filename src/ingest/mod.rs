@@ -5,7 +5,7 @@
 //! - [`poller`]: the bridge polls the provider's orders API within a read budget and publishes
 //!   the transitions it observes.
 //!
-//! Both hand [`crate::event::Event`]s to [`crate::publish::Publisher`]; neither knows the other.
+//! Both hand [`esim_events::Event`]s to [`crate::publish::Publisher`]; neither knows the other.
 
 pub mod poller;
 pub mod webhook;

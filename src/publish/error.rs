@@ -7,7 +7,7 @@
 use async_nats::jetstream::context::PublishErrorKind;
 use async_nats::jetstream::{self, ErrorCode};
 
-use crate::event::schema::SchemaError;
+use esim_events::schema::SchemaError;
 
 /// Why an event was not stored. [`PublishError::is_unavailable`] tells "try again later"
 /// from "retrying will not help".

@@ -32,8 +32,8 @@ pub use stream::{
 pub use stream_check::Unsafe as UnsafeStreamSetting;
 
 use crate::config::NatsConfig;
-use crate::event::schema::SchemaError;
-use crate::event::Event;
+use esim_events::schema::SchemaError;
+use esim_events::Event;
 
 /// What happened to one event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -224,12 +224,12 @@ fn record(event: &Event, outcome: Published, took: Duration) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{EventType, OrderData, Source};
+    use esim_events::{EventType, OrderData, Source};
 
     fn event(iccid: Option<&str>) -> Event {
         let data: OrderData =
             serde_json::from_value(serde_json::json!({"id": 7, "iccid": iccid})).unwrap();
-        let at = crate::event::Timestamp::parse("2026-05-15T14:30:32Z").unwrap();
+        let at = esim_events::Timestamp::parse("2026-05-15T14:30:32Z").unwrap();
         Event::new(EventType::Failed, data, at, Source::Webhook).unwrap()
     }
 
@@ -245,7 +245,7 @@ mod tests {
     #[test]
     fn every_header_name_is_a_valid_nats_header_name() {
         let mut e = event(Some("8910300000123456789"));
-        e.repaired_at = Some(crate::event::Timestamp::parse("2026-05-16T00:00:00Z").unwrap());
+        e.repaired_at = Some(esim_events::Timestamp::parse("2026-05-16T00:00:00Z").unwrap());
         let names: Vec<&str> = e.headers().unwrap().into_iter().map(|(n, _)| n).collect();
         assert_eq!(names.len(), 15, "every optional header present: {names:?}");
         for name in names {

@@ -1,7 +1,7 @@
 //! The `replay`, `tail` and `status` commands as the binary runs them: arguments, then the
 //! tools' configuration ([`Config::load_for_tools`]: `nats.*` only), connect, run, report.
 //! Arguments are checked before anything else, so a usage error never touches NATS.
-//! [`CommandError::exit_code`] is the one place their exit codes are decided.
+//! [`Done::exit`] and [`CommandError::exit`] say which outcome each had ([`Exit`]).
 
 use std::io::IsTerminal;
 use std::path::Path;
@@ -23,13 +23,10 @@ use super::summary::Summary;
 use super::tail::{self, TailError};
 use super::visible;
 use super::{ReplayArgs, StatusArgs, TailArgs};
-use crate::cli::EXIT_USAGE;
 use crate::config::{Config, ConfigError, LogConfig};
+use crate::exit::Exit;
 use crate::publish::{self, ConnectError};
 use crate::telemetry;
-
-/// What shells report for a command stopped by SIGINT.
-const EXIT_INTERRUPTED: u8 = 130;
 
 /// How a command ended when it did not fail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,11 +39,11 @@ pub enum Done {
 }
 
 impl Done {
-    pub fn exit_code(self) -> u8 {
+    pub fn exit(self) -> Exit {
         match self {
-            Self::Completed => 0,
-            Self::Interrupted => EXIT_INTERRUPTED,
-            Self::NotFound => 1,
+            Self::Completed => Exit::Ok,
+            Self::Interrupted => Exit::Interrupted,
+            Self::NotFound => Exit::Failure,
         }
     }
 }
@@ -71,11 +68,11 @@ pub enum CommandError {
 }
 
 impl CommandError {
-    /// 64 for bad arguments or configuration, 1 for anything that went wrong at run time.
-    pub fn exit_code(&self) -> u8 {
+    /// Bad arguments or configuration, or anything that went wrong at run time.
+    pub fn exit(&self) -> Exit {
         match self {
-            Self::Usage(_) | Self::Config(_) => EXIT_USAGE,
-            _ => 1,
+            Self::Usage(_) | Self::Config(_) => Exit::Usage,
+            _ => Exit::Failure,
         }
     }
 }

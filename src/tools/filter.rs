@@ -13,8 +13,8 @@ use async_nats::HeaderMap;
 
 use super::parse::{self, ArgError};
 use super::FilterArgs;
-use crate::event::key::validate_token;
-use crate::event::EventType;
+use esim_events::key::validate_token;
+use esim_events::EventType;
 
 /// The header carrying the upstream order id.
 const ORDER_HEADER: &str = "Esim-Order-Id";

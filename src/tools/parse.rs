@@ -6,7 +6,7 @@ use std::time::Duration;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use crate::event::EventType;
+use esim_events::EventType;
 
 /// A command-line value the command cannot use.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -25,7 +25,7 @@ use futures::StreamExt;
 
 use super::guard;
 use super::parse::ArgError;
-use crate::event::key::validate_token;
+use esim_events::key::validate_token;
 
 /// The header naming the original stream sequence.
 pub const REPLAYED_FROM: &str = "Esim-Replayed-From";

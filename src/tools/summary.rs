@@ -8,7 +8,7 @@ use async_nats::header::HeaderName;
 use async_nats::HeaderMap;
 use serde::Serialize;
 
-use crate::event::EventType;
+use esim_events::EventType;
 
 /// The header naming the event type.
 const TYPE_HEADER: &str = "Esim-Event-Type";

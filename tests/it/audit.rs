@@ -7,8 +7,8 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use esim_bridge::event::EventType;
-use esim_bridge::sim::{OrderPlan, Outcome, SimConfig};
+use esim_events::EventType;
+use esim_sim::{OrderPlan, Outcome, SimConfig};
 use serde_json::json;
 
 use crate::support::audit::*;
@@ -96,7 +96,7 @@ async fn the_audit_finds_exactly_the_gaps_made_and_a_repair_closes_them_once() {
         let code = truth.activation_code.as_deref().unwrap_or("LPA:");
         assert!(!text.contains(code), "an activation code in the findings");
     }
-    assert_eq!((report.orders, report.exit_code()), (4, 2), "{report}");
+    assert_eq!((report.orders, report.exit().code()), (4, 2), "{report}");
     let a2_subject = format!("esim.events.order-{}.failed", a2.id);
     assert!(findings.iter().any(|f| f["subject"] == a2_subject.as_str()));
     // Reads: one list page, and a detail read only where install state can still change.
@@ -139,7 +139,10 @@ async fn the_audit_finds_exactly_the_gaps_made_and_a_repair_closes_them_once() {
 
     let (report, findings) = run_audit(&config, last(three_hours, 60, true)).await;
     assert!(findings.is_empty(), "{findings:#?}");
-    assert_eq!((report.exit_code(), report.repair.unwrap().written), (0, 0));
+    assert_eq!(
+        (report.exit().code(), report.repair.unwrap().written),
+        (0, 0)
+    );
     assert_eq!(
         stored(&url, STREAM).await.len(),
         all.len(),
@@ -195,7 +198,7 @@ async fn split_keys_contradictions_and_disorder_are_reported_and_never_rewritten
     for repair in [false, true, false] {
         let (report, findings) = run_audit(&config, last_hour(60, repair)).await;
         assert_eq!(classes(&findings), expected, "{findings:#?}");
-        assert_eq!(report.exit_code(), 2);
+        assert_eq!(report.exit().code(), 2);
         assert!(
             findings.iter().all(|f| f.get("repair").is_none()),
             "{findings:#?}"

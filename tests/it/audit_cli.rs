@@ -5,7 +5,7 @@
 use std::process::{Output, Stdio};
 use std::time::Duration;
 
-use esim_bridge::sim::{OrderPlan, Outcome};
+use esim_sim::{OrderPlan, Outcome};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::process::Command;
 

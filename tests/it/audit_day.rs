@@ -13,8 +13,8 @@
 
 use std::time::Duration;
 
-use esim_bridge::event::EventType;
-use esim_bridge::sim::{OrderPlan, OrderTruth, Outcome, SimConfig};
+use esim_events::EventType;
+use esim_sim::{OrderPlan, OrderTruth, Outcome, SimConfig};
 use serde_json::json;
 use time::OffsetDateTime;
 
@@ -151,7 +151,7 @@ async fn a_simulated_day_with_injected_gaps() {
         let (report, ndjson) = run_audit_text(&config, last(day, 60, repair)).await;
         println!(
             "$ esim-bridge {title} --since 25h   # exit {}",
-            report.exit_code()
+            report.exit().code()
         );
         println!("{report}");
         println!("{ndjson}");

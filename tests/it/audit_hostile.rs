@@ -15,7 +15,7 @@ use crate::support::bridge::stored;
 use crate::support::fixture::NatsServer;
 use crate::support::hostile::{installed, listed, Provider, Script};
 use crate::support::replay::{nats_config, publisher};
-use esim_bridge::event::EventType;
+use esim_events::EventType;
 
 async fn login() -> Json<serde_json::Value> {
     let later = OffsetDateTime::now_utc() + time::Duration::hours(1);

@@ -183,7 +183,7 @@ async fn chaos_single_node_kills_restarts_storms_and_garbage_lose_and_duplicate_
 
     stack
         .sim
-        .garbage_next_reads(9, esim_bridge::sim::GarbageKind::Mixed);
+        .garbage_next_reads(9, esim_sim::GarbageKind::Mixed);
     log.note("simulator: next 9 reads answer garbage (malformed, absurd, huge)");
     tokio::time::sleep(Duration::from_secs(5)).await;
 

@@ -11,7 +11,7 @@ use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
 use async_nats::jetstream::{self, stream};
-use esim_bridge::nats_server::{free_ports, NatsProcess, Output};
+use local_nats::{free_ports, NatsProcess, Output};
 use std::future::IntoFuture;
 
 use futures::stream::{FuturesUnordered, StreamExt};

@@ -7,9 +7,9 @@
 
 use std::time::{Duration, Instant};
 
-use esim_bridge::sim::CountersSnapshot;
+use esim_sim::CountersSnapshot;
 
-use crate::container_docker::{docker, gate, unique, Network, BRIDGE_IMAGE, NATS_IMAGE};
+use crate::container_docker::{docker, gate, unique, Network, BRIDGE_IMAGE, NATS_IMAGE, SIM_IMAGE};
 use crate::support::bridge::{esim_webhook, signed};
 use crate::support::container_stack::{self, consumer_client, stored_subjects};
 
@@ -92,7 +92,7 @@ async fn the_images_run_as_an_unprivileged_user_and_carry_a_healthcheck() {
     let Some(()) = gate("container::images") else {
         return;
     };
-    for (name, tag) in [BRIDGE_IMAGE, NATS_IMAGE] {
+    for (name, tag) in [BRIDGE_IMAGE, NATS_IMAGE, SIM_IMAGE] {
         let image = format!("{name}:{tag}");
         let user = docker(&["image", "inspect", "--format", "{{.Config.User}}", &image]);
         assert_eq!(user.as_deref(), Ok("65532:65532"), "{image} user");

@@ -25,6 +25,7 @@ use std::sync::OnceLock;
 /// The images `deploy/build-images.sh` builds.
 pub const BRIDGE_IMAGE: (&str, &str) = ("esim-bridge", "local");
 pub const NATS_IMAGE: (&str, &str) = ("esim-nats", "local");
+pub const SIM_IMAGE: (&str, &str) = ("esim-sim", "local");
 
 /// Passwords the containerised NATS (deploy/nats/accounts.conf) is started with.
 pub const BRIDGE_PASSWORD: &str = "bridge-it-password";
@@ -60,11 +61,11 @@ fn required() -> bool {
     std::env::var("ESIM_CONTAINER_TESTS").is_ok_and(|v| v == "required")
 }
 
-/// Docker reachable, both images present, and the API shim in place.
+/// Docker reachable, the three images present, and the API shim in place.
 fn prepare() -> Result<(), String> {
     let version = docker(&["version", "--format", "{{.Server.APIVersion}}"])
         .map_err(|e| format!("no usable Docker engine ({e})"))?;
-    for (name, tag) in [BRIDGE_IMAGE, NATS_IMAGE] {
+    for (name, tag) in [BRIDGE_IMAGE, NATS_IMAGE, SIM_IMAGE] {
         docker(&[
             "image",
             "inspect",

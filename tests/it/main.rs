@@ -25,6 +25,7 @@ mod nats_tls;
 mod operator_cli;
 mod partition;
 mod poller;
+mod poller_engine;
 mod poller_faults;
 mod poller_hostile;
 mod poller_lease;

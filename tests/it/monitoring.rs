@@ -10,7 +10,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use esim_bridge::sim::{OrderPlan, Outcome};
+use esim_sim::{OrderPlan, Outcome};
 use serde_json::Value;
 
 use crate::monitoring_promql::probes;

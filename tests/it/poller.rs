@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use esim_bridge::sim::{Failure, OrderPlan, Outcome, WebhookConfig};
+use esim_sim::{Failure, OrderPlan, Outcome, WebhookConfig};
 
 use crate::support::bridge::{Bridge, Logs, SECRET};
 use crate::support::fixture::NatsServer;
@@ -122,7 +122,7 @@ async fn with_webhooks_and_polling_each_transition_is_stored_exactly_once() {
     let mut cfg = sim_config();
     cfg.webhook = WebhookConfig {
         url: Some(bridge.url()),
-        secret: esim_bridge::sim::Secret::new(SECRET),
+        secret: esim_sim::Secret::new(SECRET),
         duplicate_probability: 0.5,
         max_delay: Duration::from_millis(300),
         reorder_batch: 3,
@@ -222,7 +222,7 @@ async fn an_install_seen_by_webhook_ends_install_polling_for_that_order() {
     let mut cfg = sim_config();
     cfg.webhook = WebhookConfig {
         url: Some(bridge.url()),
-        secret: esim_bridge::sim::Secret::new(SECRET),
+        secret: esim_sim::Secret::new(SECRET),
         ..WebhookConfig::default()
     };
     let sim = start_sim_on(listener, cfg).await;

@@ -13,7 +13,7 @@ const CHAIN: [&str; 4] = ["delivered", "installed", "activated", "depleted"];
 async fn storms_and_5xx_bursts_neither_break_the_budget_nor_lose_an_event() {
     let nats = NatsServer::start().await;
     let limit = 300;
-    let sim = start_sim(esim_bridge::sim::SimConfig {
+    let sim = start_sim(esim_sim::SimConfig {
         reads_per_minute: limit,
         ..sim_config()
     })
@@ -64,7 +64,7 @@ async fn storms_and_5xx_bursts_neither_break_the_budget_nor_lose_an_event() {
 #[tokio::test]
 async fn tokens_expiring_and_rotating_during_a_run_fail_no_read() {
     let nats = NatsServer::start().await;
-    let sim = start_sim(esim_bridge::sim::SimConfig {
+    let sim = start_sim(esim_sim::SimConfig {
         access_token_ttl: Duration::from_secs(2),
         refresh_token_ttl: Duration::from_secs(4),
         ..sim_config()

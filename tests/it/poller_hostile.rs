@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use axum::Router;
 use esim_bridge::config::{Secret, UpstreamConfig};
-use esim_bridge::ingest::poller::{Budget, ClientError, Clock, UpstreamClient};
+use esim_bridge::provider::{Budget, ClientError, Clock, UpstreamClient};
 
 use crate::support::hostile::{listed, serve};
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use esim_bridge::app;
 use esim_bridge::config::Config;
-use esim_bridge::sim::OrderPlan;
+use esim_sim::OrderPlan;
 use tokio_util::sync::CancellationToken;
 
 use crate::support::bridge::{test_config, Bridge};

@@ -17,7 +17,7 @@ async fn concurrent_publishes_are_each_stored_once_with_their_own_ack() {
     let all = events(700);
     let n = all.len();
 
-    let publish_all = |events: Vec<esim_bridge::event::Event>| {
+    let publish_all = |events: Vec<esim_events::Event>| {
         let publisher = publisher.clone();
         async move {
             let mut tasks = tokio::task::JoinSet::new();

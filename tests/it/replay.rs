@@ -2,8 +2,8 @@
 //! combinations) returns exactly the expected events, byte for byte, in stream order; dry runs
 //! count them; `--rate` holds a replay back.
 
-use esim_bridge::event::EventType;
 use esim_bridge::tools::{self, Filter, Plan, Sinks, Start};
+use esim_events::EventType;
 use tokio_util::sync::CancellationToken;
 
 use crate::support::fixture::NatsServer;

@@ -5,12 +5,12 @@ use std::process::{Output, Stdio};
 use std::time::Duration;
 
 use async_nats::jetstream;
-use esim_bridge::event::{EventType, OrderData};
 use esim_bridge::ingest::poller::nats::lease::Lease;
 use esim_bridge::ingest::poller::nats::quarantine::Quarantined;
-use esim_bridge::ingest::poller::sanity::Reason;
 use esim_bridge::ingest::poller::tracked::{Phase, Tracked};
 use esim_bridge::ingest::poller::{StateStore, StoredOrder};
+use esim_bridge::provider::sanity::Reason;
+use esim_events::{EventType, OrderData};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 

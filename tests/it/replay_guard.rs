@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use async_nats::jetstream;
 use async_nats::HeaderMap;
-use esim_bridge::fuzzing::oracle;
 use esim_bridge::tools::{self, Plan, Sinks, Target};
+use esim_testkit::fuzzing::oracle;
 use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use async_nats::jetstream::{self, stream};
-use esim_bridge::event::EventType;
 use esim_bridge::tools::{self, Filter, Plan, Sinks, Target, REPLAYED_FROM};
+use esim_events::EventType;
 use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 

@@ -83,7 +83,7 @@ const ROWS: &[Row] = &[
     Row {
         what: "content type not JSON",
         request: |c| {
-            let sig = esim_bridge::sim::octopus_signature(SECRET, c.body.as_bytes());
+            let sig = esim_sim::octopus_signature(SECRET, c.body.as_bytes());
             bare(c, "application/x-www-form-urlencoded").header("x-signature", sig)
         },
         status: 415,

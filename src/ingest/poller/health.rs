@@ -7,7 +7,7 @@
 
 use std::sync::{Arc, Mutex, OnceLock};
 
-use super::upstream::auth::CanRead;
+use crate::provider::auth::CanRead;
 
 /// The poller's state on this replica.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

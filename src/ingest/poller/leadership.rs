@@ -13,13 +13,13 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
-use super::clock::Clock;
 use super::engine::{Engine, Settings};
 use super::nats::follow::Follower;
 use super::nats::{NatsOutlet, StateError, StateStore};
-use super::upstream::UpstreamClient;
 use super::PollerError;
 use crate::config::Config;
+use crate::provider::clock::Clock;
+use crate::provider::UpstreamClient;
 use crate::publish::Publisher;
 use crate::telemetry::ErrorChain;
 

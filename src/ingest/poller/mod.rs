@@ -19,17 +19,14 @@
 //!
 //! [`run`] ties them together for `serve`.
 
-pub mod clock;
 pub mod cursor;
 pub mod engine;
 pub mod health;
 mod leadership;
 pub mod metrics;
 pub mod nats;
-pub mod sanity;
 pub mod supervisor;
 pub mod tracked;
-pub mod upstream;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,14 +34,12 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-pub use clock::Clock;
-pub use engine::budget::Budget;
-pub use engine::{Engine, Job, Settings};
+pub use engine::{Engine, Job, Outlet, OutletError, Settings};
 pub use health::{PollerHealth, Status};
-pub use nats::{NatsOutlet, Outlet, OutletError, StateError, StateStore, StoredOrder};
-pub use upstream::{ClientError, UpstreamClient};
+pub use nats::{NatsOutlet, StateError, StateStore, StoredOrder};
 
 use crate::config::{Config, ConfigError};
+use crate::provider::{budget, Budget, ClientError, Clock, UpstreamClient};
 use crate::publish::Publisher;
 use crate::telemetry::ErrorChain;
 use leadership::LeadershipTerm;
@@ -123,7 +118,7 @@ async fn open_state(
         }
         tokio::select! {
             _ = shutdown.cancelled() => return None,
-            _ = tokio::time::sleep(engine::budget::backoff(failures).max(Duration::from_millis(500))) => {}
+            _ = tokio::time::sleep(budget::backoff(failures).max(Duration::from_millis(500))) => {}
         }
     }
 }

@@ -4,7 +4,7 @@
 //! the chain `delivered < installed < activated < depleted` is linear and `failed`/`cancelled`
 //! are terminal, so the furthest published step ([`Tracked::latest`]) is enough, and
 //! [`Tracked::previous`] rebuilds a minimal snapshot implying exactly those steps for
-//! [`crate::event::normalise::from_snapshots`]. That keeps 100,000 tracked orders in a few MB.
+//! [`esim_events::normalise::from_snapshots`]. That keeps 100,000 tracked orders in a few MB.
 //!
 //! The ICCID an order's events went out under is remembered as an [`IccidPrint`], so a
 //! provider answer naming another ICCID for the same order is recognised
@@ -14,8 +14,8 @@ use std::hash::{BuildHasher, RandomState};
 use std::num::NonZeroU64;
 use std::sync::LazyLock;
 
-use crate::event::order::{ActivationStatus, OrderStatus};
-use crate::event::{Event, EventType, Iccid, OrderData, Timestamp};
+use esim_events::order::{ActivationStatus, OrderStatus};
+use esim_events::{Event, EventType, Iccid, OrderData, Timestamp};
 use serde::{Deserialize, Serialize};
 
 /// An order's ICCID in 8 bytes instead of a 22-character string: a SipHash keyed at random
@@ -72,9 +72,9 @@ pub fn rank(t: EventType) -> u8 {
 }
 
 /// An event or snapshot time in unix seconds; dates outside 2000..2100 are treated as
-/// unknown (see [`super::sanity::date`]).
+/// unknown (see [`crate::provider::sanity::date`]).
 pub fn unix_secs(t: Timestamp) -> Option<i64> {
-    super::sanity::date(t)
+    crate::provider::sanity::date(t)
 }
 
 impl Tracked {
@@ -184,7 +184,7 @@ fn empty(id: u64) -> OrderData {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::normalise::steps;
+    use esim_events::normalise::steps;
 
     #[test]
     fn previous_implies_exactly_the_published_steps() {

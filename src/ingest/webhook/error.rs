@@ -12,7 +12,7 @@ use super::verify::VerifyError;
 use crate::publish::PublishError;
 use crate::telemetry::ErrorChain;
 
-pub use crate::server::RETRY_AFTER_SECS;
+pub use crate::http::RETRY_AFTER_SECS;
 
 /// A webhook request that was not (or not yet) accepted.
 #[derive(Debug, thiserror::Error)]

@@ -12,7 +12,7 @@ use tokio::time::Instant;
 
 use super::error::WebhookError;
 use super::WebhookState;
-use crate::server::Deadline;
+use crate::http::Deadline;
 
 /// A request body whose signature and timestamp have been verified.
 pub struct VerifiedWebhook {

@@ -17,9 +17,9 @@ use axum::routing::post;
 use axum::Router;
 
 use crate::config::WebhookConfig;
-use crate::event::normalise::{self, Normalised};
 use crate::publish::{Published, Publisher};
 use error::WebhookError;
+use esim_events::normalise::{self, Normalised};
 use extract::VerifiedWebhook;
 pub use verify::{standard_signature, Verifier};
 
@@ -45,7 +45,7 @@ impl WebhookState {
 }
 
 /// The webhook router: `POST <path>`; other methods 405, other paths 404. Concurrency,
-/// deadlines and connection limits are the listener's ([`crate::server`]).
+/// deadlines and connection limits are the listener's ([`crate::http`]).
 pub fn router(cfg: &WebhookConfig, state: WebhookState) -> Router {
     Router::new()
         .route(&cfg.path, post(receive))

@@ -6,7 +6,7 @@ use axum::http::HeaderMap;
 
 use super::*;
 use crate::config::{Secret, WebhookConfig};
-use crate::sim::octopus_signature;
+use esim_sim::octopus_signature;
 
 const BODY: &[u8] = br#"{"id":"evt_1","type":"esim.delivered"}"#;
 const NOW: u64 = 1_790_000_000;

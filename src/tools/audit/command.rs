@@ -13,26 +13,22 @@ use tokio_util::sync::CancellationToken;
 use super::args::AuditArgs;
 use super::run::audit;
 use crate::config::{Config, LogConfig};
+use crate::exit::Exit;
 use crate::publish;
 use crate::telemetry;
 use crate::tools::{output, visible};
 
-/// sysexits.h EX_USAGE: bad arguments or configuration.
-pub const EXIT_USAGE: u8 = 64;
-/// The audit could not be completed.
-pub const EXIT_FAILURE: u8 = 1;
-
-/// Runs the command; returns the process exit code.
-pub async fn command(args: AuditArgs, shutdown: CancellationToken) -> u8 {
+/// Runs the command; returns how it ended.
+pub async fn command(args: AuditArgs, shutdown: CancellationToken) -> Exit {
     let out_path = args.output.clone().unwrap_or_else(|| "-".into());
     let to_terminal = out_path == Path::new("-") && std::io::stdout().is_terminal();
     let plan = match args.plan(OffsetDateTime::now_utc(), to_terminal) {
         Ok(plan) => plan,
-        Err(e) => return fail(EXIT_USAGE, &e),
+        Err(e) => return fail(Exit::Usage, &e),
     };
     let config = match Config::load_for_audit(args.config.config.as_deref()) {
         Ok(config) => config,
-        Err(e) => return fail(EXIT_USAGE, &format!("invalid configuration: {e}")),
+        Err(e) => return fail(Exit::Usage, &format!("invalid configuration: {e}")),
     };
     telemetry::init_logs(&LogConfig {
         format: config.log.format,
@@ -40,25 +36,25 @@ pub async fn command(args: AuditArgs, shutdown: CancellationToken) -> u8 {
     });
     let client = match publish::connect(&config.nats, true).await {
         Ok(client) => client,
-        Err(e) => return fail(EXIT_FAILURE, &e),
+        Err(e) => return fail(Exit::Failure, &e),
     };
     let sink = match output::open(&out_path).await {
         Ok(sink) => sink,
-        Err(e) => return fail(EXIT_FAILURE, &e),
+        Err(e) => return fail(Exit::Failure, &e),
     };
     match audit(&config, &client, plan, Some(sink), &shutdown).await {
         Ok(report) => {
             eprint!("{}", visible::text(&report.to_string()));
-            report.exit_code()
+            report.exit()
         }
         Err(failed) => {
             eprint!("{}", visible::text(&failed.report.to_string()));
-            fail(EXIT_FAILURE, &failed.error)
+            fail(Exit::Failure, &failed.error)
         }
     }
 }
 
-fn fail(code: u8, e: &dyn std::fmt::Display) -> u8 {
+fn fail(exit: Exit, e: &dyn std::fmt::Display) -> Exit {
     eprintln!("esim-bridge audit: {}", visible::text(&e.to_string()));
-    code
+    exit
 }

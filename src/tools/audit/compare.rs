@@ -22,11 +22,11 @@ use std::collections::BTreeSet;
 
 use super::finding::{Cited, Class, Finding};
 use super::held::Held;
-use crate::event::key::EventKey;
-use crate::event::normalise;
-use crate::event::order::OrderStatus;
-use crate::event::schema::subject;
-use crate::event::{EventType, OrderData};
+use esim_events::key::EventKey;
+use esim_events::normalise;
+use esim_events::order::OrderStatus;
+use esim_events::schema::subject;
+use esim_events::{EventType, OrderData};
 
 /// The keys an order's events may be under: its ICCID (if known) and `order-<id>`.
 pub fn keys_of(order: &OrderData) -> Vec<String> {

@@ -3,8 +3,8 @@
 
 use serde::Serialize;
 
-use crate::event::order::{ActivationStatus, OrderStatus};
-use crate::event::{EventType, OrderData};
+use esim_events::order::{ActivationStatus, OrderStatus};
+use esim_events::{EventType, OrderData};
 
 /// The kind of a finding. `ok` is an order with none (counted, never written as a line).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]

@@ -13,10 +13,10 @@ use async_nats::jetstream::Context;
 use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
 
-use crate::event::schema::header;
-use crate::event::EventType;
 use crate::tools::progress::{Progress, ProgressMode, Units};
 use crate::tools::source::{self, Options, SourceError, Start};
+use esim_events::schema::header;
+use esim_events::EventType;
 
 /// The stream read's progress words.
 const UNITS: Units = Units {

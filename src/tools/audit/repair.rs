@@ -12,9 +12,9 @@
 use time::OffsetDateTime;
 
 use super::finding::{Class, Finding, Repair};
-use crate::event::Timestamp;
-use crate::event::{normalise, OrderData};
 use crate::publish::{PublishError, Published, Publisher};
+use esim_events::Timestamp;
+use esim_events::{normalise, OrderData};
 
 /// What a repair run wrote.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

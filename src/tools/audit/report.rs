@@ -8,6 +8,7 @@ use std::time::Duration;
 use super::finding::{Class, Finding};
 use super::repair::Written;
 use super::upstream::Reads;
+use crate::exit::Exit;
 
 /// Counts of one audit.
 #[derive(Debug, Clone, Default)]
@@ -59,12 +60,12 @@ impl Report {
             .sum()
     }
 
-    /// 0 clean, 2 findings (also for an interrupted run that found some); 130 interrupted.
-    pub fn exit_code(&self) -> u8 {
+    /// Clean, findings (also for an interrupted run that found some), or interrupted.
+    pub fn exit(&self) -> Exit {
         match (self.findings() > 0 || self.unfit > 0, self.interrupted) {
-            (true, _) => 2,
-            (false, true) => 130,
-            (false, false) => 0,
+            (true, _) => Exit::Findings,
+            (false, true) => Exit::Interrupted,
+            (false, false) => Exit::Ok,
         }
     }
 }
@@ -123,7 +124,7 @@ impl fmt::Display for Report {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::OrderData;
+    use esim_events::OrderData;
 
     #[test]
     fn orders_count_once_per_class_and_findings_each() {
@@ -136,7 +137,7 @@ mod tests {
         assert_eq!(r.orders_by_class[&Class::Ok], 1);
         assert_eq!(r.orders_by_class[&Class::Missing], 1);
         assert_eq!(r.findings(), 2);
-        assert_eq!(r.exit_code(), 2);
+        assert_eq!(r.exit(), Exit::Findings);
         let text = r.to_string();
         assert!(text.contains("missing               1         2"), "{text}");
     }

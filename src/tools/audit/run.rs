@@ -20,12 +20,12 @@ use super::report::Report;
 use super::upstream::{Provider, ReadError};
 use super::window::{self, Selected, Window};
 use crate::config::Config;
-use crate::event::order::{ActivationStatus, OrderStatus};
-use crate::event::{EventType, OrderData};
 use crate::publish::{PublishError, Publisher};
 use crate::tools::output::{self, NdjsonWriter, OutputError, Sink};
 use crate::tools::progress::{Progress, ProgressMode, Units};
 use crate::tools::source::SourceError;
+use esim_events::order::{ActivationStatus, OrderStatus};
+use esim_events::{EventType, OrderData};
 
 /// The audit's progress words.
 const UNITS: Units = Units {

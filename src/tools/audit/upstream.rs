@@ -12,8 +12,8 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::config::{ConfigError, UpstreamConfig};
-use crate::event::OrderData;
-use crate::ingest::poller::{Budget, ClientError, Clock, UpstreamClient};
+use crate::provider::{Budget, ClientError, Clock, UpstreamClient};
+use esim_events::OrderData;
 
 /// Consecutive failures of one read before the audit gives up.
 pub const MAX_ATTEMPTS: u32 = 8;

@@ -8,8 +8,8 @@ use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
 
 use super::upstream::{Provider, ReadError};
-use crate::event::{OrderData, Timestamp};
-use crate::ingest::poller::upstream::paging::Paging;
+use crate::provider::paging::Paging;
+use esim_events::{OrderData, Timestamp};
 
 /// The orders selected, each with whether its snapshot is fresh (from a detail read).
 #[derive(Debug, Default)]

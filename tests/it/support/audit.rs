@@ -6,10 +6,10 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use esim_bridge::config::{Config, Secret};
-use esim_bridge::event::{Event, EventType, OrderData, Source, Timestamp};
 use esim_bridge::publish::{Published, Publisher};
 use esim_bridge::tools::audit::{self, Plan, Report, Window};
 use esim_bridge::tools::ProgressMode;
+use esim_events::{Event, EventType, OrderData, Source, Timestamp};
 use serde_json::Value;
 use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;

@@ -11,7 +11,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use async_nats::HeaderMap;
 use esim_bridge::app;
 use esim_bridge::config::{Config, Secret};
-use esim_bridge::sim::octopus_signature;
+use esim_sim::octopus_signature;
 use tokio_util::sync::CancellationToken;
 
 /// The signing secret every test bridge uses; log scans look for it.

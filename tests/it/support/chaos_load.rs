@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use esim_bridge::sim::{OrderPlan, Outcome, ScriptedOrder, SimState, Transition};
+use esim_sim::{OrderPlan, Outcome, ScriptedOrder, SimState, Transition};
 use tokio_util::sync::CancellationToken;
 
 use crate::support::bridge::{esim_webhook, signed};

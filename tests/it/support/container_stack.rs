@@ -1,6 +1,6 @@
 //! The containerised pipeline the container and partition scenarios start: `esim-nats:local`
 //! with this repo's `single.conf` (least-privilege users), `esim-bridge:local serve` logging in
-//! as `bridge`, and optionally the same image running `simulate`, all on one user-defined
+//! as `bridge`, and optionally `esim-sim:local` (the simulator), all on one user-defined
 //! network, addressed by container name. Ports are published by Docker and used from the test
 //! through 127.0.0.1 only.
 #![allow(dead_code)] // Shared by container.rs and partition.rs.
@@ -12,7 +12,7 @@ use testcontainers::runners::AsyncRunner;
 use testcontainers::{ContainerAsync, GenericImage, ImageExt};
 
 use crate::container_docker::{
-    nats_password_env, unique, BRIDGE_IMAGE, BRIDGE_PASSWORD, NATS_IMAGE, OPS_PASSWORD,
+    nats_password_env, unique, BRIDGE_IMAGE, BRIDGE_PASSWORD, NATS_IMAGE, OPS_PASSWORD, SIM_IMAGE,
 };
 use crate::support::bridge::SECRET;
 
@@ -106,17 +106,16 @@ pub async fn bridge(network: &str, nats_host: &str, upstream: Option<&str>, wait
     Node { name, container }
 }
 
-/// The simulator (`esim-bridge simulate`) as container `name`, sending signed webhooks to
+/// The simulator (`esim-sim:local`) as container `name`, sending signed webhooks to
 /// `webhook_url` (signed with the bridge's test secret) and serving the provider API on 8081.
 pub async fn simulator(network: &str, name: String, webhook_url: &str) -> Node {
-    let image = GenericImage::new(BRIDGE_IMAGE.0, BRIDGE_IMAGE.1)
+    let image = GenericImage::new(SIM_IMAGE.0, SIM_IMAGE.1)
         .with_exposed_port(8081.tcp())
         .with_wait_for(WaitFor::message_on_either_std("simulator running"));
     let request = image
         .with_network(network)
         .with_container_name(&name)
         .with_cmd([
-            "simulate",
             "--listen=0.0.0.0:8081",
             &format!("--webhook-url={webhook_url}"),
             "--orders-per-hour=600",

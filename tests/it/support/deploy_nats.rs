@@ -9,7 +9,7 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use esim_bridge::nats_server::{probe, NatsProcess, Output};
+use local_nats::{probe, NatsProcess, Output};
 use serde_json::Value;
 
 use crate::support::free_port;

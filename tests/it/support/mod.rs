@@ -2,7 +2,7 @@
 //! folder (`tests/it/<area>.rs`); anything two of them (or a bench) need goes here.
 //!
 //! - [`fixture`]: real `nats-server` processes (one, or a routed cluster), built on the bridge's
-//!   own launcher `esim_bridge::nats_server` (the one the demo uses).
+//!   own launcher `local_nats` (the one the demo uses).
 //! - [`bridge`]: an in-process bridge, a signer that signs like the provider, a log capture, and
 //!   a reader of the events stream.
 //! - [`poller`]: the simulator on a real port, a poller config in milliseconds, and positive
@@ -40,5 +40,5 @@ pub mod slow;
 
 /// A loopback port free right now (for a listener the test starts itself).
 pub fn free_port() -> u16 {
-    esim_bridge::nats_server::free_ports(1).expect("a free loopback port")[0]
+    local_nats::free_ports(1).expect("a free loopback port")[0]
 }

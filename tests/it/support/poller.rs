@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use esim_bridge::config::{Config, Secret};
-use esim_bridge::sim::{self, OrderPlan, ScriptedOrder, SimConfig, SimHandle};
+use esim_sim::{OrderPlan, ScriptedOrder, SimConfig, SimHandle};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -53,7 +53,7 @@ pub async fn start_sim(cfg: SimConfig) -> Sim {
 
 pub async fn start_sim_on(listener: TcpListener, cfg: SimConfig) -> Sim {
     let stop = CancellationToken::new();
-    let handle = sim::spawn(cfg, listener, stop.clone())
+    let handle = esim_sim::spawn(cfg, listener, stop.clone())
         .await
         .expect("simulator starts");
     Sim { handle, stop }

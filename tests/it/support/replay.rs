@@ -7,9 +7,9 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use esim_bridge::config::NatsConfig;
-use esim_bridge::event::{Event, EventType, OrderData, Source};
 use esim_bridge::publish::{self, Published, Publisher};
 use esim_bridge::tools::{self, Plan, Sinks, Summary};
+use esim_events::{Event, EventType, OrderData, Source};
 use futures::StreamExt;
 use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
@@ -86,7 +86,7 @@ pub fn events(n: usize) -> Vec<Event> {
                 "amount": 4.275, "currency": "USD", "client_reference": format!("REF_{i}"),
             });
             let data: OrderData = serde_json::from_value(data).unwrap();
-            let created = esim_bridge::event::Timestamp::from_datetime(at).unwrap();
+            let created = esim_events::Timestamp::from_datetime(at).unwrap();
             let source = if i % 2 == 0 {
                 Source::Poll
             } else {

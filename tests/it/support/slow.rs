@@ -126,7 +126,7 @@ fn free_addr() -> SocketAddr {
 
 /// The raw bytes of a provider-signed webhook request carrying `body`.
 pub fn signed_request(body: &[u8]) -> Vec<u8> {
-    let sig = esim_bridge::sim::octopus_signature(SECRET, body);
+    let sig = esim_sim::octopus_signature(SECRET, body);
     let head = format!(
         "POST {PATH} HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\nx-timestamp: {}\r\nx-signature: {sig}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
         now_secs(),

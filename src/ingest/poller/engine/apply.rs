@@ -13,20 +13,20 @@ use futures::FutureExt;
 use time::OffsetDateTime;
 use tokio::time::Instant;
 
-use super::budget;
 use super::cadence::Next;
+use super::outlet::Outlet;
 use super::reads::Job;
 use super::schedule::Class;
 use super::Engine;
-use crate::event::normalise::from_snapshots;
-use crate::event::{Event, OrderData};
-use crate::ingest::poller::clock;
 use crate::ingest::poller::metrics;
-use crate::ingest::poller::nats::outlet::Outlet;
 use crate::ingest::poller::nats::state::StoredOrder;
-use crate::ingest::poller::sanity::{self, Reason};
 use crate::ingest::poller::tracked::{unix_secs, Tracked};
+use crate::provider::budget;
+use crate::provider::clock;
+use crate::provider::sanity::{self, Reason};
 use crate::telemetry::ErrorChain;
+use esim_events::normalise::from_snapshots;
+use esim_events::{Event, OrderData};
 
 /// What became of an order's events.
 pub(super) enum Emit {
@@ -120,7 +120,7 @@ impl<O: Outlet> Engine<O> {
         if let Err(reason) = sanity::check(order) {
             return Emit::Quarantine(reason);
         }
-        metrics::unknown_enums(order.unknown_enums());
+        crate::provider::metrics::unknown_enums(order.unknown_enums());
         let diff = std::panic::catch_unwind(|| from_snapshots(previous, order, at));
         let events = match diff {
             Ok(Ok(events)) => events,

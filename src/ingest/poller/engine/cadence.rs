@@ -22,9 +22,9 @@ use time::OffsetDateTime;
 
 use super::schedule::Class;
 use crate::config::CadenceConfig;
-use crate::event::EventType;
-use crate::ingest::poller::clock::later;
 use crate::ingest::poller::tracked::{Phase, Tracked};
+use crate::provider::clock::later;
+use esim_events::EventType;
 
 const DAY: i64 = 86_400;
 

@@ -15,12 +15,13 @@
 //! - `vanish`: a 404 suspects an order gone; only a confirmed one is dropped;
 //!
 //! and the policy it applies lives beside it: [`schedule`] (the due queue by class),
-//! [`cadence`] (when each phase looks again), [`budget`] (reads per rolling minute, by lane),
+//! [`cadence`] (when each phase looks again), the provider client's budget (reads per rolling
+//! minute, by lane),
 //! [`stats`] (figures for tests and the benchmark).
 
 mod apply;
-pub mod budget;
 pub mod cadence;
+mod outlet;
 mod quarantine;
 mod reads;
 mod scan;
@@ -28,8 +29,8 @@ pub mod schedule;
 pub mod stats;
 pub mod vanish;
 
-#[cfg(test)]
-mod tests;
+pub use outlet::{Outlet, OutletError};
+pub use scan::PAGES_PER_TURN;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::Duration;
@@ -40,7 +41,6 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use self::budget::Lane;
 use self::cadence::{Cadence, Next};
 use self::reads::Done;
 pub use self::reads::Job;
@@ -48,15 +48,15 @@ use self::scan::{DiscoveryPass, PendingScan};
 use self::schedule::{Class, DueQueue};
 use self::stats::Stats;
 use crate::config::UpstreamConfig;
-use crate::event::Event;
-use crate::ingest::poller::clock::{self, Clock};
 use crate::ingest::poller::cursor::Cursor;
 use crate::ingest::poller::metrics;
-use crate::ingest::poller::nats::outlet::Outlet;
 use crate::ingest::poller::nats::state::StoredOrder;
 use crate::ingest::poller::tracked::{Phase, Tracked};
-use crate::ingest::poller::upstream::client::UpstreamClient;
+use crate::provider::budget::Lane;
+use crate::provider::client::UpstreamClient;
+use crate::provider::clock::{self, Clock};
 use crate::telemetry::ErrorChain;
+use esim_events::Event;
 
 /// How often gauges are refreshed.
 const REPORT_EVERY: Duration = Duration::from_secs(1);
@@ -266,7 +266,7 @@ impl<O: Outlet> Engine<O> {
         self.stats
             .update(self.orders.len(), self.pending.len(), stretch);
         let budget = self.client.budget();
-        metrics::budget(budget.used(now), budget.limit());
+        crate::provider::metrics::budget(budget.used(now), budget.limit());
         metrics::tracked("pending", self.pending.len());
         for class in [Class::InstallFast, Class::InstallSlow, Class::Lifecycle] {
             metrics::tracked(class.label(), self.queue.len(class));
@@ -274,7 +274,7 @@ impl<O: Outlet> Engine<O> {
         metrics::early_candidates(self.queue.early_len());
         metrics::quarantined_orders(self.quarantined.len());
         for (class, late) in Class::ALL.into_iter().zip(stretch) {
-            metrics::stretch(class, late);
+            metrics::stretch(class.label(), late);
         }
     }
 

@@ -1,11 +1,11 @@
 //! Setting an order aside for good (see [`crate::ingest::poller::nats::quarantine`] for what is
 //! stored and why): counted, logged by id and reason only, stored, then no longer tracked.
 
+use super::outlet::Outlet;
 use super::Engine;
 use crate::ingest::poller::metrics;
-use crate::ingest::poller::nats::outlet::Outlet;
 use crate::ingest::poller::nats::quarantine::Quarantined;
-use crate::ingest::poller::sanity::Reason;
+use crate::provider::sanity::Reason;
 use crate::telemetry::ErrorChain;
 
 impl<O: Outlet> Engine<O> {

@@ -8,15 +8,15 @@ use time::OffsetDateTime;
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use super::budget::{self, Lane, Slot};
+use super::outlet::Outlet;
 use super::schedule::{Class, Pick, Ready};
 use super::Engine;
-use crate::event::OrderData;
 use crate::ingest::poller::metrics;
-use crate::ingest::poller::nats::outlet::Outlet;
-use crate::ingest::poller::sanity::Reason;
-use crate::ingest::poller::upstream::client::ListPage;
-use crate::ingest::poller::upstream::error::ClientError;
+use crate::provider::budget::{self, Lane, Slot};
+use crate::provider::client::ListPage;
+use crate::provider::error::ClientError;
+use crate::provider::sanity::Reason;
+use esim_events::OrderData;
 
 /// A unit of scheduled work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -84,7 +84,7 @@ impl<O: Outlet> Engine<O> {
                 return;
             };
             self.stats.served(&ready);
-            metrics::picked(ready.pick);
+            metrics::picked(ready.pick.label());
             self.spawn_read(ready, slot);
         }
     }

@@ -17,17 +17,16 @@
 use time::OffsetDateTime;
 use tokio::time::Instant;
 
+use super::outlet::Outlet;
 use super::reads::Job;
 use super::schedule::Class;
 use super::Engine;
-use crate::event::{OrderData, Timestamp};
-use crate::ingest::poller::clock;
 use crate::ingest::poller::cursor::{Cursor, Listed, Pass};
-use crate::ingest::poller::metrics;
-use crate::ingest::poller::nats::outlet::Outlet;
-use crate::ingest::poller::upstream::client::ListPage;
-use crate::ingest::poller::upstream::paging::{End, Paging};
+use crate::provider::client::ListPage;
+use crate::provider::clock;
+use crate::provider::paging::{End, Paging};
 use crate::telemetry::ErrorChain;
+use esim_events::{OrderData, Timestamp};
 
 /// Pages one pass of a list reads at most (50,000 orders at the default page size): enough
 /// for a day's back-fill of a busy account, and a bound on what a provider that invents new
@@ -51,7 +50,7 @@ fn next_page_due(page: u32, cadence: std::time::Duration) -> Instant {
 /// Logs and counts a list cut short by the list rule.
 fn cut(list: &'static str, end: End) {
     if end != End::Last {
-        metrics::list_cut(list, end);
+        crate::provider::metrics::list_cut(list, end);
         tracing::warn!(
             list,
             end = end.label(),
@@ -212,6 +211,6 @@ impl<O: Outlet> Engine<O> {
 
 /// Unix ms of a sane `created_at`.
 fn created(at: Option<Timestamp>) -> Option<i64> {
-    at.and_then(crate::ingest::poller::sanity::date)
+    at.and_then(crate::provider::sanity::date)
         .map(|s| s.saturating_mul(1000))
 }

@@ -71,6 +71,17 @@ pub enum Pick {
     Early,
 }
 
+impl Pick {
+    /// The metric label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Due => "due",
+            Self::Reserved => "reserved",
+            Self::Early => "early",
+        }
+    }
+}
+
 /// An item handed out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Ready<K> {

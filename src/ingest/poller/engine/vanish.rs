@@ -16,11 +16,11 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use super::outlet::Outlet;
 use super::reads::Job;
 use super::schedule::Class;
 use super::Engine;
-use crate::ingest::poller::nats::outlet::Outlet;
-use crate::ingest::poller::sanity::Reason;
+use crate::provider::sanity::Reason;
 
 /// 404s in a row before an order is taken to have vanished. With the backoff between
 /// reads, five answers already span about half a minute, longer than a replica lags.

@@ -15,8 +15,8 @@ use futures::StreamExt;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::event::{Event, Source};
 use crate::telemetry::ErrorChain;
+use esim_events::{Event, Source};
 
 /// Pause before re-subscribing after the consumer ended.
 const RESUBSCRIBE_AFTER: Duration = Duration::from_secs(1);

@@ -1,6 +1,6 @@
 //! Orders the poller cannot process, set aside for good instead of wedging the rest.
 //!
-//! An order whose data fails [`sanity::check`](crate::ingest::poller::sanity::check), cannot become events,
+//! An order whose data fails [`sanity::check`](crate::provider::sanity::check), cannot become events,
 //! is refused by the stream for good, or makes its processing panic is quarantined: counted
 //! (`esim_bridge_poller_quarantined_total{reason}`), logged with its id and reason category
 //! only (never its content), no longer tracked, and stored under `quarantine.<id>` in the
@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::state::{StateError, StateStore};
-use crate::ingest::poller::clock;
-use crate::ingest::poller::sanity::Reason;
+use crate::provider::clock;
+use crate::provider::sanity::Reason;
 
 /// The key prefix of quarantined orders.
 pub const QUARANTINE_PREFIX: &str = "quarantine.";

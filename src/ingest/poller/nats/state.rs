@@ -18,9 +18,9 @@ use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 
 use crate::config::NatsConfig;
-use crate::event::{EventType, OrderData};
 use crate::ingest::poller::cursor::Cursor;
 use crate::ingest::poller::tracked::{IccidPrint, Phase, Tracked};
+use esim_events::{EventType, OrderData};
 
 const CURSOR_KEY: &str = "cursor";
 const ORDER_PREFIX: &str = "order.";

@@ -1,6 +1,7 @@
-//! Moving one request to the provider and its answer back: over HTTP (reqwest), or straight
-//! into an in-process `axum::Router` (the simulator) for the benchmark and virtual-time runs,
-//! where no socket may sit between two tasks of a paused tokio clock.
+//! Moving one request to the provider and its answer back. [`Transport`] is the seam: the
+//! product has one implementation, [`Http`] (reqwest); the tests and benchmarks add an
+//! in-process one (`esim-testkit`) that calls the simulator's router directly, where no socket
+//! may sit between two tasks of a paused tokio clock.
 //!
 //! Over HTTP: redirects are never followed (a `3xx` is an answer like any other, so a login
 //! can never be re-sent to another origin), and the body is read chunk by chunk up to
@@ -10,16 +11,12 @@
 
 use std::time::Duration;
 
-use axum::body::Body;
-use axum::http::{header, HeaderMap, HeaderValue, Method, Request, StatusCode};
+use axum::http::{header, HeaderMap, Method, StatusCode};
 use bytes::{Bytes, BytesMut};
-use tower::ServiceExt;
+use futures::future::BoxFuture;
 
 use super::error::ClientError;
-use crate::ingest::poller::metrics;
-
-/// Largest answer accepted from an in-process router (the simulator).
-const MAX_BODY: usize = 16 * 1024 * 1024;
+use super::metrics;
 
 /// One outgoing call.
 pub struct Call<'a> {
@@ -38,27 +35,25 @@ pub struct Answer {
     pub body: Bytes,
 }
 
-/// Where calls go.
-#[derive(Clone)]
-pub enum Transport {
-    /// The provider (or a simulator) over HTTP.
-    Http {
-        client: reqwest::Client,
-        base_url: String,
-        /// `upstream.max_response_bytes`.
-        max_body: usize,
-    },
-    /// A router in this process; `timeout` plays the request timeout.
-    InProcess {
-        router: axum::Router,
-        timeout: Duration,
-    },
+/// Where calls go. Network failures and timeouts are [`ClientError::Transient`]; an answer
+/// over the size limit is [`ClientError::TooLarge`].
+pub trait Transport: Send + Sync {
+    /// Sends one call and reads its whole answer.
+    fn send<'a>(&'a self, call: Call<'a>) -> BoxFuture<'a, Result<Answer, ClientError>>;
 }
 
-impl Transport {
+/// The provider (or a simulator) over HTTP.
+pub struct Http {
+    client: reqwest::Client,
+    base_url: String,
+    /// `upstream.max_response_bytes`.
+    max_body: usize,
+}
+
+impl Http {
     /// An HTTP transport with the configured timeouts and answer size limit; it never
     /// follows a redirect.
-    pub fn http(
+    pub fn new(
         base_url: &str,
         connect_timeout: Duration,
         timeout: Duration,
@@ -71,27 +66,17 @@ impl Transport {
             .user_agent(concat!("esim-bridge/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| ClientError::Malformed(format!("cannot build the HTTP client: {e}")))?;
-        Ok(Self::Http {
+        Ok(Self {
             client,
             base_url: base_url.trim_end_matches('/').to_owned(),
             max_body: usize::try_from(max_body).unwrap_or(usize::MAX),
         })
     }
+}
 
-    /// Sends one call; network failures and timeouts are [`ClientError::Transient`].
-    pub async fn send(&self, call: Call<'_>) -> Result<Answer, ClientError> {
-        match self {
-            Self::Http {
-                client,
-                base_url,
-                max_body,
-            } => http(client, base_url, *max_body, call).await,
-            Self::InProcess { router, timeout } => {
-                tokio::time::timeout(*timeout, in_process(router, call))
-                    .await
-                    .map_err(|_| ClientError::Transient("request timed out".into()))?
-            }
-        }
+impl Transport for Http {
+    fn send<'a>(&'a self, call: Call<'a>) -> BoxFuture<'a, Result<Answer, ClientError>> {
+        Box::pin(http(&self.client, &self.base_url, self.max_body, call))
     }
 }
 
@@ -134,38 +119,6 @@ async fn http(
     Ok(Answer {
         status,
         headers,
-        body,
-    })
-}
-
-async fn in_process(router: &axum::Router, call: Call<'_>) -> Result<Answer, ClientError> {
-    let mut req = Request::builder().method(call.method).uri(call.path);
-    if let Some(token) = call.bearer {
-        let value = HeaderValue::from_str(&format!("Bearer {token}"))
-            .map_err(|_| ClientError::Malformed("token is not a valid header value".into()))?;
-        req = req.header(header::AUTHORIZATION, value);
-    }
-    let body = match call.json {
-        Some(json) => {
-            req = req.header(header::CONTENT_TYPE, "application/json");
-            Body::from(json)
-        }
-        None => Body::empty(),
-    };
-    let req = req
-        .body(body)
-        .map_err(|e| ClientError::Malformed(e.to_string()))?;
-    let res = match router.clone().oneshot(req).await {
-        Ok(res) => res,
-        Err(never) => match never {},
-    };
-    let (parts, body) = res.into_parts();
-    let body = axum::body::to_bytes(body, MAX_BODY)
-        .await
-        .map_err(|e| ClientError::Transient(e.to_string()))?;
-    Ok(Answer {
-        status: parts.status,
-        headers: parts.headers,
         body,
     })
 }

@@ -15,13 +15,14 @@ use time::macros::datetime;
 use tokio_util::sync::CancellationToken;
 
 use super::Memory;
-use crate::config::{Secret, UpstreamConfig};
-use crate::event::Event;
-use crate::ingest::poller::nats::quarantine::Quarantined;
-use crate::ingest::poller::sanity::Reason;
-use crate::ingest::poller::upstream::auth::Credentials;
-use crate::ingest::poller::upstream::transport::Transport;
-use crate::ingest::poller::{Budget, Clock, Engine, Settings, UpstreamClient};
+use esim_bridge::config::{Secret, UpstreamConfig};
+use esim_bridge::ingest::poller::nats::quarantine::Quarantined;
+use esim_bridge::ingest::poller::{Engine, Settings};
+use esim_bridge::provider::auth::Credentials;
+use esim_bridge::provider::sanity::Reason;
+use esim_bridge::provider::{Budget, Clock, UpstreamClient};
+use esim_events::Event;
+use esim_testkit::InProcess;
 
 /// What the fake provider answers.
 #[derive(Default)]
@@ -90,10 +91,10 @@ impl FakeRun {
     /// [`FakeRun::start`] against any provider router.
     pub fn start_router(router: Router, quarantined: &[u64]) -> FakeRun {
         let cfg = UpstreamConfig::default();
-        let transport = Transport::InProcess {
+        let transport = std::sync::Arc::new(InProcess {
             router,
             timeout: cfg.request_timeout,
-        };
+        });
         let credentials = Credentials {
             api_key: Secret::new("key"),
             api_secret: Secret::new("secret"),

@@ -13,9 +13,9 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::error::ClientError;
+use super::sanity::{self, Reason};
 use crate::config::Secret;
-use crate::event::{OrderData, Timestamp};
-use crate::ingest::poller::sanity::{self, Reason};
+use esim_events::{OrderData, Timestamp};
 
 /// Used when a 429 names no wait at all.
 const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(5);

@@ -8,10 +8,10 @@
 
 use serde::Deserialize;
 
-use crate::event::{Iccid, OrderData, Timestamp};
+use esim_events::{Iccid, OrderData, Timestamp};
 
 /// The range, owned by esim-events: webhooks are refused outside it too.
-pub use crate::event::timestamp::{EARLIEST, LATEST};
+pub use esim_events::timestamp::{EARLIEST, LATEST};
 
 /// Why an order is quarantined (the metric label and the log field; never its content).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]

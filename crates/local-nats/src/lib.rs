@@ -1,8 +1,9 @@
 //! The one `nats-server` launcher of the project, shared by the demo (`esim-bridge demo`), the
 //! integration tests (`tests/it/support/fixture`) and the benchmarks: find and check the binary,
 //! start it with JetStream on free loopback ports and a temp store, wait until it serves, kill
-//! and clean up on drop. Not part of the bridge's contract (hidden from the docs): the bridge
-//! itself only ever connects to a server an operator runs.
+//! and clean up on drop. Not part of the bridge: the production build (without the `demo`
+//! feature) does not link it, and the bridge itself only ever connects to a server an operator
+//! runs.
 //!
 //! - [`binary`]: `$NATS_SERVER_BIN` or `nats-server` on `PATH`, its `--version` checked (>= 2.11).
 //! - [`process`]: one spawned `nats-server` process (any arguments, e.g. `-c <conf>`), SIGKILLed

@@ -13,10 +13,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use axum::http::{HeaderMap, HeaderValue};
 
 use super::{http, oracle};
-use crate::config::{Scheme, Secret, WebhookConfig};
-use crate::event::normalise::{self, Normalised};
-use crate::event::Event;
-use crate::ingest::webhook::{standard_signature, Verifier};
+use esim_bridge::config::{Scheme, Secret, WebhookConfig};
+use esim_bridge::ingest::webhook::{standard_signature, Verifier};
+use esim_events::normalise::{self, Normalised};
+use esim_events::Event;
 
 /// The octopus-scheme test secret (corpus files are signed with it).
 pub const OCTOPUS_SECRET: &str = "fuzz-octopus-secret";
@@ -29,11 +29,10 @@ const PREFIX: &str = "esim";
 
 fn verifier(scheme: Scheme) -> &'static Verifier {
     fn build(scheme: Scheme, secret: &str) -> Verifier {
-        Verifier::new(&WebhookConfig {
-            scheme,
-            secrets: vec![Secret::new(secret)],
-            ..WebhookConfig::default()
-        })
+        let mut cfg = WebhookConfig::default();
+        cfg.scheme = scheme;
+        cfg.secrets = vec![Secret::new(secret)];
+        Verifier::new(&cfg)
     }
     static OCTOPUS: LazyLock<Verifier> = LazyLock::new(|| build(Scheme::Octopus, OCTOPUS_SECRET));
     static STANDARD: LazyLock<Verifier> =
@@ -94,7 +93,7 @@ fn sign(scheme: Scheme, headers: &mut HeaderMap, body: &[u8]) {
             if text("x-timestamp").is_none() {
                 set(headers, "x-timestamp", NOW.to_string());
             }
-            let sig = crate::sim::octopus_signature(OCTOPUS_SECRET, body);
+            let sig = esim_sim::octopus_signature(OCTOPUS_SECRET, body);
             set(headers, "x-signature", sig);
         }
         Scheme::StandardWebhooks => {
@@ -120,7 +119,7 @@ pub fn check_events(events: &[Event]) {
             Ok(payload) => oracle::assert_clean_json("payload", &payload),
             Err(e) => oracle::assert_clean("payload error", &e.to_string()),
         }
-        match crate::publish::headers(event) {
+        match esim_bridge::publish::headers(event) {
             Ok(headers) => {
                 for (name, values) in headers.iter() {
                     for v in values {

@@ -12,8 +12,8 @@ use serde_json::json;
 
 use super::binary_layers::{apply_binary, Binary};
 use super::{oracle, webhook};
-use crate::event::normalise::{self, Normalised};
-use crate::tools::guard;
+use esim_bridge::tools::guard;
+use esim_events::normalise::{self, Normalised};
 
 /// Text layers applied at most.
 pub const MAX_LAYERS: usize = 4;

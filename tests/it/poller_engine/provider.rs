@@ -12,10 +12,10 @@ use axum::routing::{get, post};
 use axum::Router;
 
 use super::hostile::{delivered, detail, ids, script, Fake, FakeRun};
-use crate::event::EventType;
-use crate::ingest::poller::engine::scan::PAGES_PER_TURN;
-use crate::ingest::poller::engine::vanish::{CONFIRM_OVER, CONFIRM_READS, RECHECK};
-use crate::ingest::poller::sanity::Reason;
+use esim_bridge::ingest::poller::engine::vanish::{CONFIRM_OVER, CONFIRM_READS, RECHECK};
+use esim_bridge::ingest::poller::engine::PAGES_PER_TURN;
+use esim_bridge::provider::sanity::Reason;
+use esim_events::EventType;
 
 #[tokio::test(start_paused = true)]
 async fn an_order_answered_404_for_good_is_quarantined_as_vanished_only_after_minutes() {

@@ -14,7 +14,7 @@ use axum::response::Response;
 use serde_json::Value;
 
 use super::{order, Run};
-use crate::sim::{OrderPlan, SimConfig};
+use esim_sim::{OrderPlan, SimConfig};
 
 /// Removes `iccid` from every order in a list answer, and from detail answers while
 /// `strip_detail` is set.
@@ -67,7 +67,7 @@ async fn answers_without_the_iccid_never_put_a_step_under_a_second_key() {
     let failed = run
         .sim
         .create_order(order(OrderPlan {
-            outcome: crate::sim::Outcome::Failed,
+            outcome: esim_sim::Outcome::Failed,
             ..OrderPlan::default()
         }))
         .unwrap();
@@ -76,7 +76,7 @@ async fn answers_without_the_iccid_never_put_a_step_under_a_second_key() {
     assert!(
         run.memory_events()
             .iter()
-            .all(|e| e.event_type == crate::event::EventType::Failed),
+            .all(|e| e.event_type == esim_events::EventType::Failed),
         "no lifecycle step may be published without its ICCID"
     );
     strip_detail.store(false, Ordering::SeqCst);

@@ -13,8 +13,9 @@
 //!   body into one buffer within the size limit, and runs under one deadline from its headers
 //!   to its answer ([`Deadline`], so handlers stop in time too).
 //!
-//! Worst-case memory for request data is [`worst_case_buffered`]; config validation checks it
-//! against `webhook.max_buffered_bytes`.
+//! Worst-case memory for request data is [`Limits::worst_case_buffered`]; config validation
+//! checks it against `webhook.max_buffered_bytes`. Nothing here reads the configuration: the
+//! config converts itself into [`Limits`].
 
 mod body;
 mod connection;
@@ -29,7 +30,6 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::config::WebhookConfig;
 use pool::Pool;
 use request::Shared;
 
@@ -57,17 +57,6 @@ pub struct Limits {
 }
 
 impl Limits {
-    /// The webhook listener's, from its config section.
-    pub fn webhook(cfg: &WebhookConfig) -> Self {
-        Self {
-            header_timeout: cfg.header_timeout,
-            request_timeout: cfg.request_timeout,
-            max_body_bytes: cfg.max_body_bytes,
-            max_concurrency: cfg.max_concurrency,
-            max_connections: cfg.max_connections,
-        }
-    }
-
     /// The admin listener's: probes and scrapes are small GETs.
     pub fn admin() -> Self {
         Self {
@@ -78,22 +67,18 @@ impl Limits {
             max_connections: 64,
         }
     }
-}
 
-/// Worst-case bytes held for request data: every request slot with a full body plus every
-/// connection's buffers. `None` on overflow.
-pub fn worst_case_buffered(
-    max_concurrency: usize,
-    max_body_bytes: usize,
-    max_connections: usize,
-) -> Option<u64> {
-    let bodies = u64::try_from(max_concurrency)
-        .ok()?
-        .checked_mul(u64::try_from(max_body_bytes).ok()?)?;
-    let connections = u64::try_from(max_connections)
-        .ok()?
-        .checked_mul(u64::try_from(CONNECTION_BUFFER_BYTES).ok()?)?;
-    bodies.checked_add(connections)
+    /// Worst-case bytes held for request data: every request slot with a full body plus every
+    /// connection's buffers. `None` on overflow.
+    pub fn worst_case_buffered(&self) -> Option<u64> {
+        let bodies = u64::try_from(self.max_concurrency)
+            .ok()?
+            .checked_mul(u64::try_from(self.max_body_bytes).ok()?)?;
+        let connections = u64::try_from(self.max_connections)
+            .ok()?
+            .checked_mul(u64::try_from(CONNECTION_BUFFER_BYTES).ok()?)?;
+        bodies.checked_add(connections)
+    }
 }
 
 /// Serves `router` on `listener` under `limits` until `shutdown`; then stops accepting, closes

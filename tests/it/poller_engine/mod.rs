@@ -13,17 +13,16 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use super::stats;
-use crate::config::{Secret, UpstreamConfig};
-use crate::event::Event;
-use crate::ingest::poller::cursor::Cursor;
-use crate::ingest::poller::nats::quarantine::Quarantined;
-use crate::ingest::poller::upstream::auth::Credentials;
-use crate::ingest::poller::upstream::transport::Transport;
-use crate::ingest::poller::{
-    Budget, Clock, Engine, Outlet, OutletError, Settings, StoredOrder, UpstreamClient,
-};
-use crate::sim::{self, OrderPlan, ScriptedOrder, SimConfig, SimState};
+use esim_bridge::config::{Secret, UpstreamConfig};
+use esim_bridge::ingest::poller::cursor::Cursor;
+use esim_bridge::ingest::poller::engine::stats;
+use esim_bridge::ingest::poller::nats::quarantine::Quarantined;
+use esim_bridge::ingest::poller::{Engine, Outlet, OutletError, Settings, StoredOrder};
+use esim_bridge::provider::auth::Credentials;
+use esim_bridge::provider::{Budget, Clock, UpstreamClient};
+use esim_events::Event;
+use esim_sim::{OrderPlan, ScriptedOrder, SimConfig, SimState};
+use esim_testkit::InProcess;
 
 /// Events in memory, one per subject like the real stream.
 #[derive(Clone, Default)]
@@ -108,10 +107,10 @@ impl Run {
             ..UpstreamConfig::default()
         };
         tweak(&mut cfg);
-        let transport = Transport::InProcess {
-            router: wrap(sim::router(sim.clone())),
+        let transport = std::sync::Arc::new(InProcess {
+            router: wrap(esim_sim::router(sim.clone())),
             timeout: cfg.request_timeout,
-        };
+        });
         let credentials = Credentials {
             api_key: Secret::new("demo-key"),
             api_secret: Secret::new("demo-secret"),
@@ -255,7 +254,7 @@ async fn a_429_pauses_every_read_and_no_event_is_lost() {
 async fn a_first_start_backfills_every_page_of_wrapped_lists_then_follows_the_cursor() {
     // Wrapped bodies and null lifecycle fields: the other shapes the docs allow.
     let sim_cfg = SimConfig {
-        envelope: sim::Envelope::Wrapped,
+        envelope: esim_sim::Envelope::Wrapped,
         null_lifecycle_until_delivered: true,
         ..SimConfig::default()
     };

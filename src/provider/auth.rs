@@ -19,13 +19,13 @@ use axum::http::Method;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
+use super::clock::Clock;
 use super::error::ClientError;
+use super::metrics;
 use super::transport::{Call, Transport};
 use super::wire::{self, Grant};
 use crate::config::Secret;
-use crate::event::Timestamp;
-use crate::ingest::poller::clock::Clock;
-use crate::ingest::poller::metrics;
+use esim_events::Timestamp;
 
 /// Refresh this long before the access token expires ...
 const REFRESH_AHEAD: Duration = Duration::from_secs(300);
@@ -112,7 +112,7 @@ impl Auth {
 
     /// A valid access token: the current one, or a refreshed one when it is about to expire,
     /// or a fresh login when there is none or the refresh is refused.
-    pub async fn bearer(&self, transport: &Transport) -> Result<Secret, ClientError> {
+    pub async fn bearer(&self, transport: &dyn Transport) -> Result<Secret, ClientError> {
         let mut session = self.session.lock().await;
         let session = &mut *session;
         let tokens = &mut session.tokens;
@@ -179,7 +179,7 @@ impl Auth {
         }
     }
 
-    async fn login(&self, transport: &Transport) -> Result<Tokens, ClientError> {
+    async fn login(&self, transport: &dyn Transport) -> Result<Tokens, ClientError> {
         let body = serde_json::json!({
             "username": self.credentials.api_key.expose(),
             "password": self.credentials.api_secret.expose(),
@@ -189,7 +189,7 @@ impl Auth {
 
     async fn refresh(
         &self,
-        transport: &Transport,
+        transport: &dyn Transport,
         refresh: &Secret,
     ) -> Result<Tokens, ClientError> {
         let body = serde_json::json!({ "refresh_token": refresh.expose() });
@@ -198,7 +198,7 @@ impl Auth {
 
     async fn call(
         &self,
-        transport: &Transport,
+        transport: &dyn Transport,
         name: &'static str,
         path: &str,
         body: serde_json::Value,

@@ -1,12 +1,12 @@
 //! Target `replay_guard`: any stored message payload through the guard every `replay`/`tail`
-//! line passes ([`crate::tools::guard::line`]).
+//! line passes ([`esim_bridge::tools::guard::line`]).
 //!
 //! Properties: no panic; the line is one line (no CR/LF); valid JSON stays valid JSON; no
 //! activation code in the line, in any encoding the oracle undoes (JSON-escaped codes
 //! included, finding 7); the line is at most a small multiple of the payload's size.
 
 use super::oracle;
-use crate::tools::guard;
+use esim_bridge::tools::guard;
 
 /// One fuzz input: the payload of one stored message.
 pub fn run(payload: &[u8]) {

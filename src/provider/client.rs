@@ -10,15 +10,15 @@ use std::sync::Arc;
 use axum::http::Method;
 
 use super::auth::{Auth, CanRead, Credentials};
+use super::budget::{Budget, Slot};
+use super::clock::Clock;
 use super::error::ClientError;
-use super::transport::{Answer, Call, Transport};
+use super::metrics;
+use super::sanity::Reason;
+use super::transport::{Answer, Call, Http, Transport};
 use super::wire;
 use crate::config::PollerConfig;
-use crate::event::OrderData;
-use crate::ingest::poller::clock::Clock;
-use crate::ingest::poller::engine::budget::{Budget, Slot};
-use crate::ingest::poller::metrics;
-use crate::ingest::poller::sanity::Reason;
+use esim_events::OrderData;
 
 /// The orders API path.
 const ORDERS: &str = "/api/v1/esim/orders";
@@ -39,7 +39,7 @@ pub struct UpstreamClient {
 }
 
 struct Inner {
-    transport: Transport,
+    transport: Arc<dyn Transport>,
     auth: Auth,
     budget: Budget,
     per_page: u32,
@@ -57,14 +57,14 @@ impl UpstreamClient {
             api_secret: cfg.api_secret.clone(),
         };
         let u = &cfg.settings;
-        let transport = Transport::http(
+        let transport = Http::new(
             cfg.base_url.as_str(),
             u.connect_timeout,
             u.request_timeout,
             u.max_response_bytes,
         )?;
         Ok(Self::new(
-            transport,
+            Arc::new(transport),
             credentials,
             budget,
             clock,
@@ -72,9 +72,9 @@ impl UpstreamClient {
         ))
     }
 
-    /// A client over any transport (the benchmark passes the simulator's router).
+    /// A client over any transport (the tests and the benchmark call the simulator's router).
     pub fn new(
-        transport: Transport,
+        transport: Arc<dyn Transport>,
         credentials: Credentials,
         budget: Budget,
         clock: Clock,
@@ -170,7 +170,7 @@ impl UpstreamClient {
                 Some(s) => s,
                 None => inner.budget.start().await,
             };
-            let token = inner.auth.bearer(&inner.transport).await?;
+            let token = inner.auth.bearer(inner.transport.as_ref()).await?;
             let call = Call {
                 method: Method::GET,
                 path,

@@ -1,6 +1,6 @@
 //! Target `upstream_responses`: what a provider answers — list, detail, auth and error bodies
 //! and their headers (`Retry-After`, `X-Has-More`, `X-Total-Pages`) — through the poller's
-//! wire parsing ([`crate::ingest::poller::wire`]) and on to the events an order implies.
+//! wire parsing ([`esim_bridge::provider::wire`]) and on to the events an order implies.
 //!
 //! Input: one selector byte, header lines (`Name: value`) up to an empty line, then the body.
 //! Properties: no panic (overflow included) through parsing, the sanity gate, normalising,
@@ -18,16 +18,16 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use time::OffsetDateTime;
 
 use super::{oracle, webhook};
-use crate::config::CadenceConfig;
-use crate::event::normalise;
-use crate::event::OrderData;
-use crate::ingest::poller::engine::cadence::Cadence;
-use crate::ingest::poller::engine::vanish::{Suspects, Suspicion};
-use crate::ingest::poller::sanity;
-use crate::ingest::poller::tracked::Tracked;
-use crate::ingest::poller::upstream::paging::Paging;
-use crate::ingest::poller::upstream::wire;
-use crate::ingest::poller::ClientError;
+use esim_bridge::config::CadenceConfig;
+use esim_bridge::ingest::poller::engine::cadence::Cadence;
+use esim_bridge::ingest::poller::engine::vanish::{Suspects, Suspicion};
+use esim_bridge::ingest::poller::tracked::Tracked;
+use esim_bridge::provider::paging::Paging;
+use esim_bridge::provider::sanity;
+use esim_bridge::provider::wire;
+use esim_bridge::provider::ClientError;
+use esim_events::normalise;
+use esim_events::OrderData;
 
 /// Headers parsed from one input at most.
 const MAX_HEADERS: usize = 32;

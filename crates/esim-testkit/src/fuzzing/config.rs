@@ -8,7 +8,7 @@
 //! exactly one value or key of the input (an operator may reuse the text elsewhere, where
 //! echoing it is fine) and contains a character the loader's own messages never use.
 
-use crate::config::{Config, ENV_PREFIX};
+use esim_bridge::config::{Config, ENV_PREFIX};
 
 /// At most this many environment variables are taken from one input.
 const MAX_VARS: usize = 32;
@@ -95,7 +95,7 @@ impl Input {
 
     fn value(&mut self, key: &str, value: &str, from_env: bool) {
         self.texts.push(value.to_owned());
-        if crate::config::is_secret_key(key) {
+        if esim_bridge::config::is_secret_key(key) {
             self.secrets.push(value.to_owned());
             if from_env {
                 let inner = value.trim().trim_start_matches('[').trim_end_matches(']');
@@ -125,7 +125,7 @@ impl Input {
     }
 }
 
-/// The password (or token) of one URL's userinfo, as [`crate::config::mask_url`] sees it.
+/// The password (or token) of one URL's userinfo, as [`esim_bridge::config::mask_url`] sees it.
 fn url_secret(url: &str) -> Option<String> {
     let start = url.find("://").map_or(0, |i| i + 3);
     let rest = &url[start..];

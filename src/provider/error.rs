@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::ingest::poller::sanity::Reason;
+use super::sanity::Reason;
 
 /// Why a provider call failed.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
