@@ -10,6 +10,7 @@ mod log_filter;
 mod mask;
 mod nats_url;
 mod poller;
+mod refuse;
 mod report;
 mod secret;
 mod sections;
@@ -154,7 +155,7 @@ impl Config {
             ("upstream.api_secret", u.api_secret.is_none()),
         ] {
             if missing {
-                validate::bad(key, "required by audit (it reads the provider)")?;
+                refuse::bad(key, "required by audit (it reads the provider)")?;
             }
         }
         let mut checked = config.clone();

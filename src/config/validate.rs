@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use super::refuse::{bad, positive};
 use super::secret::non_empty;
 use super::{Config, ConfigError};
 use esim_events::key::validate_token;
@@ -14,17 +15,6 @@ pub fn validate(c: &Config) -> Result<(), ConfigError> {
     }
     webhook(c)?;
     super::validate_upstream::upstream(c)?;
-    Ok(())
-}
-
-pub(super) fn bad(key: &str, reason: impl Into<String>) -> Result<(), ConfigError> {
-    Err(ConfigError::invalid(key, reason))
-}
-
-pub(super) fn positive(key: &str, d: Duration) -> Result<(), ConfigError> {
-    if d.is_zero() {
-        return bad(key, "must be greater than zero");
-    }
     Ok(())
 }
 

@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use super::poller;
+use super::refuse::{bad, positive};
 use super::secret::non_empty;
-use super::validate::{bad, positive};
 use super::{Config, ConfigError};
 
 /// Bounds of `upstream.max_response_bytes`.

@@ -1,10 +1,10 @@
 //! Undoing what an activation code could be wrapped in, one layer at a time, so the scan sees
 //! what a consumer (a browser, a URL or JSON decoder, a base64 decoder, a font) would show.
 //!
-//! - [`canonical`]: Unicode compatibility forms folded (NFKC: full-width `ＬＰＡ：１＄` becomes
-//!   `LPA:1$`) and invisible characters removed (zero-width, joiners, bidi controls, soft hyphen,
-//!   combining marks, fillers).
-//! - [`squeezed`]: the canonical text without any whitespace (`L P A : 1 $ …`).
+//! - [`canonical`](super::text::canonical) (in `text`): Unicode compatibility forms folded
+//!   (NFKC: full-width `ＬＰＡ：１＄` becomes `LPA:1$`) and invisible characters removed
+//!   (zero-width, joiners, bidi controls, soft hyphen, combining marks, fillers);
+//!   [`squeezed`](super::text::squeezed): without any whitespace (`L P A : 1 $ …`).
 //! - [`layers`]: every text one decoding step further: percent-decoding, HTML character
 //!   references (named, decimal, hex, with or without `;`), JSON/JavaScript escapes
 //!   (`\u004c`, `\u{4c}`, `\x4c`), base64/base64url segments (standard or URL alphabet,
@@ -18,23 +18,14 @@
 use std::borrow::Cow;
 use std::sync::LazyLock;
 
-use base64::alphabet;
-use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use base64::Engine;
 use regex::Regex;
-use unicode_normalization::UnicodeNormalization;
 
 use super::alphabet::single_alphabet_pieces;
 use super::codecs;
+use super::noise::known_noise;
+use super::text::{is_text, ENGINES, MIN_STRETCH};
 
-/// Characters that render as nothing (or only modify their neighbour).
-static INVISIBLE: LazyLock<Regex> = LazyLock::new(|| {
-    // A literal pattern covered by the tests, so it always compiles.
-    Regex::new(r"[\p{Cf}\p{Mn}\p{Me}\x{115F}\x{1160}\x{3164}\x{FFA0}\x{2800}]").expect("static")
-});
-// The `expect`s below cannot fail: literal patterns, all compiled by this module's tests.
-static SPACE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"[\s\p{Z}\p{Cc}]+").expect("static regex"));
 /// A numeric character reference whose `;` may be missing (browsers decode it anyway).
 static NUMERIC_REF: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"&#([xX][0-9a-fA-F]{1,6}|[0-9]{1,7});?").expect("static regex"));
@@ -54,28 +45,6 @@ static HEX_RUN: LazyLock<Regex> =
 static BASE32_RUN: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"[A-Za-z2-7]{8,}").expect("static regex"));
 
-const LENIENT: GeneralPurposeConfig = GeneralPurposeConfig::new()
-    .with_decode_padding_mode(DecodePaddingMode::Indifferent)
-    .with_decode_allow_trailing_bits(true);
-pub(crate) const ENGINES: [GeneralPurpose; 2] = [
-    GeneralPurpose::new(&alphabet::STANDARD, LENIENT),
-    GeneralPurpose::new(&alphabet::URL_SAFE, LENIENT),
-];
-
-/// NFKC with invisible characters removed (ASCII text is already canonical).
-pub fn canonical(s: &str) -> Cow<'_, str> {
-    if s.chars()
-        .all(|c| c.is_ascii() || c == char::REPLACEMENT_CHARACTER)
-    {
-        return Cow::Borrowed(s);
-    }
-    let folded: String = s.nfkc().collect();
-    match INVISIBLE.replace_all(&folded, "") {
-        Cow::Borrowed(_) => Cow::Owned(folded),
-        Cow::Owned(clean) => Cow::Owned(clean),
-    }
-}
-
 /// True if `s` is ASCII without `%`, `&`, `\`, `=` (quoted-printable) or `~` (ascii85):
 /// nothing but base64, hex and base32 runs can be decoded in it.
 pub fn is_plain(s: &str) -> bool {
@@ -88,13 +57,8 @@ pub fn is_inert(s: &str) -> bool {
     is_plain(s)
         && !BASE64_RUN.find_iter(s).any(|run| {
             let run = run.as_str().as_bytes();
-            !run.iter().all(u8::is_ascii_digit) || !super::scan::known_noise(run)
+            !run.iter().all(u8::is_ascii_digit) || !known_noise(run)
         })
-}
-
-/// `s` without whitespace, separators or control characters.
-pub fn squeezed(s: &str) -> Cow<'_, str> {
-    SPACE.replace_all(s, "")
 }
 
 /// One decoding step further.
@@ -253,10 +217,6 @@ fn opaque(t: String, out: &mut Vec<Layer>) {
     out.push(Layer::Opaque(t));
 }
 
-/// Shortest stretch of text inside binary that is decoded further: the shortest encoding of
-/// the shortest code (`1$a$` in base64 or percent-encoding) has 8 characters.
-pub(crate) const MIN_STRETCH: usize = 8;
-
 /// The stretches of at least [`MIN_STRETCH`] characters between control characters and
 /// replacement characters in a decoding that is not text as a whole.
 pub(super) fn text_stretches(lossy: &str) -> impl Iterator<Item = &str> {
@@ -295,12 +255,6 @@ pub(super) fn decodings(seg: &str) -> Vec<Vec<u8>> {
         }
     }
     out
-}
-
-/// Printable text: no control characters other than whitespace.
-pub(super) fn is_text(t: &str) -> bool {
-    t.chars()
-        .all(|c| !c.is_control() || matches!(c, '\t' | '\n' | '\r'))
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! catch codes hidden by ambiguous encodings.
 
 use super::*;
+use crate::text::{canonical, squeezed};
 
 #[test]
 fn a_digit_eaten_by_an_unterminated_reference_is_still_seen() {

@@ -21,7 +21,7 @@ use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 
 use super::iccid::Iccid;
-use super::order::{ActivationStatus, Decimal, OrderData, OrderStatus};
+use super::order::{ActivationStatus, Decimal, OrderData, OrderStatus, Rejected};
 use super::redact;
 use super::timestamp::Timestamp;
 
@@ -37,41 +37,6 @@ pub const MAX_CODE: usize = 64;
 pub const MAX_NUMBER_TEXT: usize = 32;
 /// Magnitude an `amount` or `data_amount_gb` must stay below (a trillion units or GB).
 pub const MAX_MAGNITUDE: f64 = 1e12;
-
-/// The fields that can be dropped as invalid, as a small set.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Rejected(u8);
-
-/// Field names in bit order.
-const NAMES: [&str; 6] = [
-    "client_reference",
-    "product_name",
-    "country_code",
-    "currency",
-    "failure_code",
-    "failure_reason",
-];
-
-impl Rejected {
-    fn add(&mut self, field: &str) {
-        if let Some(bit) = NAMES.iter().position(|n| *n == field) {
-            self.0 |= 1 << bit;
-        }
-    }
-
-    /// The names of the dropped fields.
-    pub fn fields(self) -> impl Iterator<Item = &'static str> {
-        NAMES
-            .into_iter()
-            .enumerate()
-            .filter(move |(bit, _)| self.0 & (1 << bit) != 0)
-            .map(|(_, name)| name)
-    }
-
-    pub fn is_empty(self) -> bool {
-        self.0 == 0
-    }
-}
 
 /// What a value of one field must look like.
 #[derive(Clone, Copy)]
@@ -142,6 +107,13 @@ pub struct Wire {
     created_at: Option<Timestamp>,
     #[serde(default, deserialize_with = "lenient")]
     inferred: Option<bool>,
+}
+
+/// Every [`OrderData`] is read through [`Wire`], which validates every field.
+impl<'de> Deserialize<'de> for OrderData {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Wire::deserialize(d).map(OrderData::from)
+    }
 }
 
 impl From<Wire> for OrderData {

@@ -23,11 +23,13 @@ pub mod lifecycle;
 pub mod noise;
 pub mod normalise;
 pub mod order;
+mod pattern;
 mod precheck;
 pub mod redact;
 pub mod scan;
 pub mod schema;
 pub mod subject;
+pub mod text;
 pub mod timestamp;
 
 pub use iccid::{Iccid, IccidError};

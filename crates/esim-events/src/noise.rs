@@ -22,7 +22,8 @@ use base64::{DecodeSliceError, Engine};
 use unicode_normalization::char::decompose_compatible;
 
 use super::codecs;
-use super::decode::{canonical, is_text, ENGINES, MIN_STRETCH};
+use super::pattern::matches;
+use super::text::{canonical, is_text, ENGINES, MIN_STRETCH};
 
 /// Base64 characters in a row (whitespace ignored) that could join a neighbouring run.
 const JOINABLE: usize = 5;
@@ -156,7 +157,7 @@ fn binary_noise(decoded: &[u8]) -> bool {
     // rare), then what the code patterns need.
     !has_syntax
         || !Syntax::of(decoded).may_match()
-        || !super::scan::matches(&canonical(&String::from_utf8_lossy(decoded)))
+        || !matches(&canonical(&String::from_utf8_lossy(decoded)))
 }
 
 /// True if `c`'s compatibility decomposition has a `:` or `$` (NFKC composes nothing into
@@ -214,6 +215,36 @@ impl Syntax {
     fn may_match(&self) -> bool {
         self.dollars >= 2 || (self.colon && self.letters.iter().all(|&seen| seen))
     }
+}
+
+/// [`run_is_noise`], with the runs already found to be noise remembered per thread
+/// (bounded), as keys and common values repeat in every event. The set hashes with foldhash
+/// under a per-process random seed: cheaper than SipHash for these short keys, and still not
+/// a hash a sender can aim collisions at.
+pub(crate) fn known_noise(run: &[u8]) -> bool {
+    type Known = std::collections::HashSet<Box<[u8]>, foldhash::fast::RandomState>;
+    thread_local! {
+        static KNOWN: std::cell::RefCell<Known> = std::cell::RefCell::new(Known::default());
+    }
+    const KNOWN_MAX: usize = 4096;
+    if KNOWN.with(|k| k.borrow().contains(run)) {
+        return true;
+    }
+    // Digits are no base64 of text (every third decoded byte is >= 0xD0), but they are hex.
+    let noise = match run.iter().all(u8::is_ascii_digit) {
+        true => codecs::hex_decodings(run).all(|(_, d)| is_noise(&d)),
+        false => run_is_noise(run),
+    };
+    if noise {
+        KNOWN.with(|k| {
+            let mut k = k.borrow_mut();
+            if k.len() >= KNOWN_MAX {
+                k.clear();
+            }
+            k.insert(run.into());
+        });
+    }
+    noise
 }
 
 #[cfg(test)]

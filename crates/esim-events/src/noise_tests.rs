@@ -1,7 +1,8 @@
 //! Tests of the noise rule against a reference written as the scan first stated it.
 
 use super::*;
-use crate::decode::{decodings, squeezed, text_stretches};
+use crate::decode::{decodings, text_stretches};
+use crate::text::squeezed;
 use proptest::prelude::*;
 use regex::Regex;
 use std::sync::LazyLock;
@@ -20,7 +21,7 @@ fn reference(decoded: &[u8]) -> bool {
         Ok(t) if is_text(t) => plain_noise(t),
         _ => {
             let lossy = String::from_utf8_lossy(decoded);
-            !crate::scan::matches(&canonical(&lossy)) && text_stretches(&lossy).all(plain_noise)
+            !crate::pattern::matches(&canonical(&lossy)) && text_stretches(&lossy).all(plain_noise)
         }
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! This is an allowlist: only the fields below are read, so anything else the provider sends
 //! (including `activation_code` and whatever a future API adds) is dropped at parse time.
-//! Every field is validated as it is read ([`fields`]): codes by their format, free text by the
+//! Every field is validated as it is read ([`crate::fields`]): codes by their format, free text by the
 //! activation-code scan; an invalid value is dropped and recorded in [`OrderData::rejected`].
 //! Unknown enum values map to `UNKNOWN` instead of failing; [`OrderData::unknown_enums`] lets
 //! the caller count them.
@@ -11,7 +11,6 @@ use crate::timestamp::Timestamp;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::value::RawValue;
 
-use super::fields::{self, Rejected};
 use super::iccid::Iccid;
 
 /// Order status (`PENDING` → `DELIVERED` | `FAILED` | `CANCELLED`).
@@ -84,14 +83,49 @@ impl Serialize for Decimal {
     }
 }
 
+/// The fields that can be dropped as invalid, as a small set.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Rejected(u8);
+
+/// Field names in bit order.
+const NAMES: [&str; 6] = [
+    "client_reference",
+    "product_name",
+    "country_code",
+    "currency",
+    "failure_code",
+    "failure_reason",
+];
+
+impl Rejected {
+    pub(crate) fn add(&mut self, field: &str) {
+        if let Some(bit) = NAMES.iter().position(|n| *n == field) {
+            self.0 |= 1 << bit;
+        }
+    }
+
+    /// The names of the dropped fields.
+    pub fn fields(self) -> impl Iterator<Item = &'static str> {
+        NAMES
+            .into_iter()
+            .enumerate()
+            .filter(move |(bit, _)| self.0 & (1 << bit) != 0)
+            .map(|(_, name)| name)
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+}
+
 /// The normalised order snapshot: the `data` of every `esim.*` event and the poller's stored
 /// snapshot. Every field is optional except the order id, because the provider's nullability
-/// is undocumented. Parsing goes through [`fields::Wire`], which validates every field.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(from = "fields::Wire")]
+/// is undocumented. Parsing (`Deserialize`) is implemented in [`crate::fields`], which validates
+/// every field.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct OrderData {
     pub id: u64,
-    /// Free text: see [`fields`] for what is kept.
+    /// Free text: see [`crate::fields`] for what is kept.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_reference: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -5,8 +5,8 @@
 
 use std::sync::LazyLock;
 
+use super::noise::known_noise;
 use super::noise::MIN_RUN;
-use super::scan::known_noise;
 
 /// True if `payload` cannot hold activation-code material: ASCII without control characters
 /// other than tab and form feed (the scan's squeezed reading removes them, joining what they

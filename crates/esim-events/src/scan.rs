@@ -15,33 +15,13 @@
 //! reported as a hit, so nesting more encodings than the bound allows cannot hide a code.
 
 use std::collections::HashSet;
-use std::sync::LazyLock;
 
-use regex::Regex;
-
-use super::codecs;
-use super::decode::{canonical, is_inert, is_plain, layers, squeezed, Layer};
+use super::decode::{is_inert, is_plain, layers, Layer};
 use super::noise;
+use super::noise::known_noise;
+use super::pattern::matches;
 pub use super::precheck::plainly_clean;
-
-/// `LPA:` (spaces allowed before the colon), a bare `<digit>$<host>$`, or `$<host>$<id>`.
-static CODE: LazyLock<Regex> = LazyLock::new(|| {
-    // Literal patterns covered by the tests below, so they always compile.
-    Regex::new(
-        r"(?i)lpa\s*:|(?:\p{Nd}\$[\p{L}\p{N}.\-:_]*\p{L}[\p{L}\p{N}.\-:_]*\$)|\$[\p{L}\p{N}.\-:_]*\p{L}[\p{L}\p{N}.\-:_]*\$[\p{L}\p{N}_\-]",
-    )
-    .expect("static regex")
-});
-// Cannot fail: a literal pattern, compiled by the tests below.
-/// On text without whitespace: `LPA:` not inside a word, or a bare code with a dotted host,
-/// with its digit or followed by an id (whitespace removed, `2$ extra $` must not become a
-/// code).
-static SQUEEZED_CODE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"(?i)(?:^|[^\p{L}])lpa:|\p{Nd}\$[\p{L}\p{N}\-_]+(?:\.[\p{L}\p{N}\-_]+)+(?::\p{Nd}+)?\$|\$[\p{L}\p{N}\-_]+(?:\.[\p{L}\p{N}\-_]+)+(?::\p{Nd}+)?\$[\p{L}\p{N}_\-]",
-    )
-    .expect("static regex")
-});
+use super::text::{canonical, squeezed};
 
 /// Deepest chain of decodings followed.
 const MAX_DEPTH: usize = 16;
@@ -50,12 +30,6 @@ const MAX_TEXTS: usize = 512;
 /// Bytes that may be visited per byte of input, plus a fixed allowance.
 const BYTES_PER_INPUT_BYTE: usize = 32;
 const BYTES_BASE: usize = 64 * 1024;
-
-/// True if canonical text `c` holds a code as it stands. Both patterns need a literal `:` or
-/// `$`, so text without either is skipped without running them.
-pub(crate) fn matches(c: &str) -> bool {
-    c.contains([':', '$']) && (CODE.is_match(c) || SQUEEZED_CODE.is_match(&squeezed(c)))
-}
 
 /// True if `s`, or anything it decodes to, holds LPA-like text (or the scan ran out of work).
 pub fn leaks(s: &str) -> bool {
@@ -149,36 +123,6 @@ fn full_scan(s: &str) -> bool {
 /// the full scan could act on ([`noise`](crate::noise) says what that means).
 pub fn base64_runs_are_noise(bytes: &[u8]) -> bool {
     noise::base64_runs(bytes).all(known_noise)
-}
-
-/// [`noise::run_is_noise`], with the runs already found to be noise remembered per thread
-/// (bounded), as keys and common values repeat in every event. The set hashes with foldhash
-/// under a per-process random seed: cheaper than SipHash for these short keys, and still not
-/// a hash a sender can aim collisions at.
-pub(crate) fn known_noise(run: &[u8]) -> bool {
-    type Known = std::collections::HashSet<Box<[u8]>, foldhash::fast::RandomState>;
-    thread_local! {
-        static KNOWN: std::cell::RefCell<Known> = std::cell::RefCell::new(Known::default());
-    }
-    const KNOWN_MAX: usize = 4096;
-    if KNOWN.with(|k| k.borrow().contains(run)) {
-        return true;
-    }
-    // Digits are no base64 of text (every third decoded byte is >= 0xD0), but they are hex.
-    let noise = match run.iter().all(u8::is_ascii_digit) {
-        true => codecs::hex_decodings(run).all(|(_, d)| noise::is_noise(&d)),
-        false => noise::run_is_noise(run),
-    };
-    if noise {
-        KNOWN.with(|k| {
-            let mut k = k.borrow_mut();
-            if k.len() >= KNOWN_MAX {
-                k.clear();
-            }
-            k.insert(run.into());
-        });
-    }
-    noise
 }
 
 #[cfg(test)]

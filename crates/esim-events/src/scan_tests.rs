@@ -1,5 +1,7 @@
 //! Tests of the activation-code scan and of the payload pre-check.
 
+use std::sync::LazyLock;
+
 use super::*;
 use proptest::prelude::*;
 

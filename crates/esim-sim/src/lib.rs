@@ -48,6 +48,7 @@ mod events;
 mod faults;
 mod garbage;
 mod ids;
+mod lifecycle_draw;
 mod lock;
 mod order;
 mod plan;

@@ -24,7 +24,7 @@ use super::order::{OrderRecord, OrderStatus};
 use super::plan::OrderPlan;
 use super::ratelimit::{RollingWindow, MINUTE};
 use super::store::{NewOrder, Store, StoreError};
-use super::{workload, SimConfig, SimError};
+use super::{lifecycle_draw, SimConfig, SimError};
 
 /// Why a control-surface order could not be created.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -216,7 +216,7 @@ impl SimState {
             return plan;
         }
         drop(scripts);
-        workload::random_plan(&mut *lock(&self.shared.plan_rng))
+        lifecycle_draw::random_plan(&mut *lock(&self.shared.plan_rng))
     }
 
     /// The next API-created order (without a per-reference script) follows `plan`.

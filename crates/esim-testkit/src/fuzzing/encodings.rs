@@ -11,14 +11,11 @@ use base64::Engine;
 use serde_json::json;
 
 use super::binary_layers::{apply_binary, Binary};
-use super::{oracle, webhook};
+use super::oracle::{self, MAX_BINARY, MAX_LAYERS};
+use super::webhook;
 use esim_bridge::tools::guard;
 use esim_events::normalise::{self, Normalised};
 
-/// Text layers applied at most.
-pub const MAX_LAYERS: usize = 4;
-/// Binary-to-text layers applied at most, outside the text layers.
-pub const MAX_BINARY: usize = 2;
 /// Characters of surrounding text kept at most.
 const MAX_TEXT: usize = 48;
 /// Encoded codes longer than this are skipped (layers multiply the length; a webhook field

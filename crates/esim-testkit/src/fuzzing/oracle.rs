@@ -33,9 +33,15 @@ static CODE: LazyLock<Regex> = LazyLock::new(|| {
 static BASE64_RUN: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"[A-Za-z0-9+/_\-]{8,}={0,2}").expect("static regex"));
 
+/// Text layers the `redaction_encodings` target applies at most: the oracle is deep enough
+/// for them ([`DEPTH`]), so the target must not stack more.
+pub const MAX_LAYERS: usize = 4;
+/// Binary-to-text layers that target applies at most, outside the text layers.
+pub const MAX_BINARY: usize = 2;
+
 /// Binary-to-text layers undone in a chain (base64, hex, base32, quoted-printable, ascii85):
 /// at least the layers the `redaction_encodings` target stacks.
-pub const DEPTH: usize = super::encodings::MAX_LAYERS + super::encodings::MAX_BINARY;
+pub const DEPTH: usize = MAX_LAYERS + MAX_BINARY;
 
 /// Most views built for one text (distinct decodings; far above what the targets' bounded
 /// inputs reach).
@@ -185,7 +191,6 @@ mod tests {
     #[test]
     fn finds_codes_as_deep_as_the_target_stacks() {
         let mut s = "LPA:1$smdp.example.com$MATCH-1234".to_owned();
-        use super::super::encodings::{MAX_BINARY, MAX_LAYERS};
         for _ in 0..MAX_LAYERS + MAX_BINARY {
             s = STANDARD.encode(&s);
             assert!(leaks(&s), "{} bytes", s.len());
