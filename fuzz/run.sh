@@ -2,10 +2,15 @@
 # Runs every cargo-fuzz target for a while, one after another, and prints executions per target.
 #
 #   fuzz/run.sh [seconds-per-target] [target...]
+#   fuzz/run.sh --build-only           (build the targets, run none: CI builds them while the
+#                                       tests run, then runs them)
 #
-# Long runs: `fuzz/run.sh 600` (10 min per target). CI smoke: `fuzz/run.sh 20`. Without a
-# nightly toolchain or cargo-fuzz it prints why and exits 0: the committed corpus is replayed
-# on stable by `cargo test --test fuzz_corpus` either way.
+# Long runs: `fuzz/run.sh 600` (10 min per target). CI smoke: `FUZZ_SANITIZER=none
+# fuzz/run.sh 10`. Needs a nightly toolchain and nothing else: the targets are built with the
+# flags cargo-fuzz uses (SanitizerCoverage, `--cfg fuzzing`, optionally AddressSanitizer) by
+# plain `cargo +nightly build`, so cargo-fuzz need not be installed (`cargo fuzz run <target>`
+# works too: fuzz/ is a cargo-fuzz project). Without nightly it prints why and exits 0: the
+# committed corpus is replayed on stable by `cargo test --test fuzz_corpus` either way.
 #
 # Each target runs under libFuzzer's memory limits (-rss_limit_mb, -malloc_limit_mb) and a
 # per-input timeout, seeded from fuzz/corpus/<target> (new inputs go to fuzz/corpus-work, not
@@ -20,6 +25,11 @@
 set -u
 cd "$(dirname "$0")/.."
 
+build_only=""
+if [ "${1:-}" = "--build-only" ]; then
+  build_only=1
+  shift
+fi
 seconds=${1:-20}
 shift || true
 targets=("$@")
@@ -29,10 +39,6 @@ fi
 
 if ! rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
   echo "fuzz/run.sh: no nightly toolchain; skipping (the corpus replay runs on stable)"
-  exit 0
-fi
-if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
-  echo "fuzz/run.sh: cargo-fuzz not installed (cargo install cargo-fuzz --locked); skipping"
   exit 0
 fi
 
@@ -45,11 +51,31 @@ runs=${FUZZ_RUNS:--1}
 logs=fuzz/logs
 mkdir -p "$logs"
 
-if ! nice -n "$nice_level" cargo +nightly fuzz build -s "$sanitizer" >"$logs/build.log" 2>&1; then
+# What `cargo fuzz build -s <sanitizer>` passes to rustc (cargo-fuzz 0.13), without its install.
+triple=$(rustc +nightly -vV | sed -n 's/^host: //p')
+rustflags="--cfg fuzzing -Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4"
+rustflags+=" -Cllvm-args=-sanitizer-coverage-inline-8bit-counters"
+rustflags+=" -Cllvm-args=-sanitizer-coverage-pc-table"
+rustflags+=" -Cllvm-args=-sanitizer-coverage-trace-compares"
+rustflags+=" -Cllvm-args=-sanitizer-coverage-stack-depth"
+case $sanitizer in
+  none) ;;
+  address | memory | thread | leak) rustflags+=" -Zsanitizer=$sanitizer" ;;
+  *) echo "fuzz/run.sh: unknown FUZZ_SANITIZER=$sanitizer"; exit 64 ;;
+esac
+# One target dir per sanitizer, so switching between them rebuilds nothing that was built.
+target_dir="fuzz/target/$sanitizer"
+started=$SECONDS
+if ! RUSTFLAGS="$rustflags" nice -n "$nice_level" cargo +nightly build --release --locked \
+  --manifest-path fuzz/Cargo.toml --target "$triple" --target-dir "$target_dir" --bins \
+  >"$logs/build.log" 2>&1; then
   tail -n 30 "$logs/build.log"
   echo "fuzz/run.sh: build failed"
   exit 1
 fi
+echo "fuzz targets built (sanitizer: $sanitizer) in $((SECONDS - started))s"
+[ -n "$build_only" ] && exit 0
+bin_dir="$target_dir/$triple/release"
 
 status=0
 total=0
@@ -61,7 +87,7 @@ for t in "${targets[@]}"; do
   # Any -jobs makes libFuzzer run jobs in subprocesses logging to ./fuzz-<n>.log: only for >1.
   parallel=()
   if [ "$jobs" -gt 1 ]; then parallel=(-jobs="$jobs" -workers="$jobs"); fi
-  nice -n "$nice_level" cargo +nightly fuzz run -s "$sanitizer" "$t" "$work" "fuzz/corpus/$t" -- \
+  nice -n "$nice_level" "$bin_dir/$t" "$work" "fuzz/corpus/$t" \
     -max_total_time="$seconds" -runs="$runs" -rss_limit_mb="$rss" -malloc_limit_mb="$malloc" \
     -timeout=10 -max_len=65536 -print_final_stats=1 "${parallel[@]}" \
     -artifact_prefix="fuzz/artifacts/$t/" >"$log" 2>&1
