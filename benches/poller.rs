@@ -24,7 +24,7 @@ mod poller_naive;
 
 use std::time::Instant;
 
-use esim_bridge::ingest::poller::engine::schedule::Class;
+use esim_bridge::ingest::poller::Class;
 use esim_events::EventType;
 use poller_day::{DayResult, Watcher};
 

@@ -14,7 +14,7 @@ use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
 use crate::admin::{self, AdminState};
-use crate::config::Config;
+use crate::config::{Config, ConfigError};
 use crate::http;
 use crate::ingest::poller::{self, PollerHealth};
 use crate::ingest::webhook::{self, WebhookState};
@@ -36,6 +36,9 @@ pub enum StartError {
     Stream(#[from] StreamError),
     #[error("shut down before the stream was ready")]
     Cancelled,
+    /// A configuration built in code that [`Config::load`] would have refused.
+    #[error("invalid configuration: {0}")]
+    Config(#[from] ConfigError),
 }
 
 /// A started bridge.
@@ -67,6 +70,11 @@ impl Running {
 /// the webhook listener is bound, so the provider never gets a 2xx that was not stored.
 pub async fn start(config: Config, shutdown: CancellationToken) -> Result<Running, StartError> {
     crate::telemetry::metrics(); // install the recorder before anything counts
+                                 // `[upstream]` decoded once, before anything starts: the poller receives typed settings.
+    let poller_cfg = match config.upstream.enabled {
+        true => Some(config.upstream.poller()?),
+        false => None,
+    };
     let tasks = TaskTracker::new();
     let client = publish::connect(&config.nats, false).await?;
     let publisher = Publisher::new(client, &config.nats);
@@ -112,10 +120,11 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> Result<Runnin
         None
     };
 
-    if config.upstream.enabled {
+    if let Some(upstream) = poller_cfg {
         let (cfg, publisher, shutdown) = (config.clone(), publisher.clone(), shutdown.clone());
         let poller = async move {
-            let run = poller::run(&cfg, publisher, shutdown.clone(), health.clone());
+            let run =
+                poller::keep_polling(&cfg, upstream, publisher, shutdown.clone(), health.clone());
             // The supervisor never returns before shutdown; if it does (or panics), this
             // replica cannot poll any more and says so on /readyz and /healthz.
             match std::panic::AssertUnwindSafe(run).catch_unwind().await {

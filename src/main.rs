@@ -93,7 +93,7 @@ async fn tool(
 #[cfg(feature = "demo")]
 async fn simulate(args: esim_sim::SimulateArgs) -> ExitCode {
     telemetry::init_logs(&Default::default());
-    match esim_sim::run(args, on_signal()).await {
+    match esim_sim::simulate(args, on_signal()).await {
         Ok(()) => Exit::Ok.into(),
         Err(e) => {
             eprintln!("esim-bridge simulate: {e:#}");
@@ -149,6 +149,10 @@ async fn serve(config: Config, arg: &ConfigArg) -> ExitCode {
             Exit::Ok.into()
         }
         Err(app::StartError::Cancelled) => Exit::Ok.into(),
+        Err(e @ app::StartError::Config(_)) => {
+            tracing::error!(error = %e, "cannot start");
+            Exit::Usage.into()
+        }
         Err(e) => {
             // Once, through the log (text or JSON as configured), which goes to stderr.
             tracing::error!(error = %e, "cannot start");

@@ -7,11 +7,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use esim_bridge::config::{Secret, UpstreamConfig};
-use esim_bridge::ingest::poller::cursor::Cursor;
-use esim_bridge::ingest::poller::engine::stats::Figures;
-use esim_bridge::ingest::poller::nats::quarantine::Quarantined;
+use esim_bridge::ingest::poller::Cursor;
+use esim_bridge::ingest::poller::Figures;
+use esim_bridge::ingest::poller::Quarantined;
 use esim_bridge::ingest::poller::{Engine, Outlet, OutletError, Settings, StoredOrder};
-use esim_bridge::provider::auth::Credentials;
+use esim_bridge::provider::Credentials;
 use esim_bridge::provider::{Budget, Clock, UpstreamClient};
 use esim_events::{Event, EventType};
 use esim_sim::Arrivals;
@@ -144,7 +144,7 @@ pub async fn run(watcher: Watcher, per_hour: f64, hours: f64, drain: f64, limit:
             let stats = engine.stats();
             // No webhooks in this benchmark: the facts channel starts closed.
             let (_, facts_rx) = tokio::sync::mpsc::channel(1);
-            tokio::spawn(engine.run(facts_rx, stop.clone()));
+            tokio::spawn(engine.poll(facts_rx, stop.clone()));
             Some(stats)
         }
         Watcher::Naive => None,

@@ -6,10 +6,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use esim_bridge::config::{NatsConfig, Secret, UpstreamConfig};
-use esim_bridge::ingest::poller::tracked::{Phase, Tracked};
 use esim_bridge::ingest::poller::{Engine, NatsOutlet, Settings, StateStore, StoredOrder};
-use esim_bridge::provider::auth::Credentials;
-use esim_bridge::provider::clock;
+use esim_bridge::ingest::poller::{Phase, Tracked};
+use esim_bridge::provider::Credentials;
 use esim_bridge::provider::{Budget, Clock, Http, UpstreamClient};
 use esim_bridge::publish::Publisher;
 use esim_events::{EventType, OrderData};
@@ -111,7 +110,7 @@ fn record(i: u64, now: time::OffsetDateTime) -> StoredOrder {
             Phase::Install
         }
     );
-    let due = clock::unix_ms(now) + i64::try_from(i % 21_600).unwrap_or(0) * 1000;
+    let due = esim_bridge::provider::unix_ms(now) + i64::try_from(i % 21_600).unwrap_or(0) * 1000;
     StoredOrder::new(&t, snapshot, Some(due))
 }
 

@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 
-use esim_bridge::provider::budget;
 use esim_bridge::provider::{ClientError, UpstreamClient};
 use esim_events::order::{ActivationStatus, OrderStatus};
 use esim_events::{EventType, OrderData};
@@ -81,7 +80,7 @@ async fn read(client: &UpstreamClient, id: u64, stop: &CancellationToken) -> Opt
             Err(ClientError::RateLimited { retry_after }) => retry_after,
             Err(_) => {
                 failures += 1;
-                budget::backoff(failures)
+                esim_bridge::provider::backoff(failures)
             }
         };
         tokio::select! {

@@ -111,10 +111,6 @@ impl Config {
         let mut config = Self::extract(file, env)?;
         config.resolve_secret_files()?;
         validate::validate(&config)?;
-        let w = &mut config.webhook;
-        if w.enabled {
-            w.keys = signing::decode_all(w.scheme, &w.secrets)?;
-        }
         Ok(config)
     }
 
@@ -172,12 +168,8 @@ impl Config {
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self, ConfigError> {
         let file = text.map(|t| (Path::new("(text)"), t));
-        let mut config = Self::extract_text(file, env)?;
+        let config = Self::extract_text(file, env)?;
         validate::validate(&config)?;
-        let w = &mut config.webhook;
-        if w.enabled {
-            w.keys = signing::decode_all(w.scheme, &w.secrets)?;
-        }
         Ok(config)
     }
 

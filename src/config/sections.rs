@@ -131,19 +131,14 @@ pub struct WebhookConfig {
     /// The memory bound for request buffers: `max_concurrency × max_body_bytes +
     /// max_connections × 32 KiB` must not exceed it (checked at startup).
     pub max_buffered_bytes: u64,
-    /// `secrets` decoded by the loader (never read from or written to a file).
-    #[serde(skip)]
-    pub(crate) keys: Vec<SigningKey>,
 }
 
 impl WebhookConfig {
-    /// The keys signatures are checked with: those the loader decoded (and validated), or for
-    /// a config built in code, `secrets` decoded now with unusable ones left out, so an empty
-    /// or undecodable secret never becomes a key that accepts anything.
+    /// The keys signatures are checked with: `secrets` decoded by the one rule
+    /// ([`signing::decode`]) that validation at load also applies (so for a loaded config none
+    /// is left out); for a config built in code, unusable ones are left out, so an empty or
+    /// undecodable secret never becomes a key that accepts anything.
     pub fn signing_keys(&self) -> Vec<SigningKey> {
-        if !self.keys.is_empty() {
-            return self.keys.clone();
-        }
         let decoded = self.secrets.iter().map(|s| signing::decode(self.scheme, s));
         decoded.filter_map(Result::ok).collect()
     }
@@ -177,7 +172,6 @@ impl Default for WebhookConfig {
             max_concurrency: 64,
             max_connections: 1024,
             max_buffered_bytes: 96 * 1_048_576,
-            keys: Vec::new(),
         }
     }
 }

@@ -75,7 +75,9 @@ fn webhook(c: &Config) -> Result<(), ConfigError> {
         );
     }
     positive("webhook.tolerance", w.tolerance)?;
-    listener_limits(w)
+    listener_limits(w)?;
+    // Every secret must decode into a key (the verifier decodes them the same way).
+    super::signing::decode_all(w.scheme, &w.secrets).map(drop)
 }
 
 /// Longest `webhook.path` accepted.

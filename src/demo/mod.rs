@@ -95,7 +95,7 @@ pub async fn command(args: DemoArgs, shutdown: CancellationToken) -> Exit {
         format: LogFormat::Text,
         level: "warn".into(),
     });
-    match run(args, shutdown).await {
+    match run_until_stopped(args, shutdown).await {
         Ok(()) => Exit::Ok,
         // The reader of stdout went away (`demo | head`): everything is stopped, nothing to say.
         Err(DemoError::Follow(FollowError::Stdout(e)))
@@ -111,7 +111,10 @@ pub async fn command(args: DemoArgs, shutdown: CancellationToken) -> Exit {
 }
 
 /// Runs the demo until `shutdown` or `--duration`; `nats-server` is gone when this returns.
-pub async fn run(args: DemoArgs, shutdown: CancellationToken) -> Result<(), DemoError> {
+pub async fn run_until_stopped(
+    args: DemoArgs,
+    shutdown: CancellationToken,
+) -> Result<(), DemoError> {
     validate(&args)?;
     if let Some(warning) = setup::proxy_warning(|name| std::env::var(name).ok()) {
         eprintln!("{warning}");

@@ -26,7 +26,7 @@ pub const LINGER_TIME: Duration = Duration::from_secs(2);
 pub const LINGER_BYTES: usize = 16 * 1024 * 1024;
 
 /// Serves one connection until it ends, is preempted, or shutdown has drained it.
-pub(super) async fn run(
+pub(super) async fn serve_connection(
     stream: TcpStream,
     slot: Slot,
     shared: Arc<Shared>,

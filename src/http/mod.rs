@@ -110,7 +110,7 @@ pub async fn serve(
         match connections.admit() {
             Ok(slot) => {
                 let (shared, shutdown) = (shared.clone(), shutdown.clone());
-                tasks.spawn(connection::run(stream, slot, shared, shutdown));
+                tasks.spawn(connection::serve_connection(stream, slot, shared, shutdown));
             }
             Err(pool::Full) => connection::refuse(stream, name),
         }

@@ -48,7 +48,7 @@ pub(super) struct Stopped(pub Option<Message>);
 pub(super) fn spawn(js: Context) -> Option<mpsc::Sender<Job>> {
     let runtime = tokio::runtime::Handle::try_current().ok()?;
     let (tx, rx) = mpsc::channel(MAX_BATCH * 4);
-    runtime.spawn(run(js, rx));
+    runtime.spawn(pass_on(js, rx));
     Some(tx)
 }
 
@@ -64,7 +64,8 @@ pub(super) async fn submit(
     answer.await.map_err(|_| Stopped(None))
 }
 
-async fn run(js: Context, mut rx: mpsc::Receiver<Job>) {
+/// Takes what is queued, lets requests ready on this worker add theirs, passes them all on.
+async fn pass_on(js: Context, mut rx: mpsc::Receiver<Job>) {
     let mut jobs = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
         tokio::task::yield_now().await;

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use async_nats::jetstream;
 use esim_bridge::config::Config;
-use esim_bridge::ingest::poller::nats::lease::Lease;
-use esim_bridge::ingest::poller::supervisor::supervise;
+use esim_bridge::ingest::poller::supervise;
+use esim_bridge::ingest::poller::Lease;
 use esim_bridge::ingest::poller::{PollerHealth, StateStore, Status};
 use tokio::sync::{mpsc, Notify};
 use tokio_util::sync::CancellationToken;

@@ -5,9 +5,9 @@ use std::process::{Output, Stdio};
 use std::time::Duration;
 
 use async_nats::jetstream;
-use esim_bridge::ingest::poller::nats::lease::Lease;
-use esim_bridge::ingest::poller::nats::quarantine::Quarantined;
-use esim_bridge::ingest::poller::tracked::{Phase, Tracked};
+use esim_bridge::ingest::poller::Lease;
+use esim_bridge::ingest::poller::Quarantined;
+use esim_bridge::ingest::poller::{Phase, Tracked};
 use esim_bridge::ingest::poller::{StateStore, StoredOrder};
 use esim_bridge::provider::sanity::Reason;
 use esim_events::{EventType, OrderData};

@@ -1,4 +1,5 @@
-//! `esim-bridge simulate`: command-line flags (each also read from `ESIM_SIM_*`) and `run`.
+//! `esim-bridge simulate` and `esim-sim`: command-line flags (each also read from `ESIM_SIM_*`)
+//! and [`simulate`].
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -116,7 +117,7 @@ impl SimulateArgs {
 }
 
 /// Runs the simulator until `shutdown`, then waits for its tasks to finish.
-pub async fn run(args: SimulateArgs, shutdown: CancellationToken) -> anyhow::Result<()> {
+pub async fn simulate(args: SimulateArgs, shutdown: CancellationToken) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("binding the simulator to {}", args.listen))?;

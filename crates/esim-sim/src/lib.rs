@@ -20,7 +20,7 @@
 //! The surface is [`spawn`] (or [`router`] on a [`SimState`] for a test's own listener), its
 //! [`SimConfig`], the in-process control surface on [`SimState`] (the same operations the
 //! `/_sim/` HTTP routes offer: script orders, inject faults, read [`CountersSnapshot`] and the
-//! [`Transition`]s made so far), and [`run`] for `esim-bridge simulate`. Everything else is
+//! [`Transition`]s made so far), and [`simulate`] for `esim-bridge simulate` and `esim-sim`. Everything else is
 //! private to the crate.
 //!
 //! ```no_run
@@ -71,7 +71,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
-pub use args::{run, SimulateArgs};
+pub use args::{simulate, SimulateArgs};
 pub use catalog::Product;
 pub use clock::SimClock;
 pub use config::{Envelope, Secret, SimConfig};
@@ -169,10 +169,14 @@ fn start_background(
     sender: Option<webhook::Sender>,
 ) {
     tasks.spawn(
-        workload::run(state.clone(), shutdown.clone())
+        workload::create_orders(state.clone(), shutdown.clone())
             .instrument(tracing::info_span!("sim_workload")),
     );
     if let Some(sender) = sender {
-        tasks.spawn(sender.run().instrument(tracing::info_span!("sim_webhooks")));
+        tasks.spawn(
+            sender
+                .deliver()
+                .instrument(tracing::info_span!("sim_webhooks")),
+        );
     }
 }

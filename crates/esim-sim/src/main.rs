@@ -40,7 +40,7 @@ fn main() -> ExitCode {
             stop_signal().await;
             signal.cancel();
         });
-        match esim_sim::run(cli.sim, shutdown).await {
+        match esim_sim::simulate(cli.sim, shutdown).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("esim-sim: {e:#}");

@@ -76,7 +76,7 @@ impl Generator {
 }
 
 /// Creates random orders as simulated time passes, until `shutdown`.
-pub async fn run(state: SimState, shutdown: CancellationToken) {
+pub async fn create_orders(state: SimState, shutdown: CancellationToken) {
     let cfg = state.config().workload.clone();
     if cfg.orders_per_hour <= 0.0 {
         return;

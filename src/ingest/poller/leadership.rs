@@ -48,7 +48,7 @@ impl LeadershipTerm {
     /// suite saw 4.4 s of two replicas polling at once). Dropping the term mid-step is safe:
     /// events are published before the state that records them is saved, and the next term
     /// re-derives the same events, which the stream suppresses by id.
-    pub(super) async fn run(self, ends: CancellationToken) -> Result<(), PollerError> {
+    pub(super) async fn hold(self, ends: CancellationToken) -> Result<(), PollerError> {
         match ends
             .clone()
             .run_until_cancelled_owned(self.poll(ends))
@@ -77,7 +77,7 @@ impl LeadershipTerm {
             settings,
         );
         self.resume(&mut engine).await?;
-        engine.run(facts_rx, ends).await;
+        engine.poll(facts_rx, ends).await;
         Ok(())
     }
 

@@ -17,16 +17,16 @@
 //! - [`supervisor`] keeps exactly one engine polling and restarts a dead one; each time this
 //!   replica holds the lease it runs one [`leadership`] term; [`health`] reports the state.
 //!
-//! [`run`] ties them together for `serve`.
+//! [`keep_polling`] ties them together for `serve`.
 
-pub mod cursor;
-pub mod engine;
-pub mod health;
+pub(crate) mod cursor;
+pub(crate) mod engine;
+pub(crate) mod health;
 mod leadership;
-pub mod metrics;
-pub mod nats;
-pub mod supervisor;
-pub mod tracked;
+pub(crate) mod metrics;
+pub(crate) mod nats;
+pub(crate) mod supervisor;
+pub(crate) mod tracked;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,24 +34,31 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-pub use engine::{Engine, Job, Outlet, OutletError, Settings};
+// The poller's public surface, one path per name: what `app`, the tools, the tests, the
+// benchmark and the fuzz targets use. Everything else stays inside the crate.
+pub use cursor::Cursor;
+pub use engine::cadence::Cadence;
+pub use engine::schedule::Class;
+pub use engine::stats::{Figures, Stats};
+pub use engine::vanish::{Suspects, Suspicion, CONFIRM_OVER, CONFIRM_READS, RECHECK};
+pub use engine::{Engine, Job, Outlet, OutletError, Settings, PAGES_PER_TURN};
 pub use health::{PollerHealth, Status};
+pub use nats::lease::Lease;
+pub use nats::quarantine::Quarantined;
 pub use nats::{NatsOutlet, StateError, StateStore, StoredOrder};
+pub use supervisor::supervise;
+pub use tracked::{Phase, Tracked};
 
-use crate::config::{Config, ConfigError};
+use crate::config::{Config, PollerConfig};
 use crate::provider::{budget, Budget, ClientError, Clock, UpstreamClient};
 use crate::publish::Publisher;
 use crate::telemetry::ErrorChain;
 use leadership::LeadershipTerm;
 use nats::follow::FollowError;
-use nats::lease::Lease;
 
 /// Why the poller stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum PollerError {
-    /// `[upstream]` lacks what a running poller needs (validation at load prevents this).
-    #[error("upstream settings incomplete")]
-    Config(#[from] ConfigError),
     #[error("upstream client cannot be set up")]
     Client(#[from] ClientError),
     #[error("poll state unavailable")]
@@ -63,13 +70,13 @@ pub enum PollerError {
 /// Runs the poller until `shutdown`: waits for the lease, then runs one leadership term after
 /// another (see [`leadership`]): a lost lease means standing by again, a dead engine means
 /// releasing the lease and restarting it (see [`supervisor`]).
-pub async fn run(
+pub async fn keep_polling(
     cfg: &Config,
+    upstream: PollerConfig,
     publisher: Publisher,
     shutdown: CancellationToken,
     health: PollerHealth,
 ) -> Result<(), PollerError> {
-    let upstream = cfg.upstream.poller()?;
     let clock = Clock::new();
     let budget = Budget::new(upstream.settings.reads_per_minute);
     let client = UpstreamClient::from_config(&upstream, budget, clock)?;
@@ -93,7 +100,7 @@ pub async fn run(
         clock,
         tasks: tasks.clone(),
     };
-    supervisor::supervise(lease, health, shutdown, move |ends| term.clone().run(ends)).await;
+    supervisor::supervise(lease, health, shutdown, move |ends| term.clone().hold(ends)).await;
     tasks.close();
     tasks.wait().await;
     Ok(())

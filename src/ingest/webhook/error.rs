@@ -12,15 +12,13 @@ use super::verify::VerifyError;
 use crate::publish::PublishError;
 use crate::telemetry::ErrorChain;
 
-pub use crate::http::RETRY_AFTER_SECS;
+use crate::http::RETRY_AFTER_SECS;
 
 /// A webhook request that was not (or not yet) accepted.
 #[derive(Debug, thiserror::Error)]
 pub enum WebhookError {
     #[error("unsupported content type")]
     ContentType,
-    #[error("body too large")]
-    TooLarge,
     #[error("body could not be read")]
     BodyRead,
     #[error("unauthorized: {0}")]
@@ -70,7 +68,6 @@ impl WebhookError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::ContentType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::BodyRead
             | Self::BadRequest(_)
             | Self::Envelope(_)
@@ -88,7 +85,6 @@ impl WebhookError {
     pub fn reason(&self) -> &'static str {
         match self {
             Self::ContentType => "content_type",
-            Self::TooLarge => "too_large",
             Self::BodyRead => "body_read",
             Self::Unauthorized(v) => v.reason(),
             Self::BadRequest(r) => r,

@@ -1,5 +1,7 @@
-//! The `VerifiedWebhook` extractor: size limit → buffer → content type → signature, so a
-//! handler can only ever see a body whose signature was checked.
+//! The `VerifiedWebhook` extractor: content type → signature, so a handler can only ever see a
+//! body whose signature was checked. The body size limit has one owner, the listener
+//! ([`crate::http`]): it reads the body under `webhook.max_body_bytes` (413 beyond) before the
+//! router runs, so what reaches this extractor is already in memory.
 
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -34,28 +36,13 @@ impl FromRequest<Arc<WebhookState>> for VerifiedWebhook {
             .extensions
             .get::<Deadline>()
             .map_or_else(|| Instant::now() + state.request_timeout, |d| d.0);
-        let declared = parts
-            .headers
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
-        if declared.is_some_and(|n| n > state.max_body_bytes) {
-            return Err(WebhookError::TooLarge);
-        }
         if !is_json(&parts.headers) {
             return Err(WebhookError::ContentType);
         }
-        let body = axum::body::to_bytes(body, state.max_body_bytes)
+        // Already buffered by the listener, within its limit: this moves bytes, it reads nothing.
+        let body = axum::body::to_bytes(body, usize::MAX)
             .await
-            .map_err(|e| {
-                let too_large = std::error::Error::source(&e)
-                    .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
-                if too_large {
-                    WebhookError::TooLarge
-                } else {
-                    WebhookError::BodyRead
-                }
-            })?;
+            .map_err(|_| WebhookError::BodyRead)?;
         state
             .verifier
             .verify(&parts.headers, &body, SystemTime::now())?;

@@ -29,7 +29,6 @@ pub use verify::{standard_signature, Verifier};
 pub struct WebhookState {
     verifier: Arc<Verifier>,
     publisher: Publisher,
-    max_body_bytes: usize,
     request_timeout: Duration,
 }
 
@@ -38,7 +37,6 @@ impl WebhookState {
         Self {
             verifier: Arc::new(Verifier::new(cfg)),
             publisher,
-            max_body_bytes: cfg.max_body_bytes,
             request_timeout: cfg.request_timeout,
         }
     }

@@ -12,16 +12,16 @@
 //! - [`run`]: the sequence (with progress and Ctrl-C); [`report`]: the table and exit code;
 //!   [`command`]: the CLI glue.
 
-pub mod args;
-pub mod command;
-pub mod compare;
-pub mod finding;
-pub mod held;
-pub mod repair;
-pub mod report;
-pub mod run;
-pub mod upstream;
-pub mod window;
+pub(crate) mod args;
+pub(crate) mod command;
+pub(crate) mod compare;
+pub(crate) mod finding;
+pub(crate) mod held;
+pub(crate) mod repair;
+pub(crate) mod report;
+pub(crate) mod run;
+pub(crate) mod upstream;
+pub(crate) mod window;
 
 pub use args::{AuditArgs, DEFAULT_READS_PER_MINUTE};
 pub use command::command;

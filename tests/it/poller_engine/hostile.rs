@@ -16,10 +16,10 @@ use tokio_util::sync::CancellationToken;
 
 use super::Memory;
 use esim_bridge::config::{Secret, UpstreamConfig};
-use esim_bridge::ingest::poller::nats::quarantine::Quarantined;
+use esim_bridge::ingest::poller::Quarantined;
 use esim_bridge::ingest::poller::{Engine, Settings};
-use esim_bridge::provider::auth::Credentials;
 use esim_bridge::provider::sanity::Reason;
+use esim_bridge::provider::Credentials;
 use esim_bridge::provider::{Budget, Clock, UpstreamClient};
 use esim_events::Event;
 use esim_testkit::InProcess;
@@ -110,7 +110,7 @@ impl FakeRun {
         }
         let stop = CancellationToken::new();
         let (_facts, facts_rx) = tokio::sync::mpsc::channel(1);
-        let task = tokio::spawn(engine.run(facts_rx, stop.clone()));
+        let task = tokio::spawn(engine.poll(facts_rx, stop.clone()));
         FakeRun { memory, stop, task }
     }
 

@@ -14,11 +14,11 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use esim_bridge::config::{Secret, UpstreamConfig};
-use esim_bridge::ingest::poller::cursor::Cursor;
-use esim_bridge::ingest::poller::engine::stats;
-use esim_bridge::ingest::poller::nats::quarantine::Quarantined;
+use esim_bridge::ingest::poller::Cursor;
+use esim_bridge::ingest::poller::Quarantined;
 use esim_bridge::ingest::poller::{Engine, Outlet, OutletError, Settings, StoredOrder};
-use esim_bridge::provider::auth::Credentials;
+use esim_bridge::ingest::poller::{Figures, Stats};
+use esim_bridge::provider::Credentials;
 use esim_bridge::provider::{Budget, Clock, UpstreamClient};
 use esim_events::Event;
 use esim_sim::{OrderPlan, ScriptedOrder, SimConfig, SimState};
@@ -79,7 +79,7 @@ impl Outlet for Memory {
 pub(super) struct Run {
     pub(super) sim: SimState,
     memory: Memory,
-    stats: stats::Stats,
+    stats: Stats,
     stop: CancellationToken,
     task: tokio::task::JoinHandle<()>,
 }
@@ -123,7 +123,7 @@ impl Run {
         let stats = engine.stats();
         let stop = CancellationToken::new();
         let (_facts, facts_rx) = tokio::sync::mpsc::channel(1);
-        let task = tokio::spawn(engine.run(facts_rx, stop.clone()));
+        let task = tokio::spawn(engine.poll(facts_rx, stop.clone()));
         Run {
             sim,
             memory,
@@ -138,7 +138,7 @@ impl Run {
         self.memory.events.lock().unwrap().clone()
     }
 
-    pub(super) async fn finish(self) -> (SimState, Vec<Event>, stats::Figures) {
+    pub(super) async fn finish(self) -> (SimState, Vec<Event>, Figures) {
         self.stop.cancel();
         self.task.await.unwrap();
         let events = self.memory.events.lock().unwrap().clone();

@@ -12,8 +12,8 @@ use axum::routing::{get, post};
 use axum::Router;
 
 use super::hostile::{delivered, detail, ids, script, Fake, FakeRun};
-use esim_bridge::ingest::poller::engine::vanish::{CONFIRM_OVER, CONFIRM_READS, RECHECK};
-use esim_bridge::ingest::poller::engine::PAGES_PER_TURN;
+use esim_bridge::ingest::poller::PAGES_PER_TURN;
+use esim_bridge::ingest::poller::{CONFIRM_OVER, CONFIRM_READS, RECHECK};
 use esim_bridge::provider::sanity::Reason;
 use esim_events::EventType;
 

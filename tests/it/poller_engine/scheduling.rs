@@ -46,7 +46,7 @@ async fn spare_budget_finds_an_activation_hours_before_the_lifecycle_cadence() {
 
 /// 40 orders that never install overload install-fast (80 reads/min wanted of a 60/min
 /// budget) for 10 minutes; 5 others install at once and want a lifecycle check every minute.
-async fn overloaded(share: f64) -> esim_bridge::ingest::poller::engine::stats::Figures {
+async fn overloaded(share: f64) -> esim_bridge::ingest::poller::Figures {
     let run = Run::start(SimConfig::default(), 60, |c| {
         c.reserved_share = share;
         c.cadence.lifecycle = Duration::from_secs(MIN);

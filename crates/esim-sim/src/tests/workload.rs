@@ -20,7 +20,7 @@ async fn run_workload(seed: u64) -> Vec<OrderTruth> {
     };
     let state = SimState::new(cfg).expect("valid");
     let shutdown = CancellationToken::new();
-    let task = tokio::spawn(workload::run(state.clone(), shutdown.clone()));
+    let task = tokio::spawn(workload::create_orders(state.clone(), shutdown.clone()));
     tokio::time::sleep(Duration::from_secs(2)).await;
     shutdown.cancel();
     task.await.expect("workload task");

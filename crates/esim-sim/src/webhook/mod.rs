@@ -70,7 +70,7 @@ impl Sender {
 
     /// Runs until shutdown: waits for the next due transition (or a new order, or a clock
     /// jump), builds its events and hands them to delivery tasks.
-    pub async fn run(mut self) {
+    pub async fn deliver(mut self) {
         let clock = self.state.clock();
         let shared = self.state.shared.clone();
         loop {

@@ -19,13 +19,13 @@ use time::OffsetDateTime;
 
 use super::{oracle, webhook};
 use esim_bridge::config::CadenceConfig;
-use esim_bridge::ingest::poller::engine::cadence::Cadence;
-use esim_bridge::ingest::poller::engine::vanish::{Suspects, Suspicion};
-use esim_bridge::ingest::poller::tracked::Tracked;
-use esim_bridge::provider::paging::Paging;
+use esim_bridge::ingest::poller::Cadence;
+use esim_bridge::ingest::poller::Tracked;
+use esim_bridge::ingest::poller::{Suspects, Suspicion};
 use esim_bridge::provider::sanity;
 use esim_bridge::provider::wire;
 use esim_bridge::provider::ClientError;
+use esim_bridge::provider::Paging;
 use esim_events::normalise;
 use esim_events::OrderData;
 

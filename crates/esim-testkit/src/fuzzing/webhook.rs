@@ -29,10 +29,11 @@ const PREFIX: &str = "esim";
 
 fn verifier(scheme: Scheme) -> &'static Verifier {
     fn build(scheme: Scheme, secret: &str) -> Verifier {
-        let mut cfg = WebhookConfig::default();
-        cfg.scheme = scheme;
-        cfg.secrets = vec![Secret::new(secret)];
-        Verifier::new(&cfg)
+        Verifier::new(&WebhookConfig {
+            scheme,
+            secrets: vec![Secret::new(secret)],
+            ..WebhookConfig::default()
+        })
     }
     static OCTOPUS: LazyLock<Verifier> = LazyLock::new(|| build(Scheme::Octopus, OCTOPUS_SECRET));
     static STANDARD: LazyLock<Verifier> =

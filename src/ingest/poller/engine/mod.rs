@@ -182,7 +182,7 @@ impl<O: Outlet> Engine<O> {
     }
 
     /// Runs until `shutdown`. `facts` carries webhook-sourced events to fold into the state.
-    pub async fn run(mut self, mut facts: mpsc::Receiver<Event>, shutdown: CancellationToken) {
+    pub async fn poll(mut self, mut facts: mpsc::Receiver<Event>, shutdown: CancellationToken) {
         for id in std::mem::take(&mut self.stale) {
             if let Err(e) = self.outlet.forget(id).await {
                 tracing::debug!(order_id = id, error = %ErrorChain(&e), "stale state not removed");
