@@ -14,7 +14,7 @@ use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
 use crate::admin::{self, AdminState};
-use crate::config::{Config, ConfigError};
+use crate::config::{Config, ConfigError, PollerConfig};
 use crate::http;
 use crate::ingest::poller::{self, PollerHealth};
 use crate::ingest::webhook::{self, WebhookState};
@@ -69,8 +69,9 @@ impl Running {
 /// Starts the bridge. Waits for NATS and the stream (retrying while NATS is unreachable) before
 /// the webhook listener is bound, so the provider never gets a 2xx that was not stored.
 pub async fn start(config: Config, shutdown: CancellationToken) -> Result<Running, StartError> {
-    crate::telemetry::metrics(); // install the recorder before anything counts
-                                 // `[upstream]` decoded once, before anything starts: the poller receives typed settings.
+    // Install the recorder before anything counts.
+    crate::telemetry::metrics();
+    // `[upstream]` decoded once, before anything starts: the poller receives typed settings.
     let poller_cfg = match config.upstream.enabled {
         true => Some(config.upstream.poller()?),
         false => None,
@@ -78,66 +79,19 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> Result<Runnin
     let tasks = TaskTracker::new();
     let client = publish::connect(&config.nats, false).await?;
     let publisher = Publisher::new(client, &config.nats);
-
-    let admin_listener = bind("admin", config.admin.listen).await?;
-    let admin_addr = local_addr(&admin_listener, config.admin.listen);
     let health = PollerHealth::new(match config.upstream.enabled {
         true => poller::Status::Starting,
         false => poller::Status::Disabled,
     });
-    let admin_router = admin::router(AdminState {
-        publisher: publisher.clone(),
-        stream: config.nats.stream.clone(),
-        poller: health.clone(),
-    });
-    tasks.spawn(http::serve(
-        "admin",
-        admin_listener,
-        admin_router,
-        http::Limits::admin(),
-        shutdown.clone(),
-    ));
-    tracing::info!(addr = %admin_addr, "admin listener up (/healthz, /readyz, /metrics)");
-
+    let admin_addr = start_admin(&config, &publisher, &health, &tasks, &shutdown).await?;
     provision(&publisher, &config, &shutdown).await?;
-
-    let webhook_addr = if config.webhook.enabled {
-        let listener = bind("webhook", config.webhook.listen).await?;
-        let addr = local_addr(&listener, config.webhook.listen);
-        let state = WebhookState::new(&config.webhook, publisher.clone());
-        let router = webhook::router(&config.webhook, state);
-        let limits = config.webhook.limits();
-        tasks.spawn(http::serve(
-            "webhook",
-            listener,
-            router,
-            limits,
-            shutdown.clone(),
-        ));
-        tracing::info!(%addr, path = %config.webhook.path, "webhook listener up");
-        Some(addr)
-    } else {
-        None
+    let webhook_addr = match config.webhook.enabled {
+        true => Some(start_webhook(&config, &publisher, &tasks, &shutdown).await?),
+        false => None,
     };
-
     if let Some(upstream) = poller_cfg {
-        let (cfg, publisher, shutdown) = (config.clone(), publisher.clone(), shutdown.clone());
-        let poller = async move {
-            let run =
-                poller::keep_polling(&cfg, upstream, publisher, shutdown.clone(), health.clone());
-            // The supervisor never returns before shutdown; if it does (or panics), this
-            // replica cannot poll any more and says so on /readyz and /healthz.
-            match std::panic::AssertUnwindSafe(run).catch_unwind().await {
-                Ok(Ok(())) if shutdown.is_cancelled() => return,
-                Ok(Ok(())) => tracing::error!("poller stopped"),
-                Ok(Err(e)) => tracing::error!(error = %ErrorChain(&e), "poller stopped"),
-                Err(_) => tracing::error!("poller supervisor panicked"),
-            }
-            health.set(poller::Status::Stopped);
-        };
-        tasks.spawn(poller.instrument(tracing::info_span!("poller")));
+        spawn_poller(&config, upstream, &publisher, health, &tasks, &shutdown);
     }
-
     Ok(Running {
         webhook_addr,
         admin_addr,
@@ -146,6 +100,82 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> Result<Runnin
         tasks,
         grace: config.shutdown_grace,
     })
+}
+
+/// The admin listener (`/healthz`, `/readyz`, `/metrics`), up before NATS is ready so probes
+/// can tell why the bridge is not.
+async fn start_admin(
+    config: &Config,
+    publisher: &Publisher,
+    health: &PollerHealth,
+    tasks: &TaskTracker,
+    shutdown: &CancellationToken,
+) -> Result<SocketAddr, StartError> {
+    let listener = bind("admin", config.admin.listen).await?;
+    let addr = local_addr(&listener, config.admin.listen);
+    let router = admin::router(AdminState {
+        publisher: publisher.clone(),
+        stream: config.nats.stream.clone(),
+        poller: health.clone(),
+    });
+    let limits = http::Limits::admin();
+    tasks.spawn(http::serve(
+        "admin",
+        listener,
+        router,
+        limits,
+        shutdown.clone(),
+    ));
+    tracing::info!(%addr, "admin listener up (/healthz, /readyz, /metrics)");
+    Ok(addr)
+}
+
+/// The webhook listener, bound only once the stream is ready.
+async fn start_webhook(
+    config: &Config,
+    publisher: &Publisher,
+    tasks: &TaskTracker,
+    shutdown: &CancellationToken,
+) -> Result<SocketAddr, StartError> {
+    let listener = bind("webhook", config.webhook.listen).await?;
+    let addr = local_addr(&listener, config.webhook.listen);
+    let state = WebhookState::new(&config.webhook, publisher.clone());
+    let router = webhook::router(&config.webhook, state);
+    let limits = config.webhook.limits();
+    tasks.spawn(http::serve(
+        "webhook",
+        listener,
+        router,
+        limits,
+        shutdown.clone(),
+    ));
+    tracing::info!(%addr, path = %config.webhook.path, "webhook listener up");
+    Ok(addr)
+}
+
+/// The poller, supervised: it never returns before shutdown; if it does (or panics), this
+/// replica cannot poll any more and says so on `/readyz` and `/healthz`.
+fn spawn_poller(
+    config: &Config,
+    upstream: PollerConfig,
+    publisher: &Publisher,
+    health: PollerHealth,
+    tasks: &TaskTracker,
+    shutdown: &CancellationToken,
+) {
+    let (cfg, publisher, shutdown) = (config.clone(), publisher.clone(), shutdown.clone());
+    let poller = async move {
+        let polling =
+            poller::keep_polling(&cfg, upstream, publisher, shutdown.clone(), health.clone());
+        match std::panic::AssertUnwindSafe(polling).catch_unwind().await {
+            Ok(Ok(())) if shutdown.is_cancelled() => return,
+            Ok(Ok(())) => tracing::error!("poller stopped"),
+            Ok(Err(e)) => tracing::error!(error = %ErrorChain(&e), "poller stopped"),
+            Err(_) => tracing::error!("poller supervisor panicked"),
+        }
+        health.set(poller::Status::Stopped);
+    };
+    tasks.spawn(poller.instrument(tracing::info_span!("poller")));
 }
 
 /// Ensures the events stream, retrying while NATS cannot be reached.

@@ -207,20 +207,8 @@ impl Run<'_> {
                     break;
                 }
             };
-            let held = holdings.of_order(order.id, &keys_of(&order));
-            report.held += held.len() as u64;
-            let taken = order
-                .iccid
-                .as_ref()
-                .is_some_and(|i| holdings.holds_other(i.as_str(), order.id));
-            let mut findings = match iccid_changed(&order, fresh, &held, taken) {
-                Some(changed) => vec![changed],
-                None => compare(&order, fresh, &held, prefix),
-            };
-            if let (Some(publisher), Some(tally)) = (&publisher, &mut report.repair) {
-                let now = OffsetDateTime::now_utc();
-                repair_order(publisher, &order, &mut findings, now, tally).await?;
-            }
+            let findings =
+                check_order(&order, fresh, &holdings, prefix, publisher.as_ref(), report).await?;
             emit(writer, &findings).await?;
             report.count(&findings);
             checked += 1;
@@ -229,6 +217,33 @@ impl Run<'_> {
         progress.finish();
         Ok(())
     }
+}
+
+/// One order against what the stream holds for it: its findings, repaired when `publisher` is
+/// given (`--repair`).
+async fn check_order(
+    order: &OrderData,
+    fresh: bool,
+    holdings: &Holdings,
+    prefix: &str,
+    publisher: Option<&Publisher>,
+    report: &mut Report,
+) -> Result<Vec<Finding>, AuditError> {
+    let held = holdings.of_order(order.id, &keys_of(order));
+    report.held += held.len() as u64;
+    let taken = order
+        .iccid
+        .as_ref()
+        .is_some_and(|i| holdings.holds_other(i.as_str(), order.id));
+    let mut findings = match iccid_changed(order, fresh, &held, taken) {
+        Some(changed) => vec![changed],
+        None => compare(order, fresh, &held, prefix),
+    };
+    if let (Some(publisher), Some(tally)) = (publisher, &mut report.repair) {
+        let now = OffsetDateTime::now_utc();
+        repair_order(publisher, order, &mut findings, now, tally).await?;
+    }
+    Ok(findings)
 }
 
 enum Refreshed {
