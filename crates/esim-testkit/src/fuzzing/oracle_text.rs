@@ -19,6 +19,9 @@ pub(super) fn normalise(text: &str) -> String {
 }
 
 fn percent_decode(s: &str) -> String {
+    if !s.contains('%') {
+        return s.to_owned();
+    }
     percent_encoding::percent_decode_str(s)
         .decode_utf8_lossy()
         .into_owned()
@@ -26,6 +29,10 @@ fn percent_decode(s: &str) -> String {
 
 /// Full-width and small forms to ASCII; invisible and formatting characters removed.
 fn fold(s: &str) -> String {
+    // Every character folded or removed below is outside ASCII.
+    if s.is_ascii() {
+        return s.to_owned();
+    }
     s.chars()
         .filter_map(|c| match c {
             '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0),
