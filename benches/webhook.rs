@@ -93,7 +93,7 @@ async fn run() -> anyhow::Result<()> {
     let rss_idle = procfs::rss_kib(bridge.pid());
 
     let size = {
-        use esim_events::normalise::{from_webhook, parse_envelope, Normalised};
+        use esim_normalise::normalise::{from_webhook, parse_envelope, Normalised};
         let e = parse_envelope(load::body(0).as_bytes()).context("the bench's webhook body")?;
         match from_webhook(&e).context("the bench's webhook body")? {
             Normalised::Publish(ev) => match ev.first() {

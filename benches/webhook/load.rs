@@ -14,7 +14,7 @@ use esim_sim::octopus_signature;
 
 pub const SECRET: &str = "bench-secret";
 
-#[path = "../../crates/esim-events/benches/support/bodies.rs"]
+#[path = "../../crates/esim-normalise/benches/support/bodies.rs"]
 mod bodies;
 pub use bodies::body;
 

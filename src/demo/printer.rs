@@ -24,7 +24,8 @@ use std::io::IsTerminal;
 use time::macros::format_description;
 use time::OffsetDateTime;
 
-use esim_events::{redact, Event, EventType};
+use esim_events::{Event, EventType};
+use esim_normalise::redact;
 
 /// Width of the key column: ICCIDs are 19–20 digits.
 const KEY_WIDTH: usize = 19;

@@ -66,7 +66,7 @@ fn malformed(e: serde_json::Error) -> ClientError {
 pub fn order(body: &[u8]) -> Result<OrderData, ClientError> {
     let raw: &RawValue = serde_json::from_slice(body).map_err(malformed)?;
     let raw = unwrap_envelope(raw).get();
-    serde_json::from_str(raw).map_err(|e| match sanity::unfit(raw) {
+    esim_normalise::parse_order(raw).map_err(|e| match sanity::unfit(raw) {
         Some((id, reason)) => ClientError::Unfit { id, reason },
         None => malformed(e),
     })
@@ -116,7 +116,7 @@ fn orders_at_most(body: &[u8], max: usize) -> Result<Items, ClientError> {
         ..Items::default()
     };
     for item in items {
-        match serde_json::from_str::<OrderData>(item.get()) {
+        match esim_normalise::parse_order(item.get()) {
             Ok(o) => out.orders.push(o),
             Err(_) => match sanity::unfit(item.get()) {
                 Some(unfit) => out.unfit.push(unfit),

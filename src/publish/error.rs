@@ -8,6 +8,7 @@ use async_nats::jetstream::context::PublishErrorKind;
 use async_nats::jetstream::{self, ErrorCode};
 
 use esim_events::schema::SchemaError;
+use esim_normalise::PayloadError;
 
 /// Why an event was not stored. [`PublishError::is_unavailable`] tells "try again later"
 /// from "retrying will not help".
@@ -30,9 +31,16 @@ pub enum PublishError {
     /// The server refused the message for a reason retrying will not fix.
     #[error("NATS rejected the event")]
     Rejected(#[source] jetstream::context::PublishError),
-    /// The event cannot be turned into a subject or payload.
+    /// The event cannot be turned into a subject, headers or a payload free of activation-code
+    /// material.
     #[error("the event cannot be published")]
-    Event(#[from] SchemaError),
+    Event(#[from] PayloadError),
+}
+
+impl From<SchemaError> for PublishError {
+    fn from(e: SchemaError) -> Self {
+        Self::Event(PayloadError::Schema(e))
+    }
 }
 
 impl PublishError {

@@ -93,7 +93,7 @@ impl Publisher {
     /// timeouts and leader elections for up to `nats.retry_for`.
     pub async fn publish(&self, event: &Event) -> Result<Published, PublishError> {
         let subject = event.subject(&self.prefix).map_err(SchemaError::from)?;
-        let payload = Bytes::from(event.to_payload()?);
+        let payload = Bytes::from(esim_normalise::checked_payload(event)?);
         // The first attempt takes the headers; a retry builds them again (async-nats takes
         // them by value, and a copy per webhook cost more than building them).
         let mut headers = Some(headers(event)?);
@@ -225,6 +225,7 @@ fn record(event: &Event, outcome: Published, took: Duration) {
 mod tests {
     use super::*;
     use esim_events::{EventType, OrderData, Source};
+    use esim_normalise::PayloadError;
 
     fn event(iccid: Option<&str>) -> Event {
         let data: OrderData =
@@ -261,7 +262,9 @@ mod tests {
             assert!(
                 matches!(
                     headers(&e),
-                    Err(PublishError::Event(SchemaError::Header { .. }))
+                    Err(PublishError::Event(PayloadError::Schema(
+                        SchemaError::Header { .. }
+                    )))
                 ),
                 "{id:?}"
             );

@@ -2,7 +2,7 @@
 //! per line, and no activation code, ever, in any encoding.
 //!
 //! Every payload is parsed and every key and string goes through the same normalising scan as
-//! event data ([`esim_events::redact::find_leak`]: percent-encoding, HTML references, JSON
+//! event data ([`esim_normalise::redact::find_leak`]: percent-encoding, HTML references, JSON
 //! escapes such as `\u004c\u0050\u0041`, base64, Unicode compatibility forms, invisible
 //! characters). A clean payload keeps its stored bytes; a payload with a hit is rewritten with
 //! every offending string replaced as a whole and every secret key removed (a message someone
@@ -16,7 +16,7 @@ use std::borrow::Cow;
 use serde_json::Value;
 
 use super::visible;
-use esim_events::{redact, scan};
+use esim_normalise::{redact, scan};
 
 /// A payload made safe to write as one NDJSON line.
 pub enum Line<'a> {

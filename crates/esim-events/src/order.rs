@@ -1,11 +1,11 @@
-//! The order snapshot carried in every event's `data`, parsed tolerantly from the provider.
+//! The order snapshot carried in every event's `data`.
 //!
-//! This is an allowlist: only the fields below are read, so anything else the provider sends
-//! (including `activation_code` and whatever a future API adds) is dropped at parse time.
-//! Every field is validated as it is read ([`crate::fields`]): codes by their format, free text by the
-//! activation-code scan; an invalid value is dropped and recorded in [`OrderData::rejected`].
-//! Unknown enum values map to `UNKNOWN` instead of failing; [`OrderData::unknown_enums`] lets
-//! the caller count them.
+//! It is an allowlist: only the fields below exist, so anything else the provider sends
+//! (including `activation_code` and whatever a future API adds) is dropped when the bridge
+//! reads it. The bridge validates every field as it reads the provider's data
+//! (`esim_normalise::fields`): codes by their format, free text by the activation-code scan;
+//! an invalid value is dropped and recorded in [`OrderData::rejected`]. Unknown enum values map
+//! to `UNKNOWN` instead of failing; [`OrderData::unknown_enums`] counts them.
 
 use crate::timestamp::Timestamp;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -98,7 +98,8 @@ const NAMES: [&str; 6] = [
 ];
 
 impl Rejected {
-    pub(crate) fn add(&mut self, field: &str) {
+    /// Records that `field` was dropped (the bridge does, as it reads the provider's data).
+    pub fn add(&mut self, field: &str) {
         if let Some(bit) = NAMES.iter().position(|n| *n == field) {
             self.0 |= 1 << bit;
         }
@@ -120,12 +121,13 @@ impl Rejected {
 
 /// The normalised order snapshot: the `data` of every `esim.*` event and the poller's stored
 /// snapshot. Every field is optional except the order id, because the provider's nullability
-/// is undocumented. Parsing (`Deserialize`) is implemented in [`crate::fields`], which validates
-/// every field.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+/// is undocumented. `Deserialize` reads what the bridge wrote (an event's `data`); the bridge
+/// reads the provider's orders with `esim_normalise::parse_order`, which validates every field
+/// and drops what it does not allow.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct OrderData {
     pub id: u64,
-    /// Free text: see [`crate::fields`] for what is kept.
+    /// Free text (the bridge keeps only values free of activation-code material).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_reference: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -8,6 +8,7 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
 /// How often each side of a property's branch ran.
+#[derive(Default)]
 pub struct Branches {
     taken: AtomicUsize,
     other: AtomicUsize,
@@ -15,10 +16,7 @@ pub struct Branches {
 
 impl Branches {
     pub fn new() -> Self {
-        Self {
-            taken: 0.into(),
-            other: 0.into(),
-        }
+        Self::default()
     }
 
     /// Counts one case: `taken` or the other side.

@@ -4,7 +4,7 @@
 //! the chain `delivered < installed < activated < depleted` is linear and `failed`/`cancelled`
 //! are terminal, so the furthest published step ([`Tracked::latest`]) is enough, and
 //! [`Tracked::previous`] rebuilds a minimal snapshot implying exactly those steps for
-//! [`esim_events::normalise::from_snapshots`]. That keeps 100,000 tracked orders in a few MB.
+//! [`esim_normalise::normalise::from_snapshots`]. That keeps 100,000 tracked orders in a few MB.
 //!
 //! The ICCID an order's events went out under is remembered as an [`IccidPrint`], so a
 //! provider answer naming another ICCID for the same order is recognised
@@ -184,7 +184,7 @@ fn empty(id: u64) -> OrderData {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use esim_events::normalise::steps;
+    use esim_normalise::normalise::steps;
 
     #[test]
     fn previous_implies_exactly_the_published_steps() {

@@ -19,7 +19,7 @@ use axum::Router;
 use crate::config::WebhookConfig;
 use crate::publish::{Published, Publisher};
 use error::WebhookError;
-use esim_events::normalise::{self, Normalised};
+use esim_normalise::normalise::{self, Normalised};
 use extract::VerifiedWebhook;
 pub use verify::{standard_signature, Verifier};
 

@@ -5,7 +5,7 @@
 //! u64`), and an event id is whatever the sender wrote, so neither is ever logged; the
 //! category and line/column of a JSON error locate the problem in the body the provider holds.
 
-use esim_events::normalise::NormaliseError;
+use esim_normalise::normalise::NormaliseError;
 
 /// A value-free description of why a verified body was not a valid event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,7 +40,7 @@ impl Rejection {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use esim_events::normalise::{from_webhook, parse_envelope};
+    use esim_normalise::normalise::{from_webhook, parse_envelope};
 
     const CODE: &str = "LPA:1$smdp.example.com$SECRET-MATCHING-ID";
 

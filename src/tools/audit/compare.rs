@@ -23,10 +23,10 @@ use std::collections::BTreeSet;
 use super::finding::{Cited, Class, Finding};
 use super::held::Held;
 use esim_events::key::EventKey;
-use esim_events::normalise;
 use esim_events::order::OrderStatus;
 use esim_events::schema::subject;
 use esim_events::{EventType, OrderData};
+use esim_normalise::normalise;
 
 /// The keys an order's events may be under: its ICCID (if known) and `order-<id>`.
 pub fn keys_of(order: &OrderData) -> Vec<String> {

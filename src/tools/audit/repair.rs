@@ -13,8 +13,9 @@ use time::OffsetDateTime;
 
 use super::finding::{Class, Finding, Repair};
 use crate::publish::{PublishError, Published, Publisher};
+use esim_events::OrderData;
 use esim_events::Timestamp;
-use esim_events::{normalise, OrderData};
+use esim_normalise::normalise;
 
 /// What a repair run wrote.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -14,7 +14,7 @@ use super::binary_layers::{apply_binary, Binary};
 use super::oracle::{self, MAX_BINARY, MAX_LAYERS};
 use super::webhook;
 use esim_bridge::tools::guard;
-use esim_events::normalise::{self, Normalised};
+use esim_normalise::normalise::{self, Normalised};
 
 /// Characters of surrounding text kept at most.
 const MAX_TEXT: usize = 48;

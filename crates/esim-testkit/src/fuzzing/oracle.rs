@@ -1,6 +1,6 @@
 //! An independent detector of activation-code material in text the bridge emits.
 //!
-//! Deliberately separate from [`esim_events::redact`] (a redactor cannot check itself): the
+//! Deliberately separate from [`esim_normalise::redact`] (a redactor cannot check itself): the
 //! text is looked at as written and after undoing the encodings a consumer might undo —
 //! percent-encoding, HTML entities, JSON `\u` escapes, full-width forms, invisible characters,
 //! base64 runs (every alignment), hex, base32, quoted-printable and `<~ascii85~>` (decoders

@@ -1,5 +1,5 @@
 //! The fuzz oracle's own decoders for hex, base32, quoted-printable and ascii85: written apart
-//! from `esim_events::codecs` (a different method, no shared code), so a mistake in the
+//! from `esim_normalise::codecs` (a different method, no shared code), so a mistake in the
 //! scan's decoders is not repeated in the check of it.
 
 /// Shortest run decoded (hex or base32 of a 4-byte code piece).

@@ -26,8 +26,8 @@ use esim_bridge::provider::sanity;
 use esim_bridge::provider::wire;
 use esim_bridge::provider::ClientError;
 use esim_bridge::provider::Paging;
-use esim_events::normalise;
 use esim_events::OrderData;
+use esim_normalise::normalise;
 
 /// Headers parsed from one input at most.
 const MAX_HEADERS: usize = 32;

@@ -15,8 +15,8 @@ use axum::http::{HeaderMap, HeaderValue};
 use super::{http, oracle};
 use esim_bridge::config::{Scheme, Secret, WebhookConfig};
 use esim_bridge::ingest::webhook::{standard_signature, Verifier};
-use esim_events::normalise::{self, Normalised};
 use esim_events::Event;
+use esim_normalise::normalise::{self, Normalised};
 
 /// The octopus-scheme test secret (corpus files are signed with it).
 pub const OCTOPUS_SECRET: &str = "fuzz-octopus-secret";

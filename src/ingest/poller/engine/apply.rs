@@ -25,8 +25,8 @@ use crate::provider::budget;
 use crate::provider::clock;
 use crate::provider::sanity::{self, Reason};
 use crate::telemetry::ErrorChain;
-use esim_events::normalise::from_snapshots;
 use esim_events::{Event, OrderData};
+use esim_normalise::normalise::from_snapshots;
 
 /// What became of an order's events.
 pub(super) enum Emit {

@@ -11,12 +11,12 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use time::OffsetDateTime;
 
-use super::json_fault::JsonFault;
-use super::key::KeyError;
-use super::lifecycle::EventType;
-use super::order::{ActivationStatus, OrderData, OrderStatus};
-use super::schema::{Event, SchemaError, Source};
-use super::timestamp::Timestamp;
+use esim_events::json_fault::JsonFault;
+use esim_events::key::KeyError;
+use esim_events::lifecycle::EventType;
+use esim_events::order::{ActivationStatus, OrderData, OrderStatus};
+use esim_events::schema::{Event, SchemaError, Source};
+use esim_events::timestamp::Timestamp;
 
 /// Why a webhook body cannot be normalised (all answered 400).
 #[derive(Debug, thiserror::Error)]
@@ -66,7 +66,7 @@ pub fn from_webhook(env: &Envelope) -> Result<Normalised, NormaliseError> {
     let Some(event_type) = EventType::parse(&env.event_type) else {
         return Ok(Normalised::Ignored);
     };
-    let data: OrderData = serde_json::from_str(env.data.get())
+    let data: OrderData = crate::fields::parse_order(env.data.get())
         .map_err(|e| NormaliseError::Data(JsonFault::of(&e)))?;
     let created_at = Timestamp::parse(&env.created_at).ok_or(NormaliseError::CreatedAt)?;
     let dates = [

@@ -20,10 +20,10 @@
 use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 
-use super::iccid::Iccid;
-use super::order::{ActivationStatus, Decimal, OrderData, OrderStatus, Rejected};
 use super::redact;
-use super::timestamp::Timestamp;
+use esim_events::iccid::Iccid;
+use esim_events::order::{ActivationStatus, Decimal, OrderData, OrderStatus, Rejected};
+use esim_events::timestamp::Timestamp;
 
 /// Longest `client_reference` and `product_name` kept, in characters.
 pub const MAX_SHORT_TEXT: usize = 256;
@@ -109,11 +109,15 @@ pub struct Wire {
     inferred: Option<bool>,
 }
 
-/// Every [`OrderData`] is read through [`Wire`], which validates every field.
-impl<'de> Deserialize<'de> for OrderData {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Wire::deserialize(d).map(OrderData::from)
-    }
+/// One provider order (JSON text) read through [`Wire`], which validates every field: the one
+/// way the bridge reads an order it did not write.
+pub fn parse_order(raw: &str) -> serde_json::Result<OrderData> {
+    serde_json::from_str::<Wire>(raw).map(OrderData::from)
+}
+
+/// [`parse_order`] for a JSON value already parsed.
+pub fn order_from_value(value: serde_json::Value) -> serde_json::Result<OrderData> {
+    serde_json::from_value::<Wire>(value).map(OrderData::from)
 }
 
 impl From<Wire> for OrderData {

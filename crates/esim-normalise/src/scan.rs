@@ -120,7 +120,7 @@ fn full_scan(s: &str) -> bool {
 }
 
 /// True if no base64 run in `bytes` decodes (at any alignment, in either alphabet) to anything
-/// the full scan could act on ([`noise`](crate::noise) says what that means).
+/// the full scan could act on ([`crate::noise`] says what that means).
 pub fn base64_runs_are_noise(bytes: &[u8]) -> bool {
     noise::base64_runs(bytes).all(known_noise)
 }

@@ -4,7 +4,7 @@
 //! `lpa`, `qr_code`, `smdp_address`, `matching_id`, any case, `-`/`_` ignored) are removed,
 //! and a string in which [`looks_like_lpa`] finds LPA-like text, in any encoding
 //! ([`super::scan`]), is dropped as a whole (never partly kept: `LPA:1$host$ MATCHING` does not
-//! become `[redacted] MATCHING`). [`OrderData`](super::OrderData) applies the string rule as it
+//! become `[redacted] MATCHING`). [`OrderData`](esim_events::OrderData) applies the string rule as it
 //! parses, the publisher checks every payload with [`find_leak`] before it leaves, and replay
 //! output goes through the same check.
 

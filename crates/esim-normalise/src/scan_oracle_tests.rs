@@ -8,7 +8,7 @@ use proptest::prelude::*;
 
 use crate::scan::tests::payload_like;
 use crate::scan::{leaks, plainly_clean};
-use crate::test_branches::{runner, Branches};
+use esim_events::test_branches::{runner, Branches};
 
 /// Text near a code: a short mix of code syntax and the letters of `lpa`, words ending in
 /// `lpa` (after a control byte or not), a bare code, or an encoded code after a control byte; mostly as base64 (either alphabet,

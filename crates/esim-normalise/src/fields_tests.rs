@@ -4,7 +4,7 @@ use super::*;
 use serde_json::json;
 
 fn parse(v: serde_json::Value) -> OrderData {
-    serde_json::from_value(v).expect("order")
+    crate::fields::order_from_value(v).expect("order")
 }
 
 #[test]
@@ -58,11 +58,7 @@ fn absurd_numbers_fail_the_order() {
         ("validity_days", "100000000000000000000000000000000000"),
     ] {
         let body = format!("{{\"id\":1,\"{field}\":{value}}}");
-        assert!(
-            serde_json::from_str::<OrderData>(&body).is_err(),
-            "{field} {:.40}",
-            value
-        );
+        assert!(crate::parse_order(&body).is_err(), "{field} {:.40}", value);
     }
     // A webhook carrying one is an invalid event (the listener answers 400 invalid_event).
     let body = format!(
@@ -74,14 +70,14 @@ fn absurd_numbers_fail_the_order() {
         crate::normalise::from_webhook(&env),
         Err(crate::normalise::NormaliseError::Data(_))
     ));
-    let ok: OrderData = serde_json::from_str(
+    let ok: OrderData = crate::parse_order(
         r#"{"id":1,"amount":4.275,"data_amount_gb":"ten","validity_days":4294967296}"#,
     )
     .expect("order");
     assert_eq!(ok.amount.as_ref().map(Decimal::as_str), Some("4.275"));
     assert_eq!((ok.data_amount_gb, ok.validity_days), (None, None));
     let big: OrderData =
-        serde_json::from_str(r#"{"id":1,"amount":999999999999.99,"data_amount_gb":-0.0}"#)
+        crate::parse_order(r#"{"id":1,"amount":999999999999.99,"data_amount_gb":-0.0}"#)
             .expect("order");
     assert_eq!(
         big.amount.as_ref().map(Decimal::as_str),
@@ -124,4 +120,12 @@ fn codes_in_binary_to_text_encodings_are_dropped() {
     let clean = parse(json!({"id": 1, "failure_code": "DEADBEEF_CAFE_2026",
         "product_name": "Japan eSIM 10GB = best", "failure_reason": "MZXW6YTBOI"}));
     assert!(clean.rejected.is_empty());
+}
+
+#[test]
+fn inferred_false_is_read_as_absent() {
+    let order = crate::parse_order(r#"{"id": 1, "inferred": false}"#).expect("order");
+    assert_eq!(order.inferred, None);
+    let order = crate::parse_order(r#"{"id": 1, "inferred": true}"#).expect("order");
+    assert_eq!(order.inferred, Some(true));
 }

@@ -70,7 +70,7 @@ pub enum Layer {
     Opaque(String),
 }
 
-/// Every text one decoding step away from `s` (which should be [`canonical`]).
+/// Every text one decoding step away from `s` (which should be [`canonical`](crate::text::canonical)).
 pub fn layers(s: &str) -> Vec<Layer> {
     let mut out = Vec::new();
     let mut text = |t: Cow<'_, str>| {

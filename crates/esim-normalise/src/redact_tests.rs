@@ -209,7 +209,7 @@ const FIELDS: [&str; 6] = [
     "country_code",
 ];
 
-fn webhook_events(field: &str, value: &str) -> Vec<super::Event> {
+fn webhook_events(field: &str, value: &str) -> Vec<esim_events::Event> {
     let mut body = json!({"id": "evt_1", "type": "esim.failed", "created_at": "2026-01-01T00:00:00Z",
         "data": {"id": 1, "status": "FAILED", "iccid": "8910300000123456789",
             "currency": "USD", "country_code": "JPN", "failure_code": "OUT_OF_STOCK"}});
@@ -288,7 +288,7 @@ proptest! {
         prop_assert_eq!(clean_text(&reference), Some(reference.as_str()));
         let body = json!({"id": 1, "product_name": product, "client_reference": reference,
             "failure_reason": format!("{name}{extra}")});
-        let o: super::OrderData = serde_json::from_value(body).unwrap();
+        let o: esim_events::OrderData = crate::fields::order_from_value(body).unwrap();
         prop_assert_eq!(o.product_name.as_deref(), Some(product.as_str()));
         prop_assert_eq!(o.client_reference.as_deref(), Some(reference.as_str()));
         prop_assert!(o.rejected.is_empty());

@@ -9,8 +9,8 @@ mod bodies;
 
 use std::hint::black_box;
 
-use esim_events::normalise::{from_webhook, parse_envelope, Normalised};
-use esim_events::scan::plainly_clean;
+use esim_normalise::normalise::{from_webhook, parse_envelope, Normalised};
+use esim_normalise::scan::plainly_clean;
 
 /// CPU time of this thread so far, in ns (`/proc/thread-self/schedstat`): wall time would count
 /// the time other processes of a busy machine took.

@@ -1,7 +1,7 @@
 //! Text primitives the activation-code scan is built on, below everything else of it: the
 //! canonical form of a text ([`canonical`]: NFKC, invisible characters removed), the form
-//! without whitespace ([`squeezed`]), what counts as text ([`is_text`], [`MIN_STRETCH`]) and the
-//! lenient base64 decoders ([`ENGINES`]).
+//! without whitespace ([`squeezed`]), what counts as text (`is_text`, `MIN_STRETCH`) and the
+//! lenient base64 decoders (`ENGINES`).
 
 use std::borrow::Cow;
 use std::sync::LazyLock;
