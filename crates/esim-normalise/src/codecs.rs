@@ -110,15 +110,31 @@ pub fn quoted_printable(s: &str) -> Option<Vec<u8>> {
 
 /// The `<~...~>` blocks of `s`, each decoded as Adobe ascii85 (whitespace ignored, `z` for
 /// four zero bytes, a short last group padded); a block with a byte outside the alphabet ends
-/// where it is.
+/// where it is; an empty one is left out. Every `<~` starts a block, also one inside another block's body: text before a
+/// code cannot open a broken block that swallows the code's own start.
 pub fn ascii85_blocks(s: &str) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
-    let mut rest = s;
-    while let Some(start) = rest.find("<~") {
-        let body = &rest[start + 2..];
-        let end = body.find("~>").unwrap_or(body.len());
-        out.push(ascii85(&body[..end]));
-        rest = &body[end..];
+    let mut pos = 0;
+    // The next `~>` at or after the current block's body, found once for all the starts before
+    // it, so the whole text is read in one pass whatever it holds.
+    let mut close: Option<usize> = None;
+    while let Some(found) = s[pos..].find("<~") {
+        let body = pos + found + 2;
+        let end_of_frame = match close {
+            Some(c) if c >= body => c,
+            _ => s[body..].find("~>").map_or(s.len(), |at| body + at),
+        };
+        close = Some(end_of_frame);
+        // `~` is outside the alphabet, so a body never runs past a `<~`: the next start is
+        // the end of this block.
+        let end = s[body..end_of_frame]
+            .find("<~")
+            .map_or(end_of_frame, |at| body + at);
+        let decoded = ascii85(&s[body..end]);
+        if !decoded.is_empty() {
+            out.push(decoded);
+        }
+        pos = end;
     }
     out
 }
@@ -174,6 +190,21 @@ mod tests {
             Some(&b"1$h$ID ="[..])
         );
         assert_eq!(quoted_printable("a = b"), None);
+    }
+
+    #[test]
+    fn a_frame_start_inside_a_broken_block_starts_a_block_of_its_own() {
+        // Fuzz finding (redaction_encodings, 2026-12-06): text placed before the code opened
+        // a block (`<~` then a byte outside the alphabet) that reached to the code's own `~>`,
+        // so the code's `<~` was never read as a start.
+        let blocks = ascii85_blocks("<~4FT@]:F9C\u{FFFD}$N=73u+<~0dLEX8ON~>");
+        assert!(blocks.contains(&b"1$h$ID".to_vec()), "{blocks:?}");
+        let blocks = ascii85_blocks("<~<~<~0dLEX8ON~>");
+        assert!(blocks.contains(&b"1$h$ID".to_vec()), "{blocks:?}");
+        // Many starts and no end, read in one pass (a quadratic reading of a 1 MiB body would
+        // not finish); empty blocks decode to nothing.
+        let many = "<~".repeat(1 << 19) + "<~0dLEX8ON";
+        assert_eq!(ascii85_blocks(&many), [b"1$h$ID".to_vec()]);
     }
 
     #[test]
