@@ -12,7 +12,7 @@ use anyhow::Context as _;
 use bytes::Bytes;
 use esim_sim::octopus_signature;
 
-pub const SECRET: &str = "bench-secret";
+pub const SECRET: &str = "bench-secret-0123456789";
 
 #[path = "../../crates/esim-normalise/benches/support/bodies.rs"]
 mod bodies;

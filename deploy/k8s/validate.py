@@ -19,6 +19,7 @@
 Usage: validate.py [path/to/esim-bridge]  (without it, the check-config step is skipped)
 """
 import os
+import secrets
 import re
 import subprocess
 import sys
@@ -91,16 +92,33 @@ def check_config(docs, binary):
     if binary is None:
         print("deploy/k8s: check-config skipped (no binary given)")
         return
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ESIM_BRIDGE_")}
+    # As shipped, the Secret holds placeholders: the bridge must refuse to start on them.
+    run = run_check_config(binary, text, docs["Secret"]["stringData"], env)
+    if run.returncode != 64 or "webhook.secrets" not in run.stderr:
+        fail("esim-bridge check-config accepts the Secret's CHANGE-ME placeholders "
+             f"(exit {run.returncode}): {run.stderr.strip()}")
+    # With real values in their place, the ConfigMap is accepted.
+    real = {name: placeholder_filled(value) for name, value in docs["Secret"]["stringData"].items()}
+    run = run_check_config(binary, text, real, env)
+    if run.returncode != 0:
+        fail(f"esim-bridge check-config rejects the ConfigMap: {run.stderr.strip()}")
+
+
+def placeholder_filled(value):
+    """`value` with every CHANGE-ME line replaced by a random secret, as an operator would."""
+    lines = [secrets.token_hex(24) if "CHANGE-ME" in line else line for line in value.split("\n")]
+    return "\n".join(lines)
+
+
+def run_check_config(binary, text, files, env):
     with tempfile.TemporaryDirectory() as tmp:
-        for name, value in docs["Secret"]["stringData"].items():
+        for name, value in files.items():
             Path(tmp, name).write_text(value)
         config = Path(tmp, "esim-bridge.toml")
         config.write_text(text.replace(SECRETS_DIR, tmp + "/"))
-        env = {k: v for k, v in os.environ.items() if not k.startswith("ESIM_BRIDGE_")}
-        run = subprocess.run([binary, "check-config", "--config", str(config)],
-                             capture_output=True, text=True, env=env)
-        if run.returncode != 0:
-            fail(f"esim-bridge check-config rejects the ConfigMap: {run.stderr.strip()}")
+        return subprocess.run([binary, "check-config", "--config", str(config)],
+                              capture_output=True, text=True, env=env)
 
 
 def check_compose():

@@ -18,7 +18,8 @@ fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         .collect()
 }
 
-const MINIMAL: &str = "[webhook]\nsecrets = \"s3cret\"\n[upstream]\nenabled = false\n";
+const MINIMAL: &str =
+    "[webhook]\nsecrets = \"s3cret-0123456789abcdef\"\n[upstream]\nenabled = false\n";
 
 fn key_of(r: Result<Config, ConfigError>) -> String {
     r.expect_err("config should be rejected")
@@ -65,7 +66,10 @@ fn durations_and_numbers_come_from_env_strings() {
     let c = Config::load_with_env(
         None,
         env(&[
-            ("ESIM_BRIDGE_WEBHOOK__SECRETS", "[a, b]"),
+            (
+                "ESIM_BRIDGE_WEBHOOK__SECRETS",
+                "[aaaa-0123456789ab, bbbb-0123456789ab]",
+            ),
             ("ESIM_BRIDGE_WEBHOOK__TOLERANCE", "90s"),
             ("ESIM_BRIDGE_WEBHOOK__MAX_BODY_BYTES", "2048"),
             ("ESIM_BRIDGE_UPSTREAM__ENABLED", "false"),
@@ -112,9 +116,9 @@ fn every_error_names_its_key() {
 
 #[test]
 fn secrets_come_from_files_and_are_masked_when_printed() {
-    let secret_file = write("  from-a-file\n");
+    let secret_file = write("  from-a-file-0123456789\n");
     let f = write(&format!(
-        "[webhook]\nsecrets = \"inline-one\"\nsecrets_file = {:?}\n[upstream]\nbase_url = \"https://x\"\napi_key = \"k\"\napi_secret_file = {:?}\n",
+        "[webhook]\nsecrets = \"inline-one-0123456789\"\nsecrets_file = {:?}\n[upstream]\nbase_url = \"https://x\"\napi_key = \"k\"\napi_secret_file = {:?}\n",
         secret_file.path(),
         secret_file.path()
     ));
@@ -122,7 +126,7 @@ fn secrets_come_from_files_and_are_masked_when_printed() {
     assert_eq!(c.webhook.secrets.len(), 2);
     assert_eq!(
         c.upstream.api_secret.as_ref().map(Secret::expose),
-        Some("from-a-file")
+        Some("from-a-file-0123456789")
     );
     let printed = c.to_masked_toml();
     assert!(
@@ -194,7 +198,7 @@ fn empty_secrets_of_every_kind_are_rejected_by_key() {
     let empty_file = write("\n  \n");
     let with = |extra: &str| {
         let f = write(&format!(
-            "[webhook]\nsecrets = \"s\"\n[upstream]\nenabled = false\n{extra}"
+            "[webhook]\nsecrets = \"hook-secret-0123456789\"\n[upstream]\nenabled = false\n{extra}"
         ));
         key_of(Config::load_with_env(Some(f.path()), env(&[])))
     };
@@ -208,7 +212,9 @@ fn empty_secrets_of_every_kind_are_rejected_by_key() {
         "nats.token"
     );
     let upstream = |extra: &str| {
-        let f = write(&format!("[webhook]\nsecrets = \"s\"\n[upstream]\n{extra}"));
+        let f = write(&format!(
+            "[webhook]\nsecrets = \"hook-secret-0123456789\"\n[upstream]\n{extra}"
+        ));
         key_of(Config::load_with_env(Some(f.path()), env(&[])))
     };
     let base = "base_url = \"https://x\"\n";
@@ -254,7 +260,7 @@ fn secrets_that_look_like_other_types_stay_the_exact_string() {
         let c = Config::load_with_env(
             None,
             env(&[
-                ("ESIM_BRIDGE_WEBHOOK__SECRETS", "s"),
+                ("ESIM_BRIDGE_WEBHOOK__SECRETS", "hook-secret-0123456789"),
                 ("ESIM_BRIDGE_UPSTREAM__ENABLED", "false"),
                 ("ESIM_BRIDGE_NATS__USER", "bridge"),
                 ("ESIM_BRIDGE_NATS__PASSWORD", value),
@@ -265,11 +271,11 @@ fn secrets_that_look_like_other_types_stay_the_exact_string() {
         assert_eq!(c.nats.password.as_ref().map(Secret::expose), Some(value));
         assert_eq!(c.upstream.api_key.as_ref().map(Secret::expose), Some(value));
     }
-    let f = write("[webhook]\nsecrets = [918273645, \"b\"]\n[upstream]\nenabled = false\n[nats]\ntoken = 4455\n");
+    let f = write("[webhook]\nsecrets = [9182736450918273645, \"bbbbbbbbbbbbbbbbbb\"]\n[upstream]\nenabled = false\n[nats]\ntoken = 4455\n");
     let c = Config::load_with_env(Some(f.path()), env(&[])).expect("integers are kept as text");
     assert_eq!(c.nats.token.as_ref().map(Secret::expose), Some("4455"));
     let secrets: Vec<&str> = c.webhook.secrets.iter().map(Secret::expose).collect();
-    assert_eq!(secrets, ["918273645", "b"]);
+    assert_eq!(secrets, ["9182736450918273645", "bbbbbbbbbbbbbbbbbb"]);
 }
 
 #[test]
@@ -303,7 +309,7 @@ fn check_config_masks_credentials_in_urls() {
     let c = Config::load_with_env(
         None,
         env(&[
-            ("ESIM_BRIDGE_WEBHOOK__SECRETS", "s"),
+            ("ESIM_BRIDGE_WEBHOOK__SECRETS", "hook-secret-0123456789"),
             (
                 "ESIM_BRIDGE_NATS__URL",
                 "nats://bridge:pw-in-url@a:4222, nats://tok-in-url@b:4222",
@@ -350,7 +356,7 @@ mod generated {
         #[test]
         fn any_secret_loads_verbatim_and_is_never_shown(s in secret()) {
             let pairs = [
-                ("ESIM_BRIDGE_WEBHOOK__SECRETS", "w"),
+                ("ESIM_BRIDGE_WEBHOOK__SECRETS", "hook-secret-0123456789"),
                 ("ESIM_BRIDGE_UPSTREAM__ENABLED", "false"),
                 ("ESIM_BRIDGE_NATS__USER", "bridge"),
                 ("ESIM_BRIDGE_NATS__PASSWORD", s.as_str()),
@@ -401,5 +407,29 @@ fn oversized_secret_files_are_refused_not_read_whole() {
         let zero = write(&format!("{MINIMAL}[nats]\ntoken_file = \"/dev/zero\"\n"));
         let e = Config::load_with_env(Some(zero.path()), env(&[])).expect_err("endless");
         assert_eq!(e.key(), Some("nats.token_file"));
+    }
+}
+
+#[test]
+fn placeholder_and_trivially_short_webhook_secrets_are_refused_naming_the_key() {
+    for (secret, why) in [
+        ("CHANGE-ME-current-signing-secret", "placeholder"),
+        ("change-me", "placeholder"),
+        ("s", "at least 16"),
+        ("short-secret", "at least 16"),
+    ] {
+        let e = Config::load_with_env(
+            None,
+            env(&[
+                ("ESIM_BRIDGE_WEBHOOK__SECRETS", secret),
+                ("ESIM_BRIDGE_UPSTREAM__ENABLED", "false"),
+            ]),
+        )
+        .expect_err(secret);
+        assert_eq!(e.key(), Some("webhook.secrets"), "{secret}: {e}");
+        assert!(e.to_string().contains(why), "{secret}: {e}");
+        if secret.len() > 4 {
+            assert!(!e.to_string().contains(secret), "the secret is echoed: {e}");
+        }
     }
 }

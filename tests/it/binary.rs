@@ -48,7 +48,7 @@ fn bad_config_exits_64_and_names_the_key() {
     };
     let (code, err) = run(bridge_cmd()
         .arg("check-config")
-        .env("ESIM_BRIDGE_WEBHOOK__SECRETS", "s")
+        .env("ESIM_BRIDGE_WEBHOOK__SECRETS", "hook-secret-0123456789")
         .env("ESIM_BRIDGE_WEBHOOK__TOLERANCE", "a while"));
     assert_eq!(code, Some(64));
     assert!(err.contains("webhook.tolerance"), "{err}");
@@ -79,7 +79,7 @@ fn check_config_prints_the_effective_config_with_secrets_masked() {
     let out = bridge_cmd()
         .env(
             "ESIM_BRIDGE_WEBHOOK__SECRETS",
-            "[old-secret-1, new-secret-2]",
+            "[old-secret-0000001, new-secret-0000002]",
         )
         .env("ESIM_BRIDGE_NATS__PASSWORD", "pw-secret-3")
         .env("ESIM_BRIDGE_NATS__USER", "bridge")
@@ -92,7 +92,7 @@ fn check_config_prints_the_effective_config_with_secrets_masked() {
         text.contains("[webhook]") && text.contains("user = \"bridge\""),
         "{text}"
     );
-    for secret in ["old-secret-1", "new-secret-2", "pw-secret-3"] {
+    for secret in ["old-secret-0000001", "new-secret-0000002", "pw-secret-3"] {
         assert!(!text.contains(secret), "{text}");
     }
 }

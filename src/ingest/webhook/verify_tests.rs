@@ -197,14 +197,17 @@ fn octopus_matches_a_signature_computed_with_openssl() {
 
 #[test]
 fn any_configured_secret_may_match() {
-    let v = verifier(Scheme::Octopus, &["old", "new"]);
-    let sig = octopus_signature("new", BODY);
+    let v = verifier(
+        Scheme::Octopus,
+        &["old-secret-0123456789", "new-secret-0123456789"],
+    );
+    let sig = octopus_signature("new-secret-0123456789", BODY);
     assert_eq!(v.verify(&octopus_headers(&sig, NOW), BODY, now()), Ok(()));
 }
 
 #[test]
 fn wrong_or_missing_signature_is_rejected() {
-    let v = verifier(Scheme::Octopus, &["s3cret"]);
+    let v = verifier(Scheme::Octopus, &["s3cret-0123456789abc"]);
     let wrong = octopus_signature("other", BODY);
     assert_eq!(
         v.verify(&octopus_headers(&wrong, NOW), BODY, now()),
@@ -214,13 +217,16 @@ fn wrong_or_missing_signature_is_rejected() {
         v.verify(&octopus_headers("zz", NOW), BODY, now()),
         Err(VerifyError::BadSignature)
     );
-    let tampered = octopus_signature("s3cret", b"{}");
+    let tampered = octopus_signature("s3cret-0123456789abc", b"{}");
     assert_eq!(
         v.verify(&octopus_headers(&tampered, NOW), BODY, now()),
         Err(VerifyError::BadSignature)
     );
     let mut only_token = HeaderMap::new();
-    only_token.insert("x-octopus-webhook-token", "s3cret".parse().unwrap());
+    only_token.insert(
+        "x-octopus-webhook-token",
+        "s3cret-0123456789abc".parse().unwrap(),
+    );
     only_token.insert("x-timestamp", NOW.to_string().parse().unwrap());
     assert_eq!(
         v.verify(&only_token, BODY, now()),
@@ -230,8 +236,8 @@ fn wrong_or_missing_signature_is_rejected() {
 
 #[test]
 fn timestamp_window_is_tolerance_back_and_skew_forward() {
-    let v = verifier(Scheme::Octopus, &["s"]);
-    let sig = octopus_signature("s", BODY);
+    let v = verifier(Scheme::Octopus, &["s-secret-0123456789"]);
+    let sig = octopus_signature("s-secret-0123456789", BODY);
     let at = |ts| v.verify(&octopus_headers(&sig, ts), BODY, now());
     assert_eq!(at(NOW - 300), Ok(()));
     assert_eq!(at(NOW - 301), Err(VerifyError::StaleTimestamp));
