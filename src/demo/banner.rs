@@ -19,6 +19,11 @@ pub struct Endpoints {
     /// Random orders per real hour.
     pub orders_per_hour: f64,
     pub reads_per_minute: u32,
+    /// This binary, as a command a shell runs as printed (its absolute path).
+    pub exe: String,
+    /// The simulator's login, which `audit` needs.
+    pub sim_api_key: String,
+    pub sim_api_secret: String,
 }
 
 /// The banner text (several lines, ending with a newline).
@@ -79,17 +84,12 @@ pub fn banner(e: &Endpoints, style: Style) -> String {
         &e.admin_url,
         "bridge metrics; also /healthz, /readyz",
     );
-    let env = format!("ESIM_BRIDGE_NATS__URL={}", e.nats_url);
     let _ = writeln!(
         s,
-        "\n  Follow the same stream from another terminal while the demo runs:"
+        "\n  Follow the same stream from another terminal while the demo runs (paste as printed):"
     );
-    for tool in [
-        "esim-bridge tail",
-        "esim-bridge replay --type depleted --output -",
-        "esim-bridge status",
-    ] {
-        let _ = writeln!(s, "    {env} {tool}");
+    for line in follow_commands(e) {
+        let _ = writeln!(s, "    {line}");
     }
     let _ = writeln!(
         s,
@@ -101,6 +101,37 @@ pub fn banner(e: &Endpoints, style: Style) -> String {
     );
     let _ = writeln!(s, "{}", style.dim(&heading));
     s
+}
+
+/// The operator tools against this demo's NATS (and, for `audit`, its simulator), each a line a
+/// shell runs as printed.
+pub fn follow_commands(e: &Endpoints) -> Vec<String> {
+    let exe = shell_word(&e.exe);
+    let server = format!("-s {}", e.nats_url);
+    let audit_env = format!(
+        "ESIM_BRIDGE_NATS__URL={} ESIM_BRIDGE_UPSTREAM__BASE_URL={} \\\n      \
+         ESIM_BRIDGE_UPSTREAM__API_KEY={} ESIM_BRIDGE_UPSTREAM__API_SECRET={}",
+        e.nats_url,
+        e.sim_url,
+        shell_word(&e.sim_api_key),
+        shell_word(&e.sim_api_secret)
+    );
+    vec![
+        format!("{exe} tail {server}"),
+        format!("{exe} replay {server} --type depleted --output -"),
+        format!("{exe} status {server}"),
+        format!("{audit_env} \\\n      {exe} audit --since 10m"),
+    ]
+}
+
+/// `w` quoted for a POSIX shell when it holds anything but plain path characters.
+fn shell_word(w: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "/._-+:@=,".contains(c);
+    if !w.is_empty() && w.chars().all(plain) {
+        w.to_owned()
+    } else {
+        format!("'{}'", w.replace('\'', "'\\''"))
+    }
 }
 
 /// "a random order every ~3 s" for orders per real hour.
@@ -146,5 +177,46 @@ mod tests {
         assert_eq!(arrivals(1200.0), "a random order every ~3 s");
         assert_eq!(arrivals(36_000.0), "~10 random orders per second");
         assert_eq!(arrivals(0.0), "no random orders");
+    }
+
+    #[test]
+    fn the_follow_commands_are_what_the_cli_accepts() {
+        use clap::Parser as _;
+        let e = Endpoints {
+            nats_url: "nats://127.0.0.1:40001".into(),
+            nats_version: "2.15.1".into(),
+            nats_pid: 1,
+            store_dir: "/tmp/x".into(),
+            sim_url: "http://127.0.0.1:40002".into(),
+            webhook_url: "http://127.0.0.1:40003/webhooks/octopus".into(),
+            admin_url: "http://127.0.0.1:40004/metrics".into(),
+            speed: 1.0,
+            orders_per_hour: 1.0,
+            reads_per_minute: 300,
+            exe: "/opt/my tools/esim-bridge".into(),
+            sim_api_key: "demo-key".into(),
+            sim_api_secret: "demo-secret".into(),
+        };
+        let lines = follow_commands(&e);
+        assert_eq!(lines.len(), 4, "{lines:?}");
+        for line in &lines {
+            // The path is quoted as a shell needs it; what follows it is the command line.
+            let (before, args) = line.split_once("'/opt/my tools/esim-bridge' ").expect(line);
+            let argv = std::iter::once("esim-bridge").chain(args.split_whitespace());
+            let parsed = crate::cli::Cli::try_parse_from(argv);
+            assert!(parsed.is_ok(), "{line}: {:?}", parsed.err());
+            if args.starts_with("audit") {
+                for var in [
+                    "NATS__URL",
+                    "UPSTREAM__BASE_URL",
+                    "UPSTREAM__API_KEY",
+                    "UPSTREAM__API_SECRET",
+                ] {
+                    assert!(before.contains(&format!("ESIM_BRIDGE_{var}=")), "{line}");
+                }
+            } else {
+                assert!(args.contains("-s nats://127.0.0.1:40001"), "{line}");
+            }
+        }
     }
 }

@@ -222,6 +222,11 @@ fn endpoints(args: &DemoArgs, bin: &NatsBinary, nats: &NatsServer, stack: &Stack
         speed: args.speed,
         orders_per_hour: args.orders_per_hour,
         reads_per_minute: stack.reads_per_minute,
+        exe: std::env::current_exe()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|_| "esim-bridge".into()),
+        sim_api_key: setup::API_KEY.into(),
+        sim_api_secret: setup::API_SECRET.into(),
     }
 }
 

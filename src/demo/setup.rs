@@ -22,8 +22,8 @@ use esim_sim::{
 };
 
 /// The login the simulator accepts and the poller uses (local only, nothing to protect).
-const API_KEY: &str = "demo-key";
-const API_SECRET: &str = "demo-secret";
+pub(super) const API_KEY: &str = "demo-key";
+pub(super) const API_SECRET: &str = "demo-secret";
 /// The webhook signing secret shared by the simulator's sender and the bridge.
 const WEBHOOK_SECRET: &str = "demo-webhook-secret";
 
