@@ -81,7 +81,18 @@ async fn findings_exit_2_a_repair_closes_them_and_the_next_run_exits_0() {
     assert!(err.contains("ESIM_EVENTS"), "{err}");
 
     publisher(&nats_config(&url)).await;
+    // Placed a moment ago: within the default settle window (the poller may not have looked
+    // yet), so pending, not a finding.
     let (code, out, err) = audit(&env, &["--since", "1h"]).await;
+    assert_eq!(code, Some(0), "{err}");
+    let line: serde_json::Value = serde_json::from_str(out.trim()).expect("one NDJSON line");
+    assert_eq!(
+        (&line["class"], &line["event"]),
+        (&"pending".into(), &"esim.delivered".into())
+    );
+    assert!(err.contains("pending"), "{err}");
+    // Without a settle window the same step is missing.
+    let (code, out, err) = audit(&env, &["--since", "1h", "--settle", "0s"]).await;
     assert_eq!(code, Some(2), "{err}");
     let line: serde_json::Value = serde_json::from_str(out.trim()).expect("one NDJSON line");
     assert_eq!(line["class"], "missing");
@@ -97,7 +108,11 @@ async fn findings_exit_2_a_repair_closes_them_and_the_next_run_exits_0() {
         .clone()
         .expect("a delivered order has a code");
     assert!(!out.contains(&secret) && !err.contains(&secret));
-    let (code, out, err) = audit(&env, &["--since", "1h", "--repair", "-o", "-"]).await;
+    let (code, out, err) = audit(
+        &env,
+        &["--since", "1h", "--settle", "0s", "--repair", "-o", "-"],
+    )
+    .await;
     assert_eq!(code, Some(2), "{err}");
     assert!(out.contains(r#""repair":{"outcome":"written""#), "{out}");
     assert!(err.contains("repair: 1 written"), "{err}");
@@ -126,7 +141,15 @@ async fn ctrl_c_prints_the_partial_report() {
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .envs(env(&url, &base))
-        .args(["audit", "--since", "1h", "--reads-per-minute", "1"])
+        .args([
+            "audit",
+            "--since",
+            "1h",
+            "--settle",
+            "0s",
+            "--reads-per-minute",
+            "1",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true)

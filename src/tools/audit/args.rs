@@ -3,6 +3,7 @@
 //! clap's exit 2.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::Args;
 use time::OffsetDateTime;
@@ -44,6 +45,11 @@ pub struct AuditArgs {
     /// 240 of the account's 300 to a running poller).
     #[arg(long, value_name = "N")]
     pub reads_per_minute: Option<String>,
+    /// A step the stream lacks that may be younger than this is reported as `pending`, not
+    /// `missing` (the poller may not have looked yet). Default: the poller's longest cadence
+    /// (`upstream.cadence.lifecycle`, 6h) plus 10m; `0s` reports every absent step as missing.
+    #[arg(long, value_name = "DURATION")]
+    pub settle: Option<String>,
 }
 
 impl AuditArgs {
@@ -82,8 +88,16 @@ impl AuditArgs {
                 false => ProgressMode::Auto,
             },
             label,
+            settle: self.settle.as_deref().map(settle).transpose()?,
         })
     }
+}
+
+fn settle(text: &str) -> Result<Duration, ArgError> {
+    humantime::parse_duration(text.trim())
+        .ok()
+        .filter(|d| *d <= crate::config::MAX_DURATION)
+        .ok_or_else(|| ArgError::new("settle", "is not a duration like 30m, 6h or 0s"))
 }
 
 fn order_id(text: &str) -> Result<u64, ArgError> {

@@ -6,6 +6,9 @@
 //! - **missing**: a step the snapshot implies that no key of the order holds. A step present
 //!   under another of the order's keys is not missing (consumers have it); the second key is
 //!   reported as split keys instead, and a repair never adds a third copy.
+//! - **pending**: a step that would be missing, but may have happened within the settle
+//!   window ([`Settle`]): the earliest it can have happened (its own timestamp, else the latest
+//!   earlier one the snapshot gives) is less than the window ago. Not a finding.
 //! - **contradicted**: a stored event, not marked inferred, that the snapshot does not imply.
 //!   A list snapshot (not refreshed by a detail read) can lag on install state, so lifecycle
 //!   events are judged only against a fresh one. `delivered` before a failure or cancellation
@@ -19,6 +22,9 @@
 //!   else is judged (a "missing" step would be repaired under the wrong eSIM's key).
 
 use std::collections::BTreeSet;
+use std::time::Duration;
+
+use time::OffsetDateTime;
 
 use super::finding::{Cited, Class, Finding};
 use super::held::Held;
@@ -38,9 +44,42 @@ pub fn keys_of(order: &OrderData) -> Vec<String> {
     keys
 }
 
+/// When a step the stream lacks is still pending rather than missing: if it may have happened
+/// less than `window` before `now`.
+#[derive(Debug, Clone, Copy)]
+pub struct Settle {
+    pub now: OffsetDateTime,
+    pub window: Duration,
+}
+
+impl Settle {
+    /// No settle window: every absent step is missing.
+    #[cfg(test)]
+    pub fn none(now: OffsetDateTime) -> Self {
+        Self {
+            now,
+            window: Duration::ZERO,
+        }
+    }
+
+    /// True if a step that happened no earlier than `earliest` may be within the window.
+    fn may_be_recent(&self, earliest: Option<OffsetDateTime>) -> bool {
+        match earliest {
+            Some(at) if !self.window.is_zero() => self.now - at < self.window,
+            _ => false,
+        }
+    }
+}
+
 /// Every finding about one order; empty means ok.
-pub fn compare(order: &OrderData, fresh: bool, held: &[&Held], prefix: &str) -> Vec<Finding> {
-    let mut out = missing(order, fresh, held, prefix);
+pub fn compare(
+    order: &OrderData,
+    fresh: bool,
+    held: &[&Held],
+    prefix: &str,
+    settle: Settle,
+) -> Vec<Finding> {
+    let mut out = missing(order, fresh, held, prefix, settle);
     out.extend(contradicted(order, fresh, held, prefix));
     let keys: BTreeSet<&str> = held.iter().map(|h| h.key.as_str()).collect();
     if keys.len() > 1 {
@@ -91,24 +130,52 @@ pub fn iccid_changed(
     Some(f)
 }
 
-fn missing(order: &OrderData, fresh: bool, held: &[&Held], prefix: &str) -> Vec<Finding> {
+fn missing(
+    order: &OrderData,
+    fresh: bool,
+    held: &[&Held],
+    prefix: &str,
+    settle: Settle,
+) -> Vec<Finding> {
     let present: BTreeSet<EventType> = held.iter().map(|h| h.event).collect();
     normalise::steps(order)
         .into_iter()
         .filter(|t| !present.contains(t))
         .map(|t| {
             let key = EventKey::for_event(t, order.id, order.iccid.as_ref()).ok();
-            let mut f = Finding::new(
-                Class::Missing,
-                order,
-                fresh,
-                format!("the provider's state implies {t}; no key of the order holds it"),
-            );
+            let (class, detail) = match settle.may_be_recent(earliest(order, t)) {
+                true => (
+                    Class::Pending,
+                    format!("the provider's state implies {t}, within the settle window; not stored yet"),
+                ),
+                false => (
+                    Class::Missing,
+                    format!("the provider's state implies {t}; no key of the order holds it"),
+                ),
+            };
+            let mut f = Finding::new(class, order, fresh, detail);
             f.event = Some(t);
             f.subject = key.map(|k| subject(prefix, &k, t));
             f
         })
         .collect()
+}
+
+/// The earliest `t` can have happened by the snapshot: its own timestamp, else the latest of
+/// the timestamps of the steps before it (and the order's creation).
+fn earliest(order: &OrderData, t: EventType) -> Option<OffsetDateTime> {
+    let own = match t {
+        EventType::Installed => order.installed_at,
+        EventType::Activated => order.activated_at,
+        _ => None,
+    };
+    let before = match t {
+        EventType::Activated => [order.created_at, order.installed_at, None],
+        EventType::Depleted => [order.created_at, order.installed_at, order.activated_at],
+        _ => [order.created_at, None, None],
+    };
+    own.or_else(|| before.into_iter().flatten().max())
+        .map(|at| at.datetime())
 }
 
 fn contradicted(order: &OrderData, fresh: bool, held: &[&Held], prefix: &str) -> Vec<Finding> {

@@ -12,6 +12,10 @@ use esim_events::{EventType, OrderData};
 pub enum Class {
     /// Every event the provider's state implies is in the stream, and nothing else is wrong.
     Ok,
+    /// The provider's state implies an event the stream does not hold yet, but the step may be
+    /// younger than the settle window (`--settle`): the bridge may not have seen it yet (the
+    /// poller looks at an order on a schedule). Not a finding, never repaired.
+    Pending,
     /// The provider's state implies an event that no key of the order holds.
     Missing,
     /// The stream holds an event (not marked inferred) that the provider's state denies.
@@ -30,8 +34,9 @@ pub enum Class {
 
 impl Class {
     /// Every class, in table order.
-    pub const ALL: [Class; 7] = [
+    pub const ALL: [Class; 8] = [
         Self::Ok,
+        Self::Pending,
         Self::Missing,
         Self::Contradicted,
         Self::SplitKeys,
@@ -43,6 +48,7 @@ impl Class {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Ok => "ok",
+            Self::Pending => "pending",
             Self::Missing => "missing",
             Self::Contradicted => "contradicted",
             Self::SplitKeys => "split_keys",

@@ -51,11 +51,11 @@ impl Report {
         }
     }
 
-    /// Findings of every class but `ok`.
+    /// Findings of every class but `ok` and `pending`.
     pub fn findings(&self) -> u64 {
         self.findings_by_class
             .iter()
-            .filter(|(c, _)| **c != Class::Ok)
+            .filter(|(c, _)| !matches!(c, Class::Ok | Class::Pending))
             .map(|(_, n)| n)
             .sum()
     }

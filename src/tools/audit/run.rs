@@ -6,13 +6,13 @@
 //! written) as a partial audit.
 
 use std::collections::HashSet;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use async_nats::jetstream;
 use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
 
-use super::compare::{compare, iccid_changed, keys_of};
+use super::compare::{compare, iccid_changed, keys_of, Settle};
 use super::finding::{Class, Finding};
 use super::held::{self, Holdings, Wanted};
 use super::repair::{repair_order, Written};
@@ -67,7 +67,14 @@ pub struct Plan {
     pub progress: ProgressMode,
     /// How the report names the window.
     pub label: String,
+    /// `--settle`: steps that may be younger than this are pending, not missing; `None`:
+    /// the poller's longest cadence (`upstream.cadence.lifecycle`) plus [`SETTLE_MARGIN`].
+    pub settle: Option<Duration>,
 }
+
+/// Added to the poller's longest cadence for the default settle window: a read that was due
+/// is made within minutes even under load.
+pub const SETTLE_MARGIN: Duration = Duration::from_secs(10 * 60);
 
 /// Audits and returns the report (partial if `shutdown` fired); findings go to `output`.
 /// On failure, the report so far comes with the error.
@@ -185,6 +192,13 @@ impl Run<'_> {
         let publisher = plan
             .repair
             .then(|| Publisher::new(nats.clone(), &config.nats));
+        let settle_window = plan.settle.unwrap_or(
+            config
+                .upstream
+                .cadence
+                .lifecycle
+                .saturating_add(SETTLE_MARGIN),
+        );
         let total = orders.len() as u64;
         let mut progress = Progress::start_with("audit", total, plan.progress, UNITS);
         let mut checked = 0u64;
@@ -207,8 +221,17 @@ impl Run<'_> {
                     break;
                 }
             };
-            let findings =
-                check_order(&order, fresh, &holdings, prefix, publisher.as_ref(), report).await?;
+            let settle = Settle {
+                now: OffsetDateTime::now_utc(),
+                window: settle_window,
+            };
+            let against = Checked {
+                holdings: &holdings,
+                prefix,
+                publisher: publisher.as_ref(),
+                settle,
+            };
+            let findings = check_order(&order, fresh, &against, report).await?;
             emit(writer, &findings).await?;
             report.count(&findings);
             checked += 1;
@@ -219,16 +242,28 @@ impl Run<'_> {
     }
 }
 
-/// One order against what the stream holds for it: its findings, repaired when `publisher` is
-/// given (`--repair`).
+/// What one order is checked against.
+struct Checked<'a> {
+    holdings: &'a Holdings,
+    prefix: &'a str,
+    /// Given with `--repair`.
+    publisher: Option<&'a Publisher>,
+    settle: Settle,
+}
+
+/// One order against what the stream holds for it: its findings, repaired when `--repair`.
 async fn check_order(
     order: &OrderData,
     fresh: bool,
-    holdings: &Holdings,
-    prefix: &str,
-    publisher: Option<&Publisher>,
+    against: &Checked<'_>,
     report: &mut Report,
 ) -> Result<Vec<Finding>, AuditError> {
+    let Checked {
+        holdings,
+        prefix,
+        publisher,
+        settle,
+    } = *against;
     let held = holdings.of_order(order.id, &keys_of(order));
     report.held += held.len() as u64;
     let taken = order
@@ -237,7 +272,7 @@ async fn check_order(
         .is_some_and(|i| holdings.holds_other(i.as_str(), order.id));
     let mut findings = match iccid_changed(order, fresh, &held, taken) {
         Some(changed) => vec![changed],
-        None => compare(order, fresh, &held, prefix),
+        None => compare(order, fresh, &held, prefix, settle),
     };
     if let (Some(publisher), Some(tally)) = (publisher, &mut report.repair) {
         let now = OffsetDateTime::now_utc();

@@ -50,6 +50,8 @@ pub fn last(span: Duration, reads_per_minute: u32, repair: bool) -> Plan {
         repair,
         progress: ProgressMode::Off,
         label: format!("since {}", humantime::format_duration(span)),
+        // No settle window: these scenarios plant their gaps and want each one as missing.
+        settle: Some(std::time::Duration::ZERO),
     }
 }
 
