@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::printer::Style;
+use crate::tools::event_line::Style;
 
 /// Where everything listens, for the banner.
 #[derive(Debug, Clone)]

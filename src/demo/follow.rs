@@ -13,7 +13,7 @@ use async_nats::jetstream::Context;
 use time::OffsetDateTime;
 use tokio::io::{AsyncWriteExt, Stdout};
 
-use super::printer::{self, Style};
+use crate::tools::event_line::{self, Style};
 use crate::tools::source::{self, Delivered, History, Options, SourceError, Start};
 use esim_events::{Event, EventType, Source};
 
@@ -151,7 +151,7 @@ impl Follower {
         let stored_at = message
             .info()
             .map_or_else(|_| OffsetDateTime::now_utc(), |info| info.published);
-        let mut line = printer::event_line(sequence, stored_at, &event, self.style);
+        let mut line = event_line::event_line(sequence, stored_at, &event, self.style);
         line.push('\n');
         self.out.write_all(line.as_bytes()).await?;
         self.out.flush().await?;

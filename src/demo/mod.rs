@@ -6,7 +6,8 @@
 //!   launcher, [`local_nats`], in its own process group.
 //! - [`setup`]: the bridge and simulator configurations and the showcase orders; [`stack`]
 //!   starts and stops them in-process, in order.
-//! - [`follow`] + [`printer`]: an ordered consumer over the stream, one compact line per event.
+//! - [`follow`] + `tools::event_line`: an ordered consumer over the stream, one compact line per
+//!   event.
 //! - [`banner`] and [`summary`]: the text before the first event and after the last.
 //!
 //! Shutdown order: the simulator first (no new webhooks), then the bridge (in-flight requests
@@ -15,7 +16,6 @@
 
 pub mod banner;
 pub mod follow;
-pub mod printer;
 pub mod setup;
 pub mod stack;
 pub mod summary;
@@ -26,13 +26,13 @@ use tokio_util::sync::CancellationToken;
 
 use self::banner::Endpoints;
 use self::follow::{FollowError, Follower};
-use self::printer::Style;
 use self::stack::Stack;
 use self::summary::Summary;
 use crate::app::StartError;
 use crate::config::{LogConfig, LogFormat};
 use crate::exit::Exit;
 use crate::telemetry;
+use crate::tools::event_line::Style;
 use esim_sim::SimError;
 use local_nats::{Launch, NatsBinary, NatsServer, NatsServerError};
 

@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use super::follow::Tally;
-use super::printer::Style;
+use crate::tools::event_line::Style;
 use esim_events::EventType;
 use esim_sim::CountersSnapshot;
 

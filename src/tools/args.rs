@@ -77,11 +77,27 @@ pub struct ReplayArgs {
 pub struct TailArgs {
     #[command(flatten)]
     pub config: ToolConfigArg,
+    /// `human`: one readable line per event (sequence, time stored, type, key, order, source,
+    /// product), coloured on a terminal; `json`: each payload as stored, one line each.
+    /// `auto` (the default): human on a terminal, json when piped or redirected.
+    #[arg(long, value_enum, default_value_t = TailFormat::Auto)]
+    pub format: TailFormat,
+    /// Same as `--format json`.
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
     /// Start this far back instead of with new events (RFC 3339 or an age like `10m`).
     #[arg(long, value_name = "T")]
     pub since: Option<String>,
     #[command(flatten)]
     pub filter: FilterArgs,
+}
+
+/// How `tail` writes events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TailFormat {
+    Auto,
+    Human,
+    Json,
 }
 
 /// `esim-bridge status`.

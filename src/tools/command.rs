@@ -11,6 +11,7 @@ use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
 
 use super::args::ToolConfigArg;
+use super::event_line::Style;
 use super::filter::Filter;
 use super::output::{self, OutputError};
 use super::parse::{self, ArgError};
@@ -20,9 +21,9 @@ use super::run::{self, Plan, ReplayError, Sinks};
 use super::source::Start;
 use super::status::{self, StatusError};
 use super::summary::Summary;
-use super::tail::{self, TailError};
+use super::tail::{self, Lines, TailError};
 use super::visible;
-use super::{ReplayArgs, StatusArgs, TailArgs};
+use super::{ReplayArgs, StatusArgs, TailArgs, TailFormat};
 use crate::config::{Config, ConfigError, LogConfig};
 use crate::exit::Exit;
 use crate::publish::{self, ConnectError};
@@ -139,7 +140,24 @@ pub async fn tail(args: TailArgs, shutdown: CancellationToken) -> Result<Done, C
     let config = load(&args.config)?;
     let client = publish::connect(&config.nats, true).await?;
     let stdout = Box::new(tokio::io::stdout());
-    tail::tail(&client, &config.nats, &filter, start, stdout, &shutdown).await?;
+    let human = match (args.json, args.format) {
+        (true, _) | (false, TailFormat::Json) => false,
+        (false, TailFormat::Human) => true,
+        (false, TailFormat::Auto) => std::io::stdout().is_terminal(),
+    };
+    let lines = match human {
+        true => Lines::Human(Style::detect(false)),
+        false => Lines::Json,
+    };
+    tail::tail(
+        &client,
+        &config.nats,
+        &filter,
+        start,
+        (stdout, lines),
+        &shutdown,
+    )
+    .await?;
     Ok(Done::Completed)
 }
 

@@ -18,6 +18,7 @@
 mod args;
 pub mod audit;
 pub mod command;
+pub(crate) mod event_line;
 pub(crate) mod filter;
 pub mod guard;
 pub mod output;
@@ -33,7 +34,7 @@ pub(crate) mod summary;
 pub(crate) mod tail;
 pub(crate) mod visible;
 
-pub use args::{FilterArgs, ReplayArgs, StatusArgs, TailArgs, ToolConfigArg};
+pub use args::{FilterArgs, ReplayArgs, StatusArgs, TailArgs, TailFormat, ToolConfigArg};
 pub use filter::Filter;
 pub use progress::ProgressMode;
 pub use republish::{Target, REPLAYED_FROM};

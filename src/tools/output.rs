@@ -70,6 +70,16 @@ impl NdjsonWriter {
         Ok(())
     }
 
+    /// Writes one line of text the caller made safe to print (see `event_line`).
+    pub async fn write_text(&mut self, line: &str) -> Result<(), OutputError> {
+        self.out.write_all(line.as_bytes()).await?;
+        self.out.write_all(b"\n").await?;
+        if self.flush_each {
+            self.out.flush().await?;
+        }
+        Ok(())
+    }
+
     /// Flushes what is buffered; returns how many lines had to be redacted.
     pub async fn finish(&mut self) -> Result<u64, OutputError> {
         self.out.flush().await?;

@@ -1,4 +1,5 @@
-//! `tail`: follow the events stream live, one JSON line per event, until shutdown.
+//! `tail`: follow the events stream live, until shutdown: one JSON line per event (as stored,
+//! through the replay guard), or one readable line ([`Lines::Human`], `event_line`).
 //!
 //! Same ordered consumer and filters as replay, starting with new events (or `--since`). The
 //! consumer recreates itself after a server restart or a missed heartbeat; an error it cannot
@@ -10,10 +11,13 @@ use async_nats::jetstream;
 use async_nats::Client;
 use tokio_util::sync::CancellationToken;
 
+use super::event_line::{self, Style};
 use super::filter::Filter;
 use super::output::{self, NdjsonWriter, OutputError, Sink};
 use super::source::{self, Options, SourceError, Start};
+use super::visible;
 use crate::config::NatsConfig;
+use esim_events::Event;
 
 /// Pause after a read error before reading again.
 const RETRY_AFTER: Duration = Duration::from_secs(1);
@@ -27,6 +31,15 @@ pub enum TailError {
     Output(#[from] OutputError),
 }
 
+/// How each event is written.
+#[derive(Debug, Clone, Copy)]
+pub enum Lines {
+    /// The payload as stored (guarded), one line each.
+    Json,
+    /// One readable line; a payload that is no event of ours falls back to its JSON line.
+    Human(Style),
+}
+
 /// Writes every selected event from `start` on to `sink` (flushed per line) until `shutdown`
 /// or until the reader of the output goes away; returns how many events were written.
 pub async fn tail(
@@ -34,7 +47,7 @@ pub async fn tail(
     nats: &NatsConfig,
     filter: &Filter,
     start: Start,
-    sink: Sink,
+    (sink, lines): (Sink, Lines),
     shutdown: &CancellationToken,
 ) -> Result<u64, TailError> {
     let js = jetstream::new(client.clone());
@@ -54,8 +67,8 @@ pub async fn tail(
             () = shutdown.cancelled() => break,
             next = history.next() => next,
         };
-        let message = match next {
-            Ok(Some(delivered)) => delivered.message,
+        let (message, sequence) = match next {
+            Ok(Some(delivered)) => (delivered.message, delivered.sequence),
             Ok(None) => break,
             Err(e) => {
                 tracing::warn!(error = %e, "tail: reading failed; retrying");
@@ -68,7 +81,15 @@ pub async fn tail(
         if !filter.accepts(message.headers.as_ref(), &message.payload) {
             continue;
         }
-        match writer.write(&message.payload).await {
+        let human = match lines {
+            Lines::Human(style) => readable(&message, sequence, style),
+            Lines::Json => None,
+        };
+        let wrote = match human {
+            Some(line) => writer.write_text(&line).await,
+            None => writer.write(&message.payload).await,
+        };
+        match wrote {
             Ok(()) => written += 1,
             Err(e) if output::is_closed(&e) => return Ok(written),
             Err(e) => return Err(e.into()),
@@ -78,5 +99,18 @@ pub async fn tail(
         Ok(_) => Ok(written),
         Err(e) if output::is_closed(&e) => Ok(written),
         Err(e) => Err(e.into()),
+    }
+}
+
+/// The readable line for a stored event; `None` if the payload is no event this version reads.
+fn readable(message: &jetstream::Message, sequence: u64, style: Style) -> Option<String> {
+    let event: Event = serde_json::from_slice(&message.payload).ok()?;
+    let stored_at = message.info().map(|i| i.published).ok()?;
+    let plain = event_line::event_line(sequence, stored_at, &event, Style { color: false });
+    // Text the stream carries (a product name) may hold control characters: then the line is
+    // shown escaped and without colour.
+    match visible::is_safe(plain.as_bytes(), false) {
+        true => Some(event_line::event_line(sequence, stored_at, &event, style)),
+        false => Some(visible::text(&plain).into_owned()),
     }
 }

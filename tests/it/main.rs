@@ -41,6 +41,7 @@ mod request_logs;
 mod slow_clients;
 mod stream_checks;
 mod support;
+mod tail_format;
 mod webhook;
 mod webhook_dates;
 mod webhook_iccid;

@@ -1,5 +1,5 @@
-//! How the demo shows one stored event: a compact line, coloured per event type on a terminal,
-//! plain otherwise.
+//! How `tail` on a terminal (and the demo) shows one stored event: a compact line, coloured per
+//! event type on a terminal, plain otherwise.
 //!
 //! ```text
 //!    7  09:12:44  installed  8910846311203750041  order 9300003  webhook  Japan eSIM  inferred
@@ -14,8 +14,8 @@
 //! The time shown is the real one the event was stored at, not the payload's `created_at`:
 //! the simulator's clock runs many times faster than the bridge's, so webhook-sourced events
 //! carry simulated times while a poll that cannot tell when a PENDING order resolved stamps its
-//! own (real) observation time; side by side those would look out of order. `replay` and
-//! `tail` show the payloads themselves. Only these fields are read from the event,
+//! own (real) observation time; side by side those would look out of order. `replay`, and
+//! `tail` with `--json` or piped, show the payloads themselves. Only these fields are read from the event,
 //! and the finished line is scrubbed of anything LPA-like once more, so an activation code can
 //! never be printed (none is ever stored either).
 
