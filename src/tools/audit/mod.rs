@@ -13,6 +13,7 @@
 //!   [`command`]: the CLI glue.
 
 pub(crate) mod args;
+mod check;
 pub(crate) mod command;
 pub(crate) mod compare;
 pub(crate) mod finding;

@@ -9,13 +9,13 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use async_nats::jetstream;
-use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
 
-use super::compare::{compare, iccid_changed, keys_of, Settle};
+use super::check::{check_order, report_unknown, Checked};
+use super::compare::keys_of;
 use super::finding::{Class, Finding};
 use super::held::{self, Holdings, Wanted};
-use super::repair::{repair_order, Written};
+use super::repair::Written;
 use super::report::Report;
 use super::upstream::{Provider, ReadError};
 use super::window::{self, Selected, Window};
@@ -160,30 +160,12 @@ impl Run<'_> {
         } = selected;
         report.unfit = unfit;
         let prefix = config.nats.subject_prefix.as_str();
-        let unknown_findings = unknown.iter().map(|&id| {
-            let detail = "the provider does not know this order (or cannot return it)".to_owned();
-            Finding::new(Class::Unreadable, &OrderData::new(id), true, detail)
-        });
-        for f in unknown_findings {
-            emit(writer, std::slice::from_ref(&f)).await?;
-            report.count(&[f]);
-        }
+        report_unknown(&unknown, writer, report).await?;
         if interrupted {
             report.interrupted = true;
             return Ok(());
         }
-        let mut js = jetstream::new(nats.clone());
-        js.set_timeout(config.nats.ack_timeout);
-        let keys: HashSet<String> = orders.iter().flat_map(|(o, _)| keys_of(o)).collect();
-        let ids: HashSet<u64> = orders.iter().map(|(o, _)| o.id).collect();
-        let wanted = Wanted {
-            stream: &config.nats.stream,
-            prefix,
-            keys: &keys,
-            orders: &ids,
-            progress: plan.progress,
-        };
-        let holdings = held::read(&js, wanted, shutdown).await?;
+        let holdings = self.read_held(&orders).await?;
         report.scanned = holdings.scanned;
         if holdings.interrupted {
             report.interrupted = true;
@@ -192,13 +174,18 @@ impl Run<'_> {
         let publisher = plan
             .repair
             .then(|| Publisher::new(nats.clone(), &config.nats));
-        let settle_window = plan.settle.unwrap_or(
-            config
-                .upstream
-                .cadence
-                .lifecycle
-                .saturating_add(SETTLE_MARGIN),
-        );
+        let against = Checked {
+            holdings: &holdings,
+            prefix,
+            publisher: publisher.as_ref(),
+            settle: plan.settle.unwrap_or(
+                config
+                    .upstream
+                    .cadence
+                    .lifecycle
+                    .saturating_add(SETTLE_MARGIN),
+            ),
+        };
         let total = orders.len() as u64;
         let mut progress = Progress::start_with("audit", total, plan.progress, UNITS);
         let mut checked = 0u64;
@@ -221,16 +208,6 @@ impl Run<'_> {
                     break;
                 }
             };
-            let settle = Settle {
-                now: OffsetDateTime::now_utc(),
-                window: settle_window,
-            };
-            let against = Checked {
-                holdings: &holdings,
-                prefix,
-                publisher: publisher.as_ref(),
-                settle,
-            };
             let findings = check_order(&order, fresh, &against, report).await?;
             emit(writer, &findings).await?;
             report.count(&findings);
@@ -242,43 +219,22 @@ impl Run<'_> {
     }
 }
 
-/// What one order is checked against.
-struct Checked<'a> {
-    holdings: &'a Holdings,
-    prefix: &'a str,
-    /// Given with `--repair`.
-    publisher: Option<&'a Publisher>,
-    settle: Settle,
-}
-
-/// One order against what the stream holds for it: its findings, repaired when `--repair`.
-async fn check_order(
-    order: &OrderData,
-    fresh: bool,
-    against: &Checked<'_>,
-    report: &mut Report,
-) -> Result<Vec<Finding>, AuditError> {
-    let Checked {
-        holdings,
-        prefix,
-        publisher,
-        settle,
-    } = *against;
-    let held = holdings.of_order(order.id, &keys_of(order));
-    report.held += held.len() as u64;
-    let taken = order
-        .iccid
-        .as_ref()
-        .is_some_and(|i| holdings.holds_other(i.as_str(), order.id));
-    let mut findings = match iccid_changed(order, fresh, &held, taken) {
-        Some(changed) => vec![changed],
-        None => compare(order, fresh, &held, prefix, settle),
-    };
-    if let (Some(publisher), Some(tally)) = (publisher, &mut report.repair) {
-        let now = OffsetDateTime::now_utc();
-        repair_order(publisher, order, &mut findings, now, tally).await?;
+impl Run<'_> {
+    /// What the stream holds for `orders` (under any of their keys).
+    async fn read_held(&self, orders: &[(OrderData, bool)]) -> Result<Holdings, AuditError> {
+        let mut js = jetstream::new(self.nats.clone());
+        js.set_timeout(self.config.nats.ack_timeout);
+        let keys: HashSet<String> = orders.iter().flat_map(|(o, _)| keys_of(o)).collect();
+        let ids: HashSet<u64> = orders.iter().map(|(o, _)| o.id).collect();
+        let wanted = Wanted {
+            stream: &self.config.nats.stream,
+            prefix: &self.config.nats.subject_prefix,
+            keys: &keys,
+            orders: &ids,
+            progress: self.plan.progress,
+        };
+        Ok(held::read(&js, wanted, self.shutdown).await?)
     }
-    Ok(findings)
 }
 
 enum Refreshed {
@@ -323,7 +279,10 @@ async fn refresh(
 
 /// Writes findings as NDJSON lines, each through the replay guard. If the reader went away
 /// (`| head`), the audit goes on without output: the table and exit code still tell.
-async fn emit(out: &mut Option<NdjsonWriter>, findings: &[Finding]) -> Result<(), OutputError> {
+pub(super) async fn emit(
+    out: &mut Option<NdjsonWriter>,
+    findings: &[Finding],
+) -> Result<(), OutputError> {
     let Some(writer) = out else { return Ok(()) };
     for f in findings {
         // A finding is strings, numbers and enums: serialising it cannot fail.
