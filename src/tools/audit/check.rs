@@ -6,13 +6,12 @@ use std::time::Duration;
 use time::OffsetDateTime;
 
 use super::compare::{compare, iccid_changed, keys_of, Settle};
-use super::finding::{Class, Finding};
+use super::finding::{emit, Class, Finding};
 use super::held::Holdings;
 use super::repair::repair_order;
 use super::report::Report;
-use super::run::{emit, AuditError};
-use crate::publish::Publisher;
-use crate::tools::output::NdjsonWriter;
+use crate::publish::{PublishError, Publisher};
+use crate::tools::output::{NdjsonWriter, OutputError};
 use esim_events::OrderData;
 
 /// What one order is checked against.
@@ -31,7 +30,7 @@ pub(super) async fn check_order(
     fresh: bool,
     against: &Checked<'_>,
     report: &mut Report,
-) -> Result<Vec<Finding>, AuditError> {
+) -> Result<Vec<Finding>, PublishError> {
     let Checked {
         holdings,
         prefix,
@@ -64,7 +63,7 @@ pub(super) async fn report_unknown(
     unknown: &[u64],
     writer: &mut Option<NdjsonWriter>,
     report: &mut Report,
-) -> Result<(), AuditError> {
+) -> Result<(), OutputError> {
     for &id in unknown {
         let detail = "the provider does not know this order (or cannot return it)".to_owned();
         let f = Finding::new(Class::Unreadable, &OrderData::new(id), true, detail);

@@ -3,6 +3,8 @@
 
 use serde::Serialize;
 
+use crate::tools::output::{self, NdjsonWriter, OutputError};
+
 use esim_events::order::{ActivationStatus, OrderStatus};
 use esim_events::{EventType, OrderData};
 
@@ -145,4 +147,26 @@ impl Finding {
             repair: None,
         }
     }
+}
+
+/// Writes findings as NDJSON lines, each through the replay guard. If the reader went away
+/// (`| head`), the audit goes on without output: the table and exit code still tell.
+pub(super) async fn emit(
+    out: &mut Option<NdjsonWriter>,
+    findings: &[Finding],
+) -> Result<(), OutputError> {
+    let Some(writer) = out else { return Ok(()) };
+    for f in findings {
+        // A finding is strings, numbers and enums: serialising it cannot fail.
+        let line = serde_json::to_vec(f).unwrap_or_default();
+        match writer.write(&line).await {
+            Ok(()) => {}
+            Err(e) if output::is_closed(&e) => {
+                *out = None;
+                return Ok(());
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }

@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::check::{check_order, report_unknown, Checked};
 use super::compare::keys_of;
-use super::finding::{Class, Finding};
+use super::finding::{emit, Class, Finding};
 use super::held::{self, Holdings, Wanted};
 use super::repair::Written;
 use super::report::Report;
@@ -275,26 +275,4 @@ async fn refresh(
         Ok(None) => Refreshed::Gone(listed),
         Err(e) => Refreshed::Failed(e),
     }
-}
-
-/// Writes findings as NDJSON lines, each through the replay guard. If the reader went away
-/// (`| head`), the audit goes on without output: the table and exit code still tell.
-pub(super) async fn emit(
-    out: &mut Option<NdjsonWriter>,
-    findings: &[Finding],
-) -> Result<(), OutputError> {
-    let Some(writer) = out else { return Ok(()) };
-    for f in findings {
-        // A finding is strings, numbers and enums: serialising it cannot fail.
-        let line = serde_json::to_vec(f).unwrap_or_default();
-        match writer.write(&line).await {
-            Ok(()) => {}
-            Err(e) if output::is_closed(&e) => {
-                *out = None;
-                return Ok(());
-            }
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(())
 }
