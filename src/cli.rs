@@ -27,8 +27,10 @@ pub struct Cli {
 pub enum Command {
     /// Run the bridge: webhook listener, poller, admin endpoints.
     Serve(ConfigArg),
-    /// Validate the configuration and print it with secrets masked; exit 0 or 64.
-    CheckConfig(ConfigArg),
+    /// Validate the configuration and print it with secrets masked; exit 0 or 64. With
+    /// --connect, also reach NATS, the stream and the provider as `serve` would (exit 1 if any
+    /// check fails).
+    CheckConfig(CheckConfigArgs),
     /// Run the upstream provider simulator (API + signed webhook sender).
     #[cfg(feature = "demo")]
     Simulate(esim_sim::SimulateArgs),
@@ -53,6 +55,18 @@ pub enum Command {
     },
     /// Print the man page (roff) to stdout: `esim-bridge man > esim-bridge.1`.
     Man,
+}
+
+/// `check-config`.
+#[derive(Debug, Clone, Args)]
+pub struct CheckConfigArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// Also connect: NATS and JetStream, the events stream (absent, or present and compatible),
+    /// and with the poller enabled one provider login. Changes nothing; one line per check on
+    /// stderr.
+    #[arg(long)]
+    pub connect: bool,
 }
 
 /// `--config FILE`.

@@ -20,7 +20,8 @@
 //!   load shedding, bounded buffers) for the webhook and admin listeners.
 //! - [`app`]: wires the above for `serve`, under one shutdown token.
 //! - [`tools`]: operator tools over the stream (`replay`, `tail`, `status`, `audit`).
-//! - [`cli`], [`exit`]: the command line and the one table of exit codes.
+//! - [`cli`], [`exit`]: the command line and the one table of exit codes; [`reach`]:
+//!   `check-config --connect`.
 //! - `demo` (cargo feature `demo`, on by default, off in the production image):
 //!   `esim-bridge demo` (a throw-away nats-server, the `esim-sim` simulator and [`app`]) and
 //!   `esim-bridge simulate`.
@@ -39,5 +40,6 @@ pub mod http;
 pub mod ingest;
 pub mod provider;
 pub mod publish;
+pub mod reach;
 pub mod telemetry;
 pub mod tools;

@@ -47,10 +47,13 @@ async fn dispatch(command: Command) -> ExitCode {
             Ok(config) => serve(config, &arg).await,
             Err(code) => code,
         },
-        Command::CheckConfig(arg) => match load(&arg) {
+        Command::CheckConfig(args) => match load(&args.config) {
             Ok(config) => {
                 print!("{}", config.to_masked_toml());
-                Exit::Ok.into()
+                match args.connect {
+                    true => esim_bridge::reach::check(&config).await.into(),
+                    false => Exit::Ok.into(),
+                }
             }
             Err(code) => code,
         },

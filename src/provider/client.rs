@@ -90,6 +90,12 @@ impl UpstreamClient {
         }
     }
 
+    /// Logs in once (no read budget spent): `check-config --connect`'s provider check.
+    pub async fn login(&self) -> Result<(), ClientError> {
+        let inner = &*self.inner;
+        inner.auth.bearer(inner.transport.as_ref()).await.map(drop)
+    }
+
     /// Whether the provider can be read right now (no usable login: not).
     pub fn can_read(&self) -> CanRead {
         self.inner.auth.can_read()

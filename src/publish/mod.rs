@@ -27,7 +27,8 @@ pub use connect::{connect, is_connected, ConnectError};
 pub use error::PublishError;
 pub use stream::{
     covers, desired as desired_stream, ensure as ensure_stream, events_subject,
-    is_not_found as is_stream_not_found, StreamError,
+    inspect as inspect_stream, is_not_found as is_stream_not_found, Found as StreamFound,
+    StreamError,
 };
 pub use stream_check::Unsafe as UnsafeStreamSetting;
 

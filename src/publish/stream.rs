@@ -69,6 +69,51 @@ pub fn desired(cfg: &NatsConfig) -> StreamConfig {
     }
 }
 
+/// What `check-config --connect` found of the events stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Found {
+    /// Absent: `serve` creates it.
+    Absent,
+    /// Present, covering the bridge's subjects and keeping its promises.
+    Compatible,
+}
+
+/// Looks at the events stream without changing anything: absent, or present and checked as
+/// [`ensure`] checks it.
+pub async fn inspect(js: &Context, cfg: &NatsConfig) -> Result<Found, StreamError> {
+    match js.get_stream(&cfg.stream).await {
+        Ok(mut stream) => {
+            let info = stream.info().await.map_err(|e| StreamError::Unavailable {
+                stream: cfg.stream.clone(),
+                source: e.into(),
+            })?;
+            verify(&info.config, cfg).map(|()| Found::Compatible)
+        }
+        Err(e) if is_not_found(&e) => Ok(Found::Absent),
+        Err(e) => Err(StreamError::Unavailable {
+            stream: cfg.stream.clone(),
+            source: e.into(),
+        }),
+    }
+}
+
+/// An existing stream covers our subjects and keeps the bridge's promises ([`stream_check`]).
+fn verify(found: &StreamConfig, cfg: &NatsConfig) -> Result<(), StreamError> {
+    let wanted = events_subject(&cfg.subject_prefix);
+    let existing = &found.subjects;
+    if !existing.iter().any(|s| covers(s, &wanted)) {
+        return Err(StreamError::SubjectsNotCovered {
+            stream: cfg.stream.clone(),
+            existing: existing.clone(),
+            wanted,
+        });
+    }
+    stream_check::check(found, cfg).map_err(|unsafe_| StreamError::Unsafe {
+        stream: cfg.stream.clone(),
+        unsafe_,
+    })
+}
+
 /// Creates the stream if missing, or checks that an existing one covers our subjects and keeps
 /// the bridge's promises ([`stream_check`]). An operator's settings are left as they are.
 pub async fn ensure(js: &Context, cfg: &NatsConfig) -> Result<(), StreamError> {
@@ -81,20 +126,7 @@ pub async fn ensure(js: &Context, cfg: &NatsConfig) -> Result<(), StreamError> {
         match js.get_stream(&cfg.stream).await {
             Ok(mut stream) => {
                 let info = stream.info().await.map_err(|e| unavailable(e.into()))?;
-                let existing = info.config.subjects.clone();
-                if !existing.iter().any(|s| covers(s, &wanted)) {
-                    return Err(StreamError::SubjectsNotCovered {
-                        stream: cfg.stream.clone(),
-                        existing,
-                        wanted,
-                    });
-                }
-                return stream_check::check(&info.config, cfg).map_err(|unsafe_| {
-                    StreamError::Unsafe {
-                        stream: cfg.stream.clone(),
-                        unsafe_,
-                    }
-                });
+                return verify(&info.config, cfg);
             }
             Err(e) if is_not_found(&e) => {
                 match js.create_stream(desired(cfg)).await {

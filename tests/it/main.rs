@@ -9,6 +9,7 @@ mod audit_hostile;
 mod binary;
 mod binary_secrets;
 mod chaos;
+mod check_connect;
 mod cluster;
 mod cluster_accounts;
 mod cluster_sync_bench;
