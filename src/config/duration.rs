@@ -1,7 +1,7 @@
 //! Durations in config: parsed by `humantime` (`500ms`, `30s`, `5m`, `2h`, `90d`), printed in
 //! the largest whole unit so `check-config` shows `90d`, not `2months 29days 2h 52m 48s`.
 //!
-//! Every duration is at most [`MAX`] (100 years): far above any sensible setting, and small
+//! Every duration is at most [`MAX_DURATION`] (100 years): far above any sensible setting, and small
 //! enough that `Instant + duration`, wall-clock arithmetic and NATS's nanosecond fields cannot
 //! overflow (`humantime` alone accepts up to `u64::MAX` seconds, which panics `Instant + d`).
 
@@ -10,11 +10,11 @@ use std::time::Duration;
 use serde::{Deserialize, Deserializer, Serializer};
 
 pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&format(*d))
+    s.serialize_str(&format_duration(*d))
 }
 
 /// The longest duration any config key accepts: 100 years of 365.25 days.
-pub const MAX: Duration = Duration::from_secs(100 * 31_557_600);
+pub const MAX_DURATION: Duration = Duration::from_secs(100 * 31_557_600);
 
 pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
     let text = String::deserialize(d)?;
@@ -23,7 +23,7 @@ pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error
             "{text:?} is not a duration like 30s, 5m, 2h, 90d ({e})"
         ))
     })?;
-    if d > MAX {
+    if d > MAX_DURATION {
         return Err(serde::de::Error::custom(format!(
             "{text:?} is longer than 100 years"
         )));
@@ -32,7 +32,7 @@ pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error
 }
 
 /// `90d`, `2h`, `30s`, `250ms`.
-pub fn format(d: Duration) -> String {
+pub fn format_duration(d: Duration) -> String {
     let ms = d.as_millis();
     for (unit, size) in [
         ("d", 86_400_000),
@@ -53,11 +53,11 @@ mod tests {
 
     #[test]
     fn prints_in_the_largest_whole_unit() {
-        assert_eq!(format(Duration::from_secs(90 * 86_400)), "90d");
-        assert_eq!(format(Duration::from_secs(7200)), "2h");
-        assert_eq!(format(Duration::from_secs(90)), "90s");
-        assert_eq!(format(Duration::from_millis(250)), "250ms");
-        assert_eq!(format(Duration::ZERO), "0ms");
+        assert_eq!(format_duration(Duration::from_secs(90 * 86_400)), "90d");
+        assert_eq!(format_duration(Duration::from_secs(7200)), "2h");
+        assert_eq!(format_duration(Duration::from_secs(90)), "90s");
+        assert_eq!(format_duration(Duration::from_millis(250)), "250ms");
+        assert_eq!(format_duration(Duration::ZERO), "0ms");
     }
 
     #[derive(Debug, serde::Deserialize)]
@@ -76,7 +76,7 @@ mod tests {
     #[test]
     fn durations_past_100_years_are_refused_so_instant_arithmetic_cannot_overflow() {
         assert_eq!(parse("90d"), Ok(Duration::from_secs(90 * 86_400)));
-        assert_eq!(parse("100y"), Ok(MAX));
+        assert_eq!(parse("100y"), Ok(MAX_DURATION));
         // humantime takes all of these; the last two panicked `Instant::now() + d` in the poller.
         for huge in ["101y", "18446744073709551615s", "300000000000y"] {
             let e = parse(huge).expect_err(huge);
@@ -84,9 +84,9 @@ mod tests {
         }
         let at = std::time::Instant::now();
         assert!(at
-            .checked_add(MAX)
-            .is_some_and(|t| t.checked_add(MAX).is_some()));
-        let nanos = MAX.as_nanos().saturating_mul(2);
+            .checked_add(MAX_DURATION)
+            .is_some_and(|t| t.checked_add(MAX_DURATION).is_some()));
+        let nanos = MAX_DURATION.as_nanos().saturating_mul(2);
         assert!(
             i64::try_from(nanos).is_ok(),
             "fits NATS's nanosecond fields"

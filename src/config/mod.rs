@@ -25,7 +25,7 @@ use figment::providers::{Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
 
-pub use duration::{format as format_duration, MAX as MAX_DURATION};
+pub use duration::{format_duration, MAX_DURATION};
 pub use log_filter::{log_filter, LEVELS};
 pub use mask::{mask_url, mask_urls};
 pub use nats_url::check_servers;

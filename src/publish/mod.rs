@@ -26,11 +26,10 @@ use bytes::Bytes;
 pub use connect::{connect, is_connected, ConnectError};
 pub use error::PublishError;
 pub use stream::{
-    covers, desired as desired_stream, ensure as ensure_stream, events_subject,
-    inspect as inspect_stream, is_not_found as is_stream_not_found, Found as StreamFound,
-    StreamError,
+    covers, desired_stream, ensure_stream, events_subject, inspect_stream, is_stream_not_found,
+    StreamError, StreamFound,
 };
-pub use stream_check::Unsafe as UnsafeStreamSetting;
+pub use stream_check::UnsafeStreamSetting;
 
 use crate::config::NatsConfig;
 use esim_events::schema::SchemaError;

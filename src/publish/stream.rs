@@ -7,7 +7,7 @@ use async_nats::jetstream::stream::{
 };
 use async_nats::jetstream::Context;
 
-use super::stream_check::{self, Unsafe};
+use super::stream_check::{self, UnsafeStreamSetting};
 use crate::config::NatsConfig;
 use crate::telemetry::ErrorChain;
 
@@ -28,7 +28,10 @@ pub enum StreamError {
          nats.stream to another",
         .unsafe_.setting, .unsafe_.found, .unsafe_.required, .unsafe_.why
     )]
-    Unsafe { stream: String, unsafe_: Unsafe },
+    UnsafeStreamSetting {
+        stream: String,
+        unsafe_: UnsafeStreamSetting,
+    },
     #[error("cannot read or create stream {stream}: {}", ErrorChain(.source.as_ref()))]
     Unavailable {
         stream: String,
@@ -40,7 +43,10 @@ pub enum StreamError {
 impl StreamError {
     /// True if retrying cannot help: the stream exists and is unfit (exit 1 at start).
     pub fn is_permanent(&self) -> bool {
-        matches!(self, Self::SubjectsNotCovered { .. } | Self::Unsafe { .. })
+        matches!(
+            self,
+            Self::SubjectsNotCovered { .. } | Self::UnsafeStreamSetting { .. }
+        )
     }
 }
 
@@ -50,7 +56,7 @@ pub fn events_subject(prefix: &str) -> String {
 }
 
 /// The stream configuration the bridge creates when the stream does not exist.
-pub fn desired(cfg: &NatsConfig) -> StreamConfig {
+pub fn desired_stream(cfg: &NatsConfig) -> StreamConfig {
     StreamConfig {
         name: cfg.stream.clone(),
         description: Some(
@@ -71,7 +77,7 @@ pub fn desired(cfg: &NatsConfig) -> StreamConfig {
 
 /// What `check-config --connect` found of the events stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Found {
+pub enum StreamFound {
     /// Absent: `serve` creates it.
     Absent,
     /// Present, covering the bridge's subjects and keeping its promises.
@@ -79,17 +85,17 @@ pub enum Found {
 }
 
 /// Looks at the events stream without changing anything: absent, or present and checked as
-/// [`ensure`] checks it.
-pub async fn inspect(js: &Context, cfg: &NatsConfig) -> Result<Found, StreamError> {
+/// [`ensure_stream`] checks it.
+pub async fn inspect_stream(js: &Context, cfg: &NatsConfig) -> Result<StreamFound, StreamError> {
     match js.get_stream(&cfg.stream).await {
         Ok(mut stream) => {
             let info = stream.info().await.map_err(|e| StreamError::Unavailable {
                 stream: cfg.stream.clone(),
                 source: e.into(),
             })?;
-            verify(&info.config, cfg).map(|()| Found::Compatible)
+            verify(&info.config, cfg).map(|()| StreamFound::Compatible)
         }
-        Err(e) if is_not_found(&e) => Ok(Found::Absent),
+        Err(e) if is_stream_not_found(&e) => Ok(StreamFound::Absent),
         Err(e) => Err(StreamError::Unavailable {
             stream: cfg.stream.clone(),
             source: e.into(),
@@ -108,7 +114,7 @@ fn verify(found: &StreamConfig, cfg: &NatsConfig) -> Result<(), StreamError> {
             wanted,
         });
     }
-    stream_check::check(found, cfg).map_err(|unsafe_| StreamError::Unsafe {
+    stream_check::check(found, cfg).map_err(|unsafe_| StreamError::UnsafeStreamSetting {
         stream: cfg.stream.clone(),
         unsafe_,
     })
@@ -116,7 +122,7 @@ fn verify(found: &StreamConfig, cfg: &NatsConfig) -> Result<(), StreamError> {
 
 /// Creates the stream if missing, or checks that an existing one covers our subjects and keeps
 /// the bridge's promises ([`stream_check`]). An operator's settings are left as they are.
-pub async fn ensure(js: &Context, cfg: &NatsConfig) -> Result<(), StreamError> {
+pub async fn ensure_stream(js: &Context, cfg: &NatsConfig) -> Result<(), StreamError> {
     let wanted = events_subject(&cfg.subject_prefix);
     let unavailable = |source: async_nats::Error| StreamError::Unavailable {
         stream: cfg.stream.clone(),
@@ -128,8 +134,8 @@ pub async fn ensure(js: &Context, cfg: &NatsConfig) -> Result<(), StreamError> {
                 let info = stream.info().await.map_err(|e| unavailable(e.into()))?;
                 return verify(&info.config, cfg);
             }
-            Err(e) if is_not_found(&e) => {
-                match js.create_stream(desired(cfg)).await {
+            Err(e) if is_stream_not_found(&e) => {
+                match js.create_stream(desired_stream(cfg)).await {
                     Ok(_) => {
                         tracing::info!(stream = %cfg.stream, subjects = %wanted, "created stream");
                         return Ok(());
@@ -148,7 +154,7 @@ pub async fn ensure(js: &Context, cfg: &NatsConfig) -> Result<(), StreamError> {
 }
 
 /// True if a stream lookup failed because the stream does not exist (not because NATS is away).
-pub fn is_not_found(e: &async_nats::jetstream::context::GetStreamError) -> bool {
+pub fn is_stream_not_found(e: &async_nats::jetstream::context::GetStreamError) -> bool {
     use async_nats::jetstream::context::GetStreamErrorKind;
     matches!(e.kind(), GetStreamErrorKind::JetStream(err)
         if err.error_code() == async_nats::jetstream::ErrorCode::STREAM_NOT_FOUND)

@@ -20,7 +20,7 @@ use crate::config::NatsConfig;
 
 /// One setting of an existing stream that breaks the bridge's promises.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Unsafe {
+pub struct UnsafeStreamSetting {
     /// The stream setting, as `nats stream info` names it.
     pub setting: &'static str,
     /// Its value on the stream.
@@ -32,9 +32,9 @@ pub struct Unsafe {
 }
 
 /// Checks an existing stream's settings against what the bridge promises (see the module doc).
-pub fn check(found: &StreamConfig, cfg: &NatsConfig) -> Result<(), Unsafe> {
+pub fn check(found: &StreamConfig, cfg: &NatsConfig) -> Result<(), UnsafeStreamSetting> {
     if found.retention != RetentionPolicy::Limits {
-        return Err(Unsafe {
+        return Err(UnsafeStreamSetting {
             setting: "retention",
             found: retention_name(found.retention).into(),
             required: "limits".into(),
@@ -44,7 +44,7 @@ pub fn check(found: &StreamConfig, cfg: &NatsConfig) -> Result<(), Unsafe> {
         });
     }
     if found.no_ack {
-        return Err(Unsafe {
+        return Err(UnsafeStreamSetting {
             setting: "no_ack",
             found: "true".into(),
             required: "false".into(),
@@ -52,7 +52,7 @@ pub fn check(found: &StreamConfig, cfg: &NatsConfig) -> Result<(), Unsafe> {
         });
     }
     if found.sealed {
-        return Err(Unsafe {
+        return Err(UnsafeStreamSetting {
             setting: "sealed",
             found: "true".into(),
             required: "false".into(),
@@ -60,7 +60,7 @@ pub fn check(found: &StreamConfig, cfg: &NatsConfig) -> Result<(), Unsafe> {
         });
     }
     if !found.max_age.is_zero() && found.max_age < cfg.max_age {
-        return Err(Unsafe {
+        return Err(UnsafeStreamSetting {
             setting: "max_age",
             found: duration(found.max_age),
             required: format!(
@@ -77,7 +77,7 @@ pub fn check(found: &StreamConfig, cfg: &NatsConfig) -> Result<(), Unsafe> {
     .into_iter()
     .find(|&(_, limit)| limit > 0);
     if let (DiscardPolicy::Old, Some((limit, value))) = (found.discard, limited) {
-        return Err(Unsafe {
+        return Err(UnsafeStreamSetting {
             setting: "discard",
             found: format!("old (with {limit} {value})"),
             required: format!("new, or no {limit} limit"),
