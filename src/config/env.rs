@@ -34,7 +34,7 @@ pub(super) fn merge(
 }
 
 /// `ESIM_BRIDGE_UPSTREAM__API_KEY` → `upstream.api_key`.
-fn key_of(name: &str) -> String {
+pub(super) fn key_of(name: &str) -> String {
     name[ENV_PREFIX.len()..]
         .to_ascii_lowercase()
         .replace("__", ".")

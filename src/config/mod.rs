@@ -206,8 +206,10 @@ impl Config {
             report::check_toml(path, text)?;
             figment = figment.merge(Toml::string(text));
         }
-        figment = env::merge(figment, env);
-        figment.extract().map_err(report::from_figment)
+        let env: Vec<(String, String)> = env.into_iter().collect();
+        let names: Vec<&str> = env.iter().map(|(name, _)| name.as_str()).collect();
+        let from_env = |e| report::from_figment(e, &names);
+        env::merge(figment, env.clone()).extract().map_err(from_env)
     }
 
     fn resolve_secret_files(&mut self) -> Result<(), ConfigError> {
@@ -271,5 +273,7 @@ fn render_toml(v: &serde_json::Value, table: &str) -> String {
     out
 }
 
+#[cfg(test)]
+mod refusal_tests;
 #[cfg(test)]
 mod tests;

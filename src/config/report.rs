@@ -10,20 +10,62 @@ use std::path::Path;
 use figment::error::{Actual, Kind};
 
 use super::secret::is_secret_key;
-use super::ConfigError;
+use super::{env, ConfigError, ENV_PREFIX};
 
 /// What a secret key's rejected value is reported as.
 const SECRET_REASON: &str = "invalid value (a secret: not shown; give it as a string)";
 
-/// figment's error → one naming the key (`webhook.tolerance`), with no value of a secret.
-pub(super) fn from_figment(e: figment::Error) -> ConfigError {
+/// figment's error → one naming the key (`webhook.tolerance`), with no value of a secret. An
+/// unknown key also gets the closest known one ("did you mean"); one set by an environment
+/// variable (among `env_names`) names the variable, with a hint when `__` was meant.
+pub(super) fn from_figment(e: figment::Error, env_names: &[&str]) -> ConfigError {
     let key = key_of(&e);
-    let reason = if is_secret_key(&key) {
+    let mut reason = if is_secret_key(&key) {
         secret_reason(&e.kind)
     } else {
         reason(&e.kind)
     };
+    if let Kind::UnknownField(field, known) = &e.kind {
+        if let Some(close) = did_you_mean(field, known) {
+            reason.push_str(&format!("; did you mean `{close}`?"));
+        }
+        let under = format!("{key}.");
+        let set_by = env_names.iter().find(|n| {
+            n.starts_with(ENV_PREFIX) && {
+                let from = env::key_of(n);
+                from == key || from.starts_with(&under)
+            }
+        });
+        if let Some(name) = set_by {
+            reason.push_str(&format!(" (set by {name})"));
+            if let Some(hint) = double_underscore_hint(name, known) {
+                reason.push_str(&format!("; {hint}"));
+            }
+        }
+    }
     ConfigError::invalid(key, reason)
+}
+
+/// The known name closest to `field`, if it is close (a typo, not another word).
+fn did_you_mean(field: &str, known: &[&str]) -> Option<String> {
+    known
+        .iter()
+        .map(|k| (strsim::damerau_levenshtein(field, k), *k))
+        .filter(|(d, k)| *d > 0 && *d <= 2.max(k.len() / 4))
+        .min()
+        .map(|(_, k)| k.to_owned())
+}
+
+/// `ESIM_BRIDGE_NATS_URL` for the section `nats`: the separator is `__`.
+fn double_underscore_hint(name: &str, sections: &[&str]) -> Option<String> {
+    let rest = name.strip_prefix(ENV_PREFIX)?;
+    sections.iter().find_map(|section| {
+        let upper = section.to_ascii_uppercase();
+        let key = rest.strip_prefix(&upper)?.strip_prefix('_')?;
+        (!key.starts_with('_')).then(|| {
+            format!("sections and keys are separated by a double underscore: {ENV_PREFIX}{upper}__{key}")
+        })
+    })
 }
 
 fn key_of(e: &figment::Error) -> String {
@@ -136,14 +178,14 @@ mod tests {
             "a string".into(),
         ))
         .with_path("nats.user");
-        let e = from_figment(e).to_string();
+        let e = from_figment(e, &[]).to_string();
         assert!(
             e.starts_with("nats.user: ") && !e.contains("918273645"),
             "{e}"
         );
         let secret = figment::Error::from(Kind::Message("hunter2 is wrong".into()))
             .with_path("upstream.api_secret");
-        let e = from_figment(secret).to_string();
+        let e = from_figment(secret, &[]).to_string();
         assert!(
             e.starts_with("upstream.api_secret: ") && !e.contains("hunter2"),
             "{e}"
