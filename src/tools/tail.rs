@@ -109,8 +109,11 @@ fn readable(message: &jetstream::Message, sequence: u64, style: Style) -> Option
     let plain = event_line::event_line(sequence, stored_at, &event, Style { color: false });
     // Text the stream carries (a product name) may hold control characters: then the line is
     // shown escaped and without colour.
-    match visible::is_safe(plain.as_bytes(), false) {
+    if !visible::is_safe(plain.as_bytes(), false) {
+        return Some(visible::text(&plain).into_owned());
+    }
+    match style.color {
         true => Some(event_line::event_line(sequence, stored_at, &event, style)),
-        false => Some(visible::text(&plain).into_owned()),
+        false => Some(plain),
     }
 }

@@ -26,6 +26,7 @@ use super::codecs;
 use super::noise::known_noise;
 use super::text::{is_text, ENGINES, MIN_STRETCH};
 
+// The `expect`s below cannot fail: literal patterns, compiled by every scan and decode test.
 /// A numeric character reference whose `;` may be missing (browsers decode it anyway).
 static NUMERIC_REF: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"&#([xX][0-9a-fA-F]{1,6}|[0-9]{1,7});?").expect("static regex"));
@@ -39,7 +40,6 @@ static ESCAPE: LazyLock<Regex> = LazyLock::new(|| {
 static BASE64_RUN: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"[A-Za-z0-9+/_\-]{8,}").expect("static regex"));
 /// Runs that could be hex or base32 ([`codecs::MIN_RUN`] characters at least).
-// Cannot fail: literal patterns, compiled by every scan test.
 static HEX_RUN: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"[0-9A-Fa-f]{8,}").expect("static regex"));
 static BASE32_RUN: LazyLock<Regex> =

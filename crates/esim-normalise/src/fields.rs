@@ -115,11 +115,6 @@ pub fn parse_order(raw: &str) -> serde_json::Result<OrderData> {
     serde_json::from_str::<Wire>(raw).map(OrderData::from)
 }
 
-/// [`parse_order`] for a JSON value already parsed.
-pub fn order_from_value(value: serde_json::Value) -> serde_json::Result<OrderData> {
-    serde_json::from_value::<Wire>(value).map(OrderData::from)
-}
-
 impl From<Wire> for OrderData {
     fn from(w: Wire) -> Self {
         let mut rejected = Rejected::default();

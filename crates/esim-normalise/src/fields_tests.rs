@@ -4,7 +4,7 @@ use super::*;
 use serde_json::json;
 
 fn parse(v: serde_json::Value) -> OrderData {
-    crate::fields::order_from_value(v).expect("order")
+    crate::parse_order(&v.to_string()).expect("order")
 }
 
 #[test]

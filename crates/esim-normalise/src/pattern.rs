@@ -9,13 +9,13 @@ use super::text::squeezed;
 
 /// `LPA:` (spaces allowed before the colon), a bare `<digit>$<host>$`, or `$<host>$<id>`.
 static CODE: LazyLock<Regex> = LazyLock::new(|| {
-    // Literal patterns covered by the tests below, so they always compile.
+    // A literal pattern, compiled by every scan test, so it always compiles.
     Regex::new(
         r"(?i)lpa\s*:|(?:\p{Nd}\$[\p{L}\p{N}.\-:_]*\p{L}[\p{L}\p{N}.\-:_]*\$)|\$[\p{L}\p{N}.\-:_]*\p{L}[\p{L}\p{N}.\-:_]*\$[\p{L}\p{N}_\-]",
     )
     .expect("static regex")
 });
-// Cannot fail: a literal pattern, compiled by the tests below.
+// Cannot fail: a literal pattern, compiled by every scan test.
 /// On text without whitespace: `LPA:` not inside a word, or a bare code with a dotted host,
 /// with its digit or followed by an id (whitespace removed, `2$ extra $` must not become a
 /// code).

@@ -292,7 +292,7 @@ proptest! {
         prop_assert_eq!(clean_text(&reference), Some(reference.as_str()));
         let body = json!({"id": 1, "product_name": product, "client_reference": reference,
             "failure_reason": format!("{name}{extra}")});
-        let o: esim_events::OrderData = crate::fields::order_from_value(body).unwrap();
+        let o: esim_events::OrderData = crate::parse_order(&body.to_string()).unwrap();
         prop_assert_eq!(o.product_name.as_deref(), Some(product.as_str()));
         prop_assert_eq!(o.client_reference.as_deref(), Some(reference.as_str()));
         prop_assert!(o.rejected.is_empty());

@@ -16,7 +16,7 @@ static INVISIBLE: LazyLock<Regex> = LazyLock::new(|| {
     // A literal pattern covered by the tests, so it always compiles.
     Regex::new(r"[\p{Cf}\p{Mn}\p{Me}\x{115F}\x{1160}\x{3164}\x{FFA0}\x{2800}]").expect("static")
 });
-// The `expect`s below cannot fail: literal patterns, all compiled by this module's tests.
+// Cannot fail: a literal pattern, compiled by every decode and scan test.
 static SPACE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"[\s\p{Z}\p{Cc}]+").expect("static regex"));
 const LENIENT: GeneralPurposeConfig = GeneralPurposeConfig::new()
