@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 /// jemalloc instead of glibc's malloc: a webhook allocates and frees a few hundred small
 /// objects across two runtime threads, and glibc's arenas spent a fifth of the bridge's CPU
 /// on it. jemalloc cut the bridge's CPU per webhook by a fifth for 2–3 MiB more RSS (mimalloc:
-/// as fast, 8–30 MiB more); README "Benchmarks".
+/// as fast, 8–30 MiB more); docs/benchmarks.md.
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 

@@ -1,4 +1,4 @@
-//! The configuration sections and their defaults (the table in the README mirrors this file).
+//! The configuration sections and their defaults (docs/configuration.md mirrors this file).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

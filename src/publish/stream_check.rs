@@ -5,7 +5,7 @@
 //! is still stored. So a setting that removes a stored event before `nats.max_age`, or never
 //! stores it, breaks both promises at once: a 2xx for an event that is gone, and a re-sent event
 //! stored twice. [`check`] refuses such a stream at start (exit 1, naming the setting); the
-//! README's "Configuration" lists the same rules.
+//! docs/configuration.md lists the same rules.
 //!
 //! Not checked, on purpose: `max_msgs_per_subject` (the bridge stores at most one message per
 //! subject, so any limit, 1 included, keeps every event), `discard: new` with any limit (a full

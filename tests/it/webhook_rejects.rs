@@ -1,5 +1,5 @@
 //! The webhook's negative cases as one table: each row spoils a valid signed request in one way
-//! and names the answer the README documents for it. After every row the stream must still be
+//! and names the answer docs/webhook.md documents for it. After every row the stream must still be
 //! empty; at the end a valid sentinel webhook is sent and awaited, so "nothing was published"
 //! is checked against a positive marker, not after a pause.
 
