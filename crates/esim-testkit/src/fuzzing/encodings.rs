@@ -4,6 +4,14 @@
 //!
 //! Property: the code survives nowhere — neither its shape ([`oracle::leaks`]) nor its
 //! matching id, in any decoding the oracle undoes (issue 7, findings 4 and 7, as a class).
+//!
+//! The matching id alone is checked only when every layer can be undone. Lower-casing base64
+//! text destroys bits: what survives is whatever base64 groups happened to be lower case
+//! already, so a full-width code's id can come through whole while its `$host$` part is
+//! garbled beyond any code shape. A bare matching id cannot be told from any other token
+//! by a redactor that knows no codes (the replay guard reads messages anybody published), so
+//! the promise there is the code's shape, which stays checked on every case (issue 21, the
+//! reproducer `corpus/redaction_encodings/lossy-lowercased-base64-leaves-a-bare-id`).
 
 use arbitrary::{Arbitrary, Unstructured};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -120,6 +128,7 @@ pub fn run(input: &Input) {
     // Text the fuzzer placed around the code may spell the id itself; then only the code's
     // shape is checked.
     let id_planted = oracle::contains_decoded(&format!("{before} {after}"), &id);
+    let id_checked = !id_planted && input.lossless();
     let value = format!("{before}{wrapped}{after}");
     // The oracle's views are built once per text for both checks (they are the harness's
     // main cost).
@@ -131,7 +140,7 @@ pub fn run(input: &Input) {
             oracle::excerpt(text)
         );
         assert!(
-            id_planted || !id_found,
+            !id_checked || !id_found,
             "matching id in {what}: {:?}",
             oracle::excerpt(text)
         );
@@ -165,6 +174,19 @@ pub fn run(input: &Input) {
 }
 
 impl Input {
+    /// False when a lower-case layer comes after a base64 layer: that chain cannot be undone
+    /// (see the module docs), so only the code's shape is checked.
+    fn lossless(&self) -> bool {
+        let layers = &self.layers[..self.layers.len().min(MAX_LAYERS)];
+        let first_base64 = layers
+            .iter()
+            .position(|l| matches!(l, Layer::Base64 | Layer::Base64Url));
+        match first_base64 {
+            Some(at) => !layers[at..].iter().any(|l| matches!(l, Layer::Lowercase)),
+            None => true,
+        }
+    }
+
     fn code(&self, id: &str) -> String {
         let host = HOSTS[usize::from(self.host) % HOSTS.len()];
         let host = match self.port {
@@ -271,5 +293,27 @@ mod tests {
         let id = format!("MID{:016X}", input.id);
         assert_eq!(id, "MIDA5000000003C2893");
         run(&input);
+    }
+
+    /// The stop-24 finding: code → full-width → base64 → lower case ×2 → ascii85 ×2. The chain
+    /// is lossy, so its bare id is not checked; the code's shape still is, on every case.
+    #[test]
+    fn a_lower_case_layer_over_base64_is_lossy_and_the_case_passes_on_its_shape() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../fuzz/corpus/redaction_encodings/lossy-lowercased-base64-leaves-a-bare-id"
+        );
+        let data = std::fs::read(path).expect("corpus file");
+        let input = Input::arbitrary_take_rest(Unstructured::new(&data)).expect("input");
+        assert!(!input.lossless(), "{:?}", input.layers);
+        run(&input);
+
+        let with = |layers: Vec<Layer>| Input {
+            layers,
+            ..Input::arbitrary_take_rest(Unstructured::new(&data)).expect("input")
+        };
+        assert!(with(vec![Layer::Lowercase, Layer::Base64]).lossless());
+        assert!(with(vec![Layer::Base64, Layer::Percent]).lossless());
+        assert!(!with(vec![Layer::Base64Url, Layer::Percent, Layer::Lowercase]).lossless());
     }
 }
