@@ -6,6 +6,8 @@
 
 mod duration;
 mod env;
+mod error;
+mod extract;
 mod log_filter;
 mod mask;
 mod nats_url;
@@ -15,17 +17,19 @@ mod report;
 mod secret;
 mod sections;
 mod signing;
+mod source;
 mod upstream;
 mod validate;
 mod validate_upstream;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use figment::providers::{Format, Serialized, Toml};
-use figment::Figment;
 use serde::{Deserialize, Serialize};
 
+use extract::Extracted;
+
 pub use duration::{format_duration, MAX_DURATION};
+pub use error::ConfigError;
 pub use log_filter::{log_filter, LEVELS};
 pub use mask::{mask_url, mask_urls};
 pub use nats_url::check_servers;
@@ -71,47 +75,24 @@ impl Default for Config {
     }
 }
 
-/// A configuration problem, always naming the key it is about.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("{key}: {reason}")]
-    Invalid { key: String, reason: String },
-    #[error("config file {path}: {reason}")]
-    File { path: PathBuf, reason: String },
-}
-
-impl ConfigError {
-    pub(crate) fn invalid(key: impl Into<String>, reason: impl Into<String>) -> Self {
-        Self::Invalid {
-            key: key.into(),
-            reason: reason.into(),
-        }
-    }
-
-    /// The key the error is about (for tests and structured logs).
-    pub fn key(&self) -> Option<&str> {
-        match self {
-            Self::Invalid { key, .. } => Some(key),
-            Self::File { .. } => None,
-        }
-    }
-}
-
 impl Config {
     /// Loads from an optional TOML file and the process environment, then validates.
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
         Self::load_with_env(file, std::env::vars())
     }
 
-    /// Like [`Config::load`] with an explicit environment (for tests).
+    /// Like [`Config::load`] with an explicit environment (for tests). Every problem is
+    /// reported at once, each with where its value came from.
     pub fn load_with_env(
         file: Option<&Path>,
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self, ConfigError> {
-        let mut config = Self::extract(file, env)?;
-        config.resolve_secret_files()?;
-        validate::validate(&config)?;
-        Ok(config)
+        let mut loaded = Extracted::read(file, env)?;
+        let resolved = loaded.config.resolve_secret_files();
+        loaded.check(resolved);
+        let valid = validate::validate(&loaded.config);
+        loaded.check(valid);
+        loaded.finish()
     }
 
     /// Loads the same file and environment as [`Config::load`] for the operator tools
@@ -126,12 +107,14 @@ impl Config {
         file: Option<&Path>,
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self, ConfigError> {
-        let mut config = Self::extract(file, env)?;
-        let n = &mut config.nats;
-        secret::resolve("nats.password", &mut n.password, &n.password_file)?;
-        secret::resolve("nats.token", &mut n.token, &n.token_file)?;
-        validate::nats(&config)?;
-        Ok(config)
+        let mut loaded = Extracted::read(file, env)?;
+        let n = &mut loaded.config.nats;
+        let resolved = secret::resolve("nats.password", &mut n.password, &n.password_file)
+            .and_then(|()| secret::resolve("nats.token", &mut n.token, &n.token_file));
+        loaded.check(resolved);
+        let valid = validate::nats(&loaded.config);
+        loaded.check(valid);
+        loaded.finish()
     }
 
     /// Loads the same file and environment for `audit`: `nats.*` as for the other tools, plus
@@ -168,63 +151,42 @@ impl Config {
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self, ConfigError> {
         let file = text.map(|t| (Path::new("(text)"), t));
-        let config = Self::extract_text(file, env)?;
-        validate::validate(&config)?;
-        Ok(config)
-    }
-
-    /// Defaults < file < environment, deserialised but neither resolved nor validated.
-    fn extract(
-        file: Option<&Path>,
-        env: impl IntoIterator<Item = (String, String)>,
-    ) -> Result<Self, ConfigError> {
-        let Some(path) = file else {
-            return Self::extract_text(None, env);
-        };
-        if !path.is_file() {
-            return Err(ConfigError::File {
-                path: path.to_owned(),
-                reason: "not found or not a file".into(),
-            });
-        }
-        let text = secret::read_bounded(path, MAX_CONFIG_FILE_BYTES).map_err(|reason| {
-            ConfigError::File {
-                path: path.to_owned(),
-                reason,
-            }
-        })?;
-        Self::extract_text(Some((path, &text)), env)
-    }
-
-    /// [`Config::extract`] with the file already read: `(path for errors, text)`.
-    fn extract_text(
-        file: Option<(&Path, &str)>,
-        env: impl IntoIterator<Item = (String, String)>,
-    ) -> Result<Self, ConfigError> {
-        let mut figment = Figment::from(Serialized::defaults(Config::default()));
-        if let Some((path, text)) = file {
-            report::check_toml(path, text)?;
-            figment = figment.merge(Toml::string(text));
-        }
-        let env: Vec<(String, String)> = env.into_iter().collect();
-        let names: Vec<&str> = env.iter().map(|(name, _)| name.as_str()).collect();
-        let from_env = |e| report::from_figment(e, &names);
-        env::merge(figment, env.clone()).extract().map_err(from_env)
+        let mut loaded = Extracted::from_text(file, env)?;
+        let valid = validate::validate(&loaded.config);
+        loaded.check(valid);
+        loaded.finish()
     }
 
     fn resolve_secret_files(&mut self) -> Result<(), ConfigError> {
+        let mut r = refuse::Refusals::default();
         let n = &mut self.nats;
-        secret::resolve("nats.password", &mut n.password, &n.password_file)?;
-        secret::resolve("nats.token", &mut n.token, &n.token_file)?;
+        r.check(secret::resolve(
+            "nats.password",
+            &mut n.password,
+            &n.password_file,
+        ));
+        r.check(secret::resolve("nats.token", &mut n.token, &n.token_file));
         let u = &mut self.upstream;
-        secret::resolve("upstream.api_key", &mut u.api_key, &u.api_key_file)?;
-        secret::resolve("upstream.api_secret", &mut u.api_secret, &u.api_secret_file)?;
+        r.check(secret::resolve(
+            "upstream.api_key",
+            &mut u.api_key,
+            &u.api_key_file,
+        ));
+        r.check(secret::resolve(
+            "upstream.api_secret",
+            &mut u.api_secret,
+            &u.api_secret_file,
+        ));
         if let Some(path) = &self.webhook.secrets_file {
-            let text = secret::read_file("webhook.secrets_file", path)?;
-            let from_file = text.lines().map(str::trim).filter(|l| !l.is_empty());
-            self.webhook.secrets.extend(from_file.map(Secret::new));
+            match secret::read_file("webhook.secrets_file", path) {
+                Ok(text) => {
+                    let from_file = text.lines().map(str::trim).filter(|l| !l.is_empty());
+                    self.webhook.secrets.extend(from_file.map(Secret::new));
+                }
+                Err(e) => r.check(Err(e)),
+            }
         }
-        Ok(())
+        r.into_result()
     }
 
     /// The effective configuration as TOML, secrets and URL credentials masked (for

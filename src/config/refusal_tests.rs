@@ -62,3 +62,77 @@ fn a_misspelt_key_gets_the_closest_one_and_the_variable_that_set_it() {
     let e = err("ESIM_BRIDGE_NATS__ZEPPELIN");
     assert!(!e.contains("did you mean"), "{e}");
 }
+
+/// Issue 18: a file with several mistakes gets all of them in one answer, each with the line
+/// it is on (or the variable that set it), a misspelt key with its closest match.
+#[test]
+fn every_mistake_of_a_file_is_reported_at_once_with_its_line() {
+    let text = "\
+[nats]
+url = \"htp:/127.0.0.1::14222\"
+replicas = 9
+
+[log]
+level = \"verbose\"
+
+[webhook]
+secrets = \"hook-secret-0123456789\"
+tolerance = 300
+pathh = \"/x\"
+
+[upstream]
+enabled = false
+";
+    let mut file = tempfile::NamedTempFile::new().expect("temp file");
+    std::io::Write::write_all(&mut file, text.as_bytes()).expect("write");
+    let path = file.path().display().to_string();
+    let e = Config::load_with_env(
+        Some(file.path()),
+        env(&[("ESIM_BRIDGE_NATS__STREAM", "no spaces please")]),
+    )
+    .expect_err("five mistakes");
+    let shown = e.to_string();
+    let lines: Vec<String> = e.problems().iter().map(ToString::to_string).collect();
+    let expect = [
+        ("webhook.tolerance: invalid type", format!("(at {path}:10)")),
+        ("webhook.pathh: unknown field", format!("(at {path}:11)")),
+        ("nats.url: ", format!("(at {path}:2)")),
+        (
+            "nats.stream: ",
+            "(set by ESIM_BRIDGE_NATS__STREAM)".to_owned(),
+        ),
+        ("nats.replicas: ", format!("(at {path}:3)")),
+        ("log.level: ", format!("(at {path}:6)")),
+    ];
+    for (start, source) in &expect {
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with(start) && l.ends_with(source.as_str())),
+            "no `{start}…{source}` in:\n{shown}"
+        );
+    }
+    assert_eq!(lines.len(), expect.len(), "{shown}");
+    assert!(shown.starts_with("6 problems:\n  "), "{shown}");
+    assert!(shown.contains("did you mean `path`?"), "{shown}");
+    assert!(
+        !shown.contains("hook-secret"),
+        "a secret is echoed: {shown}"
+    );
+}
+
+/// A key refused by type is put back to its default and reported once: the default's own
+/// refusal (no secrets at all) is no second problem.
+#[test]
+fn a_key_refused_by_type_is_reported_once() {
+    let e = Config::load_with_env(
+        None,
+        env(&[
+            ("ESIM_BRIDGE_WEBHOOK__SECRETS", "{ a = 1 }"),
+            ("ESIM_BRIDGE_UPSTREAM__ENABLED", "false"),
+        ]),
+    )
+    .expect_err("a table is no secret list");
+    assert_eq!(e.problems().len(), 1, "{e}");
+    assert_eq!(e.key(), Some("webhook.secrets"), "{e}");
+}

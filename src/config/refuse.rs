@@ -1,5 +1,6 @@
 //! How a validation rule refuses a value: [`bad`] names the key and says why; [`positive`] is
-//! the common rule for durations. Shared by every `validate*` module.
+//! the common rule for durations; [`Refusals`] keeps every refusal of a pass, so the operator
+//! sees all of them at once. Shared by every `validate*` module.
 
 use std::time::Duration;
 
@@ -15,4 +16,22 @@ pub(super) fn positive(key: &str, d: Duration) -> Result<(), ConfigError> {
         return bad(key, "must be greater than zero");
     }
     Ok(())
+}
+
+/// Every refusal of one validation pass.
+#[derive(Default)]
+pub(super) struct Refusals(Vec<ConfigError>);
+
+impl Refusals {
+    /// Keeps `r`'s refusal, if any; validation goes on with the next rule.
+    pub(super) fn check(&mut self, r: Result<(), ConfigError>) {
+        if let Err(e) = r {
+            self.0.push(e);
+        }
+    }
+
+    /// `Ok` if nothing was refused, else one error holding every refusal.
+    pub(super) fn into_result(self) -> Result<(), ConfigError> {
+        ConfigError::all(self.0)
+    }
 }

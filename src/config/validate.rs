@@ -1,65 +1,72 @@
-//! Typed checks that serde cannot express; each failure names its key.
+//! Typed checks that serde cannot express; each failure names its key, and every failure of
+//! a pass is reported ([`Refusals`]), not only the first.
 
 use std::time::Duration;
 
-use super::refuse::{bad, positive};
+use super::refuse::{bad, positive, Refusals};
 use super::secret::non_empty;
 use super::{Config, ConfigError};
 use esim_events::key::validate_token;
 
 /// Checks the whole configuration (webhook keys are decoded, and so checked, by the loader).
 pub fn validate(c: &Config) -> Result<(), ConfigError> {
-    nats(c)?;
+    let mut r = Refusals::default();
+    r.check(nats(c));
     if let Err(why) = super::log_filter::log_filter(&c.log.level) {
-        return bad("log.level", why);
+        r.check(bad("log.level", why));
     }
-    webhook(c)?;
-    super::validate_upstream::upstream(c)?;
-    Ok(())
+    r.check(webhook(c));
+    r.check(super::validate_upstream::upstream(c));
+    r.into_result()
 }
 
 /// Checks `nats.*` only (what the operator tools need).
 pub(super) fn nats(c: &Config) -> Result<(), ConfigError> {
     let n = &c.nats;
+    let mut r = Refusals::default();
     if let Err(why) = super::nats_url::check_servers(&n.url) {
-        return bad("nats.url", why);
+        r.check(bad("nats.url", why));
     }
-    if n.subject_prefix
-        .split('.')
-        .any(|t| validate_token(t).is_err())
-    {
-        return bad(
+    let token = |t: &str| validate_token(t).is_ok();
+    if !n.subject_prefix.split('.').all(token) {
+        r.check(bad(
             "nats.subject_prefix",
             "dot-separated tokens of [0-9A-Za-z_-] expected",
-        );
+        ));
     }
-    if validate_token(&n.stream).is_err() {
-        return bad("nats.stream", "a stream name of [0-9A-Za-z_-] expected");
+    if !token(&n.stream) {
+        r.check(bad(
+            "nats.stream",
+            "a stream name of [0-9A-Za-z_-] expected",
+        ));
     }
-    if validate_token(&n.state_bucket).is_err() {
-        return bad(
+    if !token(&n.state_bucket) {
+        r.check(bad(
             "nats.state_bucket",
             "a bucket name of [0-9A-Za-z_-] expected",
-        );
+        ));
     }
     if !(1..=5).contains(&n.replicas) {
-        return bad("nats.replicas", "must be between 1 and 5");
+        r.check(bad("nats.replicas", "must be between 1 and 5"));
     }
-    positive("nats.max_age", n.max_age)?;
-    positive("nats.duplicate_window", n.duplicate_window)?;
+    r.check(positive("nats.max_age", n.max_age));
+    r.check(positive("nats.duplicate_window", n.duplicate_window));
     if n.duplicate_window > n.max_age {
-        return bad(
+        r.check(bad(
             "nats.duplicate_window",
             "must not exceed nats.max_age (NATS refuses such a stream)",
-        );
+        ));
     }
-    positive("nats.ack_timeout", n.ack_timeout)?;
-    non_empty("nats.password", &n.password)?;
-    non_empty("nats.token", &n.token)?;
+    r.check(positive("nats.ack_timeout", n.ack_timeout));
+    r.check(non_empty("nats.password", &n.password));
+    r.check(non_empty("nats.token", &n.token));
     if n.user.is_some() != n.password.is_some() {
-        return bad("nats.password", "nats.user and nats.password go together");
+        r.check(bad(
+            "nats.password",
+            "nats.user and nats.password go together",
+        ));
     }
-    Ok(())
+    r.into_result()
 }
 
 fn webhook(c: &Config) -> Result<(), ConfigError> {
@@ -67,17 +74,20 @@ fn webhook(c: &Config) -> Result<(), ConfigError> {
     if !w.enabled {
         return Ok(());
     }
-    literal_path(&w.path)?;
+    let mut r = Refusals::default();
+    r.check(literal_path(&w.path));
     if w.secrets.is_empty() || w.secrets.iter().any(|s| s.expose().is_empty()) {
-        return bad(
+        r.check(bad(
             "webhook.secrets",
             "at least one non-empty signing secret is required when webhook.enabled",
-        );
+        ));
+    } else {
+        // Every secret must decode into a key (the verifier decodes them the same way).
+        r.check(super::signing::decode_all(w.scheme, &w.secrets).map(drop));
     }
-    positive("webhook.tolerance", w.tolerance)?;
-    listener_limits(w)?;
-    // Every secret must decode into a key (the verifier decodes them the same way).
-    super::signing::decode_all(w.scheme, &w.secrets).map(drop)
+    r.check(positive("webhook.tolerance", w.tolerance));
+    listener_limits(w, &mut r);
+    r.into_result()
 }
 
 /// Longest `webhook.path` accepted.
@@ -110,31 +120,30 @@ fn literal_path(path: &str) -> Result<(), ConfigError> {
 const PROVIDER_WAIT: Duration = Duration::from_secs(30);
 
 /// Deadlines under the provider's wait, and request buffers within `webhook.max_buffered_bytes`.
-fn listener_limits(w: &super::WebhookConfig) -> Result<(), ConfigError> {
-    positive("webhook.request_timeout", w.request_timeout)?;
-    positive("webhook.header_timeout", w.header_timeout)?;
+fn listener_limits(w: &super::WebhookConfig, r: &mut Refusals) {
+    r.check(positive("webhook.request_timeout", w.request_timeout));
+    r.check(positive("webhook.header_timeout", w.header_timeout));
     if w.header_timeout.saturating_add(w.request_timeout) >= PROVIDER_WAIT {
-        return bad(
+        r.check(bad(
             "webhook.request_timeout",
             "webhook.header_timeout + webhook.request_timeout must stay below 30s (the provider's wait)",
-        );
+        ));
     }
     if w.max_body_bytes == 0 {
-        return bad("webhook.max_body_bytes", "must be greater than zero");
+        r.check(bad("webhook.max_body_bytes", "must be greater than zero"));
     }
     if w.max_concurrency == 0 {
-        return bad("webhook.max_concurrency", "must be greater than zero");
+        r.check(bad("webhook.max_concurrency", "must be greater than zero"));
     }
     if w.max_connections <= w.max_concurrency || w.max_connections > MAX_CONNECTIONS {
-        return bad(
+        r.check(bad(
             "webhook.max_connections",
             format!("must be above webhook.max_concurrency and at most {MAX_CONNECTIONS}"),
-        );
+        ));
     }
     let worst = w.limits().worst_case_buffered();
-    match worst {
-        Some(bytes) if bytes <= w.max_buffered_bytes => Ok(()),
-        _ => bad(
+    if worst.is_none_or(|bytes| bytes > w.max_buffered_bytes) {
+        r.check(bad(
             "webhook.max_buffered_bytes",
             format!(
                 "webhook.max_concurrency ({}) × webhook.max_body_bytes ({}) + webhook.max_connections ({}) × {} bytes = {} exceeds it ({}); lower one of them or raise it (and the memory limit)",
@@ -145,7 +154,7 @@ fn listener_limits(w: &super::WebhookConfig) -> Result<(), ConfigError> {
                 worst.map_or_else(|| "overflow".to_owned(), |b| b.to_string()),
                 w.max_buffered_bytes
             ),
-        ),
+        ));
     }
 }
 

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use super::poller;
-use super::refuse::{bad, positive};
+use super::refuse::{bad, positive, Refusals};
 use super::secret::non_empty;
 use super::{Config, ConfigError};
 
@@ -13,37 +13,39 @@ const MAX_RESPONSE_BYTES: u64 = 256 * 1024 * 1024;
 
 pub(super) fn upstream(c: &Config) -> Result<(), ConfigError> {
     let u = &c.upstream;
-    non_empty("upstream.api_key", &u.api_key)?;
-    non_empty("upstream.api_secret", &u.api_secret)?;
+    let mut r = Refusals::default();
+    r.check(non_empty("upstream.api_key", &u.api_key));
+    r.check(non_empty("upstream.api_secret", &u.api_secret));
     if !u.enabled {
-        return Ok(());
+        return r.into_result();
     }
-    poller::base_url(u)?;
+    r.check(poller::base_url(u).map(drop));
     if u.discovery_overlap.is_zero() || u.discovery_overlap > Duration::from_secs(7 * 86_400) {
-        return bad(
+        r.check(bad(
             "upstream.discovery_overlap",
             "must be greater than zero and at most 7d",
-        );
+        ));
     }
     if !(MIN_RESPONSE_BYTES..=MAX_RESPONSE_BYTES).contains(&u.max_response_bytes) {
-        return bad(
+        r.check(bad(
             "upstream.max_response_bytes",
             "must be between 65536 (64 KiB) and 268435456 (256 MiB)",
-        );
+        ));
     }
-    poller::required("upstream.api_key", &u.api_key)?;
-    poller::required("upstream.api_secret", &u.api_secret)?;
-    if !(1..=600).contains(&u.reads_per_minute) {
-        return bad("upstream.reads_per_minute", "must be between 1 and 600");
-    }
-    if !(1..=500).contains(&u.page_size) {
-        return bad("upstream.page_size", "must be between 1 and 500");
-    }
-    if !(1..=64).contains(&u.concurrency) {
-        return bad("upstream.concurrency", "must be between 1 and 64");
+    r.check(poller::required("upstream.api_key", &u.api_key).map(drop));
+    r.check(poller::required("upstream.api_secret", &u.api_secret).map(drop));
+    for (key, n, range) in [
+        ("upstream.reads_per_minute", u.reads_per_minute, 1..=600),
+        ("upstream.page_size", u.page_size, 1..=500),
+        ("upstream.concurrency", u.concurrency, 1..=64),
+    ] {
+        if !range.contains(&n) {
+            let why = format!("must be between {} and {}", range.start(), range.end());
+            r.check(bad(key, why));
+        }
     }
     if !(0.0..=0.5).contains(&u.reserved_share) {
-        return bad("upstream.reserved_share", "must be between 0 and 0.5");
+        r.check(bad("upstream.reserved_share", "must be between 0 and 0.5"));
     }
     let cad = &u.cadence;
     for (key, d) in [
@@ -59,9 +61,9 @@ pub(super) fn upstream(c: &Config) -> Result<(), ConfigError> {
         ("upstream.request_timeout", u.request_timeout),
         ("upstream.lease_ttl", u.lease_ttl),
     ] {
-        positive(key, d)?;
+        r.check(positive(key, d));
     }
-    Ok(())
+    r.into_result()
 }
 
 #[cfg(test)]

@@ -186,3 +186,40 @@ fn completions_and_the_man_page_come_from_the_cli_definition() {
         .expect("run");
     assert_eq!(bad.status.code(), Some(64));
 }
+
+/// Issue 18: a file with four mistakes gets four answers in one run (exit 64), each with the
+/// file and line it is on, the misspelt key with the closest known one; `serve` refuses the
+/// same file the same way before it starts anything.
+#[test]
+fn every_mistake_of_a_config_file_is_named_at_once_with_its_line() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("bridge.toml");
+    let text = "[nats]\nurl = \"htp:/127.0.0.1::14222\"\nreplicas = 9\n\n[log]\nlevel = \"verbose\"\n\n[webhook]\nsecretz = [\"x\"]\n";
+    std::fs::write(&file, text).expect("write");
+    let shown = file.display().to_string();
+    for command in ["check-config", "serve"] {
+        let out = bridge_cmd()
+            .env("ESIM_BRIDGE_WEBHOOK__SECRETS", SECRET)
+            .env("ESIM_BRIDGE_UPSTREAM__ENABLED", "false")
+            .args([command, "--config", &shown])
+            .output()
+            .expect("run");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(64), "{command}: {err}");
+        assert!(err.contains("4 problems:"), "{command}: {err}");
+        for (key, line) in [
+            ("nats.url", 2),
+            ("nats.replicas", 3),
+            ("log.level", 6),
+            ("webhook.secretz", 9),
+        ] {
+            let at = format!("(at {shown}:{line})");
+            assert!(
+                err.lines()
+                    .any(|l| l.trim_start().starts_with(key) && l.ends_with(&at)),
+                "{command}: no {key} {at} in {err}"
+            );
+        }
+        assert!(err.contains("did you mean `secrets`?"), "{command}: {err}");
+    }
+}
