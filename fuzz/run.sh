@@ -66,7 +66,9 @@ esac
 # One target dir per sanitizer, so switching between them rebuilds nothing that was built.
 target_dir="fuzz/target/$sanitizer"
 started=$SECONDS
-if ! RUSTFLAGS="$rustflags" nice -n "$nice_level" cargo +nightly build --release --locked \
+# The harness crate is built without coverage instrumentation (fuzz/harness-rustc.sh says why).
+if ! RUSTC_WRAPPER="$PWD/fuzz/harness-rustc.sh" RUSTFLAGS="$rustflags" \
+  nice -n "$nice_level" cargo +nightly build --release --locked \
   --manifest-path fuzz/Cargo.toml --target "$triple" --target-dir "$target_dir" --bins \
   >"$logs/build.log" 2>&1; then
   tail -n 30 "$logs/build.log"
