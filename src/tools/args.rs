@@ -70,6 +70,8 @@ pub struct ReplayArgs {
     /// Count the matching events (total and by type); write and publish nothing.
     #[arg(long)]
     pub dry_run: bool,
+    #[command(flatten)]
+    pub format: FormatArgs,
 }
 
 /// `esim-bridge tail`.
@@ -77,14 +79,8 @@ pub struct ReplayArgs {
 pub struct TailArgs {
     #[command(flatten)]
     pub config: ToolConfigArg,
-    /// `human`: one readable line per event (sequence, time stored, type, key, order, source,
-    /// product), coloured on a terminal; `json`: each payload as stored, one line each.
-    /// `auto` (the default): human on a terminal, json when piped or redirected.
-    #[arg(long, value_enum, default_value_t = TailFormat::Auto)]
-    pub format: TailFormat,
-    /// Same as `--format json`.
-    #[arg(long, conflicts_with = "format")]
-    pub json: bool,
+    #[command(flatten)]
+    pub format: FormatArgs,
     /// Start this far back instead of with new events (RFC 3339 or an age like `10m`).
     #[arg(long, value_name = "T")]
     pub since: Option<String>,
@@ -92,9 +88,33 @@ pub struct TailArgs {
     pub filter: FilterArgs,
 }
 
-/// How `tail` writes events.
+/// `--format` and `--json` of `tail` and `replay`.
+#[derive(Debug, Clone, Args)]
+pub struct FormatArgs {
+    /// `human`: one readable line per event (sequence, time stored, type, key, order, source,
+    /// product), coloured on a terminal; `json`: each payload as stored, one line each.
+    /// `auto` (the default): human on a terminal, json when piped or redirected.
+    #[arg(long, value_enum, default_value_t = Format::Auto)]
+    pub format: Format,
+    /// Same as `--format json`.
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
+}
+
+impl FormatArgs {
+    /// True for readable lines: asked for, or `auto` writing to a terminal.
+    pub fn human(&self, to_terminal: bool) -> bool {
+        match (self.json, self.format) {
+            (true, _) | (false, Format::Json) => false,
+            (false, Format::Human) => true,
+            (false, Format::Auto) => to_terminal,
+        }
+    }
+}
+
+/// How `tail` and `replay` write events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum TailFormat {
+pub enum Format {
     Auto,
     Human,
     Json,

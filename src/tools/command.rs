@@ -11,7 +11,6 @@ use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
 
 use super::args::ToolConfigArg;
-use super::event_line::Style;
 use super::filter::Filter;
 use super::output::{self, OutputError};
 use super::parse::{self, ArgError};
@@ -21,9 +20,9 @@ use super::run::{self, Plan, ReplayError, Sinks};
 use super::source::Start;
 use super::status::{self, StatusError};
 use super::summary::Summary;
-use super::tail::{self, Lines, TailError};
+use super::tail::{self, TailError};
 use super::visible;
-use super::{ReplayArgs, StatusArgs, TailArgs, TailFormat};
+use super::{Lines, ReplayArgs, StatusArgs, TailArgs};
 use crate::config::{Config, ConfigError, LogConfig};
 use crate::exit::Exit;
 use crate::publish::{self, ConnectError};
@@ -112,6 +111,7 @@ pub async fn replay(args: ReplayArgs, shutdown: CancellationToken) -> Result<Don
     let where_to = destination(&args, target.as_ref().map(|_| prefix.as_str()));
     let sinks = Sinks {
         output,
+        lines: Lines::chosen(args.format.human(to_terminal)),
         republish: target,
         dry_run: args.dry_run,
     };
@@ -140,15 +140,7 @@ pub async fn tail(args: TailArgs, shutdown: CancellationToken) -> Result<Done, C
     let config = load(&args.config)?;
     let client = publish::connect(&config.nats, true).await?;
     let stdout = Box::new(tokio::io::stdout());
-    let human = match (args.json, args.format) {
-        (true, _) | (false, TailFormat::Json) => false,
-        (false, TailFormat::Human) => true,
-        (false, TailFormat::Auto) => std::io::stdout().is_terminal(),
-    };
-    let lines = match human {
-        true => Lines::Human(Style::detect(false)),
-        false => Lines::Json,
-    };
+    let lines = Lines::chosen(args.format.human(std::io::stdout().is_terminal()));
     tail::tail(
         &client,
         &config.nats,

@@ -21,6 +21,7 @@ pub mod command;
 pub(crate) mod event_line;
 pub(crate) mod filter;
 pub mod guard;
+pub mod lines;
 pub mod output;
 pub(crate) mod pace;
 pub mod parse;
@@ -34,8 +35,9 @@ pub(crate) mod summary;
 pub(crate) mod tail;
 pub(crate) mod visible;
 
-pub use args::{FilterArgs, ReplayArgs, StatusArgs, TailArgs, TailFormat, ToolConfigArg};
+pub use args::{FilterArgs, Format, FormatArgs, ReplayArgs, StatusArgs, TailArgs, ToolConfigArg};
 pub use filter::Filter;
+pub use lines::Lines;
 pub use progress::ProgressMode;
 pub use republish::{Target, REPLAYED_FROM};
 pub use run::{replay, Plan, ReplayError, Sinks};

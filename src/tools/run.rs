@@ -7,6 +7,7 @@ use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
 
 use super::filter::Filter;
+use super::lines::Lines;
 use super::output::{self, NdjsonWriter, OutputError, Sink};
 use super::pace::Pacer;
 use super::parse::Rate;
@@ -56,6 +57,8 @@ impl Plan {
 #[derive(Default)]
 pub struct Sinks {
     pub output: Option<Sink>,
+    /// How `output` gets each event: stored JSON (NDJSON) or readable lines.
+    pub lines: Lines,
     pub republish: Option<Target>,
     pub dry_run: bool,
 }
@@ -83,6 +86,7 @@ pub async fn replay(
         filter: plan.filter,
         pacer: plan.rate.map(Pacer::new),
         writer: None,
+        lines: sinks.lines,
         republisher: None,
         summary: Summary::default(),
     };
@@ -101,6 +105,7 @@ struct Run {
     filter: Filter,
     pacer: Option<Pacer>,
     writer: Option<NdjsonWriter>,
+    lines: Lines,
     republisher: Option<Republisher>,
     summary: Summary,
 }
@@ -164,7 +169,12 @@ impl Run {
         self.summary
             .count(message.headers.as_ref(), &message.subject);
         if let Some(writer) = &mut self.writer {
-            match writer.write(&message.payload).await {
+            let readable = self.lines.readable(message, delivered.sequence);
+            let wrote = match readable {
+                Some(line) => writer.write_text(&line).await,
+                None => writer.write(&message.payload).await,
+            };
+            match wrote {
                 Ok(()) => {}
                 Err(e) if output::is_closed(&e) => return Ok(false),
                 Err(e) => return Err(e.into()),

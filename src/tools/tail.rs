@@ -1,5 +1,5 @@
 //! `tail`: follow the events stream live, until shutdown: one JSON line per event (as stored,
-//! through the replay guard), or one readable line ([`Lines::Human`], `event_line`).
+//! through the replay guard), or one readable line ([`Lines::Human`]).
 //!
 //! Same ordered consumer and filters as replay, starting with new events (or `--since`). The
 //! consumer recreates itself after a server restart or a missed heartbeat; an error it cannot
@@ -11,13 +11,11 @@ use async_nats::jetstream;
 use async_nats::Client;
 use tokio_util::sync::CancellationToken;
 
-use super::event_line::{self, Style};
 use super::filter::Filter;
+use super::lines::Lines;
 use super::output::{self, NdjsonWriter, OutputError, Sink};
 use super::source::{self, Options, SourceError, Start};
-use super::visible;
 use crate::config::NatsConfig;
-use esim_events::Event;
 
 /// Pause after a read error before reading again.
 const RETRY_AFTER: Duration = Duration::from_secs(1);
@@ -29,15 +27,6 @@ pub enum TailError {
     Source(#[from] SourceError),
     #[error(transparent)]
     Output(#[from] OutputError),
-}
-
-/// How each event is written.
-#[derive(Debug, Clone, Copy)]
-pub enum Lines {
-    /// The payload as stored (guarded), one line each.
-    Json,
-    /// One readable line; a payload that is no event of ours falls back to its JSON line.
-    Human(Style),
 }
 
 /// Writes every selected event from `start` on to `sink` (flushed per line) until `shutdown`
@@ -81,11 +70,7 @@ pub async fn tail(
         if !filter.accepts(message.headers.as_ref(), &message.payload) {
             continue;
         }
-        let human = match lines {
-            Lines::Human(style) => readable(&message, sequence, style),
-            Lines::Json => None,
-        };
-        let wrote = match human {
+        let wrote = match lines.readable(&message, sequence) {
             Some(line) => writer.write_text(&line).await,
             None => writer.write(&message.payload).await,
         };
@@ -99,21 +84,5 @@ pub async fn tail(
         Ok(_) => Ok(written),
         Err(e) if output::is_closed(&e) => Ok(written),
         Err(e) => Err(e.into()),
-    }
-}
-
-/// The readable line for a stored event; `None` if the payload is no event this version reads.
-fn readable(message: &jetstream::Message, sequence: u64, style: Style) -> Option<String> {
-    let event: Event = serde_json::from_slice(&message.payload).ok()?;
-    let stored_at = message.info().map(|i| i.published).ok()?;
-    let plain = event_line::event_line(sequence, stored_at, &event, Style { color: false });
-    // Text the stream carries (a product name) may hold control characters: then the line is
-    // shown escaped and without colour.
-    if !visible::is_safe(plain.as_bytes(), false) {
-        return Some(visible::text(&plain).into_owned());
-    }
-    match style.color {
-        true => Some(event_line::event_line(sequence, stored_at, &event, style)),
-        false => Some(plain),
     }
 }

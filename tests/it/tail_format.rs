@@ -1,5 +1,6 @@
-//! `tail` output: one readable line per event with `--format human` (what a terminal gets by
-//! default), each payload as stored with `--json` (what a pipe gets by default).
+//! `tail` and `replay` output: one readable line per event with `--format human` (what a
+//! terminal gets by default), each payload as stored with `--json` (what a pipe gets by
+//! default).
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -75,4 +76,21 @@ async fn human_lines_name_each_event_and_json_lines_are_the_payloads() {
     // Piped without a format: JSON, as before.
     let piped = first_lines(&url, &[], stored.len()).await;
     assert_eq!(piped, json);
+
+    // replay: the same lines, and the same default when piped.
+    let replay = |args: &[&str]| {
+        let out = std::process::Command::new(BIN)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("NO_COLOR", "1")
+            .args(["replay", "-s", &url])
+            .args(args)
+            .output()
+            .expect("replay");
+        assert_eq!(out.status.code(), Some(0), "replay {args:?}");
+        String::from_utf8(out.stdout).expect("utf-8")
+    };
+    assert_eq!(replay(&["--format", "human"]), human.join("\n") + "\n");
+    assert_eq!(replay(&["--json"]), expected);
+    assert_eq!(replay(&[]), expected, "piped: NDJSON as before");
 }
