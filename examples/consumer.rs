@@ -26,6 +26,11 @@
 //! before acking it, as a crash between the write and the ack would.
 //!
 //! Prints one line per message: `processed <id> <type> <key>[ inferred]` or `duplicate <id>`.
+//!
+//! **Trace context**: each message carries the `traceparent` of the bridge's span that stored
+//! it (a webhook's own trace, continued). The example processes each event in a span that
+//! continues that trace, and exports its spans over OTLP/HTTP when `OTEL_EXPORTER_OTLP_ENDPOINT`
+//! is set (service name `esim-consumer-example` unless `OTEL_SERVICE_NAME` says otherwise).
 
 use std::collections::HashSet;
 use std::fs::{File, OpenOptions};
@@ -35,8 +40,13 @@ use std::time::Duration;
 
 use anyhow::Context;
 use async_nats::jetstream::{self, consumer::pull, consumer::AckPolicy, AckKind};
+use esim_events::schema::header::TRACEPARENT;
 use esim_events::{Event, EventType, Iccid, Prefix, Subject};
 use futures::StreamExt;
+use opentelemetry::propagation::{Extractor, TextMapPropagator};
+use opentelemetry::trace::{Span, Tracer, TracerProvider};
+use opentelemetry_sdk::propagation::TraceContextPropagator;
+use opentelemetry_sdk::trace::SdkTracerProvider;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -69,6 +79,8 @@ async fn main() -> anyhow::Result<()> {
     // Each durable (each consuming service) keeps its own store unless told otherwise.
     let store = setting("ESIM_PROCESSED", &format!("processed-ids-{durable}.txt"));
     let mut processed = Processed::open(Path::new(&store))?;
+    let spans = spans()?;
+    let tracer = spans.tracer("esim-consumer-example");
 
     loop {
         let mut batch = consumer
@@ -92,6 +104,9 @@ async fn main() -> anyhow::Result<()> {
                     continue;
                 }
             };
+            // This event's work, in the trace the bridge stored it in.
+            let parent = TraceContextPropagator::new().extract(&Stored(&msg));
+            let mut span = tracer.start_with_context("process esim event", &parent);
             if processed.contains(&event.id) {
                 println!("duplicate {}", event.id);
             } else {
@@ -104,13 +119,51 @@ async fn main() -> anyhow::Result<()> {
             }
             // Only now: the effect and the id are stored.
             msg.double_ack().await.map_err(anyhow::Error::msg)?;
+            span.end();
         }
         if received == 0 && exit_when_done {
             let info = consumer.get_info().await?;
             if info.num_pending == 0 && info.num_ack_pending == 0 {
+                // Sends the spans still batched.
+                spans.shutdown()?;
                 return Ok(());
             }
         }
+    }
+}
+
+/// The tracer provider: spans exported over OTLP/HTTP when `OTEL_EXPORTER_OTLP_ENDPOINT` is set.
+fn spans() -> anyhow::Result<SdkTracerProvider> {
+    let mut builder = SdkTracerProvider::builder();
+    if std::env::var_os("OTEL_EXPORTER_OTLP_ENDPOINT").is_some() {
+        let mut resource = opentelemetry_sdk::Resource::builder();
+        if std::env::var_os("OTEL_SERVICE_NAME").is_none() {
+            resource = resource.with_service_name("esim-consumer-example");
+        }
+        let exporter = opentelemetry_otlp::SpanExporter::builder()
+            .with_http()
+            .build()?;
+        builder = builder
+            .with_resource(resource.build())
+            .with_batch_exporter(exporter);
+    }
+    Ok(builder.build())
+}
+
+/// A stored message's headers, as the trace-context propagator reads them.
+struct Stored<'a>(&'a async_nats::jetstream::Message);
+
+impl Extractor for Stored<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        // The bridge sets one header, `traceparent`; nothing else is read.
+        (key == TRACEPARENT)
+            .then(|| self.0.headers.as_ref()?.get(TRACEPARENT))
+            .flatten()
+            .map(|v| v.as_str())
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        vec![TRACEPARENT]
     }
 }
 

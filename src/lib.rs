@@ -15,7 +15,8 @@
 //!   order per ICCID), and strips activation codes by key and by LPA pattern.
 //! - [`publish`]: the one way out. One message per subject ever (`Nats-Msg-Id` +
 //!   expected-last-subject-sequence 0), so both adapters, retries and replicas are safe.
-//! - [`admin`] and [`telemetry`]: health, readiness, Prometheus metrics, logs.
+//! - [`admin`] and [`telemetry`]: health, readiness, Prometheus metrics, logs; [`trace`] and
+//!   [`otlp`]: W3C trace context on every stored message, spans exported over OTLP when asked.
 //! - [`http`]: HTTP/1 under hard limits (header timeout, request deadline, connection cap,
 //!   load shedding, bounded buffers) for the webhook and admin listeners.
 //! - [`app`]: wires the above for `serve`, under one shutdown token.
@@ -38,8 +39,10 @@ pub mod exit;
 pub mod healthcheck;
 pub mod http;
 pub mod ingest;
+pub mod otlp;
 pub mod provider;
 pub mod publish;
 pub mod reach;
 pub mod telemetry;
 pub mod tools;
+pub mod trace;

@@ -38,7 +38,10 @@ fn main() -> ExitCode {
             return Exit::Failure.into();
         }
     };
-    runtime.block_on(dispatch(cli.command))
+    let code = runtime.block_on(dispatch(cli.command));
+    // Outside the runtime: the exporter's last batch leaves from its own thread.
+    esim_bridge::otlp::flush_at_exit();
+    code
 }
 
 async fn dispatch(command: Command) -> ExitCode {

@@ -4,7 +4,11 @@ use std::io::IsTerminal;
 use std::sync::OnceLock;
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-use tracing_subscriber::EnvFilter;
+use tracing::Level;
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer};
 
 use crate::config::{log_filter, LogConfig, LogFormat};
 
@@ -14,22 +18,34 @@ fn colour(is_terminal: bool) -> bool {
     is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
-/// Installs the global tracing subscriber. `RUST_LOG` overrides `log.level` (which the config
-/// loader has already checked). Text logs are coloured only on a terminal, and never with
-/// `NO_COLOR` set (no-color.org), so a log file or collector gets no escape codes.
-/// Calling it twice is harmless (the second call keeps the first subscriber).
+/// Installs the global tracing subscriber: logs, and the spans of [`crate::trace`].
+///
+/// `RUST_LOG` overrides `log.level` (which the config loader has already checked). Text logs
+/// are coloured only on a terminal, and never with `NO_COLOR` set (no-color.org), so a log file
+/// or collector gets no escape codes. The log level filters logs only: the bridge's spans at
+/// `info` always get trace ids (and are exported when [`crate::otlp`] is asked to), whatever
+/// is logged. Calling it twice is harmless (the second call keeps the first subscriber).
 pub fn init_logs(cfg: &LogConfig) {
     let filter = EnvFilter::try_from_default_env()
         .or_else(|_| log_filter(&cfg.level))
         .unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let fmt = tracing_subscriber::fmt::layer()
         .with_ansi(colour(std::io::stderr().is_terminal()))
         .with_writer(std::io::stderr);
-    let _already_set = match cfg.format {
-        LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    let logs = match cfg.format {
+        LogFormat::Text => fmt.with_filter(filter).boxed(),
+        LogFormat::Json => fmt.json().flatten_event(true).with_filter(filter).boxed(),
     };
+    let spans = tracing_opentelemetry::layer()
+        .with_tracer(crate::otlp::tracer())
+        .with_location(false)
+        .with_threads(false)
+        .with_tracked_inactivity(false)
+        .with_filter(Targets::new().with_target("esim_bridge", Level::INFO));
+    let _already_set = tracing_subscriber::registry()
+        .with(logs)
+        .with(spans)
+        .try_init();
 }
 
 /// Publish latency buckets (seconds): a local JetStream ack is ~0.2–2 ms, a cluster a few ms.

@@ -18,6 +18,7 @@ use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 use async_nats::header::{HeaderMap, HeaderName, HeaderValue};
+
 use async_nats::jetstream::context::PublishErrorKind;
 use async_nats::jetstream::{self, Context};
 use async_nats::Client;
@@ -32,6 +33,7 @@ pub use stream::{
 pub use stream_check::UnsafeStreamSetting;
 
 use crate::config::NatsConfig;
+use esim_events::schema::header::TRACEPARENT;
 use esim_events::schema::SchemaError;
 use esim_events::Event;
 
@@ -95,8 +97,17 @@ impl Publisher {
         let subject = event.subject(&self.prefix).map_err(SchemaError::from)?;
         let payload = Bytes::from(esim_normalise::checked_payload(event)?);
         // The first attempt takes the headers; a retry builds them again (async-nats takes
-        // them by value, and a copy per webhook cost more than building them).
-        let mut headers = Some(headers(event)?);
+        // them by value, and a copy per webhook cost more than building them). The span the
+        // caller publishes in names the trace (`crate::trace`).
+        let traceparent = crate::trace::traceparent(&tracing::Span::current());
+        let build = || {
+            let mut h = headers(event)?;
+            if let Some(tp) = &traceparent {
+                h.insert(HeaderName::from_static(TRACEPARENT), tp.as_str());
+            }
+            Ok::<_, PublishError>(h)
+        };
+        let mut headers = Some(build()?);
         let started = Instant::now();
         let mut backoff = Duration::from_millis(50);
         loop {
@@ -107,7 +118,7 @@ impl Publisher {
             }
             let headers = match headers.take() {
                 Some(h) => h,
-                None => self::headers(event)?,
+                None => build()?,
             };
             let message = batch::Message {
                 subject: subject.clone(),

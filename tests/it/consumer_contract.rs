@@ -1,7 +1,7 @@
 //! The consumer contract, checked with a consumer's tools against what a real nats-server
 //! stores: given signed webhooks of every event type (keyed by ICCID and by order), the stored
 //! messages are dumped and `schema/check.py` reads them with the AsyncAPI document (every header
-//! documented and set, no other), the published and frozen-v1 JSON Schemas (Python's
+//! documented and set, no other, `traceparent` included), the published and frozen-v1 JSON Schemas (Python's
 //! jsonschema), and the CloudEvents Python SDK (binary mode; attributes equal to the payload's).
 //!
 //! Needs `python3 -m pip install -r schema/requirements.txt`; skipped with a message without it,

@@ -180,7 +180,7 @@ async fn run_in(command: &[String], env: &[(&str, String)], cwd: &Path) -> Run {
 /// The executable of `examples/consumer.rs`: the one `cargo test` built beside this test
 /// binary when it is newer than the example's sources; else one built now, into a target dir of
 /// its own (a second cargo in the shared one would fight the running one's fingerprints).
-fn build_rust_example() -> PathBuf {
+pub(crate) fn build_rust_example() -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let exe = std::env::current_exe().expect("test binary path");
     let profile_dir = exe

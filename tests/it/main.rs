@@ -43,6 +43,7 @@ mod slow_clients;
 mod stream_checks;
 mod support;
 mod tail_format;
+mod trace_context;
 mod webhook;
 mod webhook_dates;
 mod webhook_iccid;

@@ -84,6 +84,10 @@ pub mod header {
     pub const SCHEMA: &str = "Esim-Schema";
     /// Only on events written by `audit --repair`: the payload's `repaired_at`.
     pub const REPAIRED_AT: &str = "Esim-Repaired-At";
+    /// W3C trace context of the bridge's span that stored the event (`00-<trace>-<span>-<flags>`):
+    /// a webhook's own trace continued, or a new trace per webhook without one and per poll
+    /// observation. Set by the bridge when it publishes, not part of [`Event::headers`](crate::Event::headers).
+    pub const TRACEPARENT: &str = "traceparent";
 }
 
 impl Event {

@@ -15,6 +15,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
 use axum::Router;
+use tracing::Instrument;
 
 use crate::config::WebhookConfig;
 use crate::publish::{Published, Publisher};
@@ -50,8 +51,19 @@ pub fn router(cfg: &WebhookConfig, state: WebhookState) -> Router {
         .with_state(Arc::new(state))
 }
 
+/// One webhook in a span of its own: the child of the request's `traceparent` when it has
+/// one, else the root of a new trace ([`crate::trace`]); every event it stores carries it.
 async fn receive(
     State(state): State<Arc<WebhookState>>,
+    hook: VerifiedWebhook,
+) -> Result<(StatusCode, &'static str), WebhookError> {
+    let span = tracing::info_span!("webhook");
+    crate::trace::continue_request(&span, &hook.headers);
+    handle(&state, hook).instrument(span).await
+}
+
+async fn handle(
+    state: &WebhookState,
     hook: VerifiedWebhook,
 ) -> Result<(StatusCode, &'static str), WebhookError> {
     let envelope = normalise::parse_envelope(&hook.body)

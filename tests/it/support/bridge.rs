@@ -13,6 +13,7 @@ use esim_bridge::app;
 use esim_bridge::config::{Config, Secret};
 use esim_sim::octopus_signature;
 use tokio_util::sync::CancellationToken;
+use tracing_subscriber::layer::SubscriberExt;
 
 /// The signing secret every test bridge uses; log scans look for it.
 pub const SECRET: &str = "whk-secret-9f3a1c";
@@ -172,11 +173,15 @@ impl Logs {
     pub fn capture() -> (Logs, tracing::subscriber::DefaultGuard) {
         let buf = Arc::new(Mutex::new(Vec::new()));
         let writer = buf.clone();
+        // With the bridge's spans, as `serve` has them: every stored message carries the
+        // `traceparent` of the span that stored it.
+        let spans = tracing_opentelemetry::layer().with_tracer(esim_bridge::otlp::tracer());
         let subscriber = tracing_subscriber::fmt()
             .with_env_filter("debug")
             .with_ansi(false)
             .with_writer(move || LogWriter(writer.clone()))
-            .finish();
+            .finish()
+            .with(spans);
         (Logs(buf), tracing::subscriber::set_default(subscriber))
     }
 

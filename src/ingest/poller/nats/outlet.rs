@@ -7,6 +7,7 @@ use crate::ingest::poller::cursor::Cursor;
 use crate::ingest::poller::engine::{Outlet, OutletError};
 use crate::publish::{Published, Publisher};
 use esim_events::Event;
+use tracing::Instrument;
 
 /// JetStream events and KV state.
 #[derive(Clone)]
@@ -22,8 +23,11 @@ impl NatsOutlet {
 }
 
 impl Outlet for NatsOutlet {
+    /// One observation's events, in a trace of their own (`traceparent` on each message).
     async fn publish(&self, events: &[Event]) -> Result<Vec<bool>, OutletError> {
-        let outcomes = self.publisher.publish_all(events).await?;
+        let order = events.first().map(|e| e.data.id);
+        let span = tracing::info_span!(parent: None, "poll_observation", order = order);
+        let outcomes = self.publisher.publish_all(events).instrument(span).await?;
         Ok(outcomes
             .into_iter()
             .map(|o| matches!(o, Published::Stored { .. }))
