@@ -26,6 +26,12 @@ ESIM_CRASH_AFTER=n exits (status 3) right after processing the n-th event, befor
 as a crash between the write and the ack would.
 
 Prints one line per message: `processed <id> <type> <key>[ inferred]` or `duplicate <id>`.
+
+Trace context: each message carries the `traceparent` of the bridge's span that stored it (a
+webhook's own trace, continued). Each event is processed in a span continuing that trace, and
+with OTEL_EXPORTER_OTLP_ENDPOINT set the spans are exported over OTLP/HTTP (service name
+esim-consumer-example-py unless OTEL_SERVICE_NAME says otherwise; the OpenTelemetry packages
+are in requirements.txt).
 """
 
 import asyncio
@@ -37,6 +43,10 @@ import sys
 import nats
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import AckPolicy, ConsumerConfig
+from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 # Subject tokens and event types, as esim-events defines them.
 TOKEN = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
@@ -99,6 +109,23 @@ class Processed:
         self.count_this_run += 1
 
 
+def tracer_provider():
+    """Spans exported over OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set."""
+    name = os.environ.get("OTEL_SERVICE_NAME", "esim-consumer-example-py")
+    provider = TracerProvider(resource=Resource.create({SERVICE_NAME: name}))
+    if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    return provider
+
+
+def parent_of(msg):
+    """The trace the bridge stored the event in (only `traceparent` is read)."""
+    value = (msg.headers or {}).get("traceparent")
+    return TraceContextTextMapPropagator().extract({"traceparent": value} if value else {})
+
+
 def handle(event, key):
     """The consumer's business: here, print what happened to which eSIM. The activation code
     is never in an event; a service that needs it fetches it from the provider's authenticated
@@ -125,6 +152,8 @@ async def main():
         ),
     )
     processed = Processed(setting("ESIM_PROCESSED", f"processed-ids-{durable}.txt"))
+    spans = tracer_provider()
+    tracer = spans.get_tracer("esim-consumer-example-py")
     while True:
         try:
             msgs = await sub.fetch(100, timeout=1)
@@ -141,19 +170,22 @@ async def main():
                 print(f"skipping a message on {msg.subject}", file=sys.stderr)
                 await msg.term()
                 continue
-            if event["id"] in processed:
-                print(f"duplicate {event['id']}", flush=True)
-            else:
-                handle(event, parts[1])
-                processed.record(event["id"])
-                if crash_after == processed.count_this_run:
-                    os._exit(3)
-            # Only now: the effect and the id are stored.
-            await msg.ack_sync()
+            # This event's work, in the trace the bridge stored it in.
+            with tracer.start_as_current_span("process esim event", context=parent_of(msg)):
+                if event["id"] in processed:
+                    print(f"duplicate {event['id']}", flush=True)
+                else:
+                    handle(event, parts[1])
+                    processed.record(event["id"])
+                    if crash_after == processed.count_this_run:
+                        os._exit(3)
+                # Only now: the effect and the id are stored.
+                await msg.ack_sync()
         if not msgs and exit_when_done:
             info = await sub.consumer_info()
             if info.num_pending == 0 and info.num_ack_pending == 0:
                 await nc.close()
+                spans.shutdown()  # sends the spans still batched
                 return
 
 

@@ -4,7 +4,8 @@
 //! before acking it (the server redelivers it; the example recognises its id), and its ICCID
 //! filter gets that eSIM's events only.
 //!
-//! The Python example needs nats-py (`python3 -m pip install -r examples/python/requirements.txt`):
+//! The Python example needs nats-py and the OpenTelemetry SDK (`python3 -m pip install -r
+//! examples/python/requirements.txt`):
 //! without it its test is skipped with a message, unless `ESIM_PYTHON_TESTS=required`.
 
 use std::path::{Path, PathBuf};
@@ -241,9 +242,9 @@ fn is_newer_than(file: &Path, sources: &[PathBuf]) -> bool {
 
 /// Whether python3 with nats-py is there; if not, the test is skipped (with a message) unless
 /// `ESIM_PYTHON_TESTS=required`.
-fn python_ready() -> bool {
+pub(crate) fn python_ready() -> bool {
     crate::support::python::modules_ready(
-        "nats",
+        "nats, opentelemetry.sdk.trace",
         "examples/python/requirements.txt",
         "the Python consumer example",
     )

@@ -2,8 +2,9 @@
 //! real binary serves with `OTEL_EXPORTER_OTLP_ENDPOINT` pointed at an OTLP/HTTP receiver in
 //! this process (decoding the OTLP protobuf); a webhook sent with a `traceparent` is stored with
 //! the `traceparent` of the bridge's child span, one without starts a trace of its own, and the
-//! Rust consumer example (examples/consumer.rs) exports a span in the webhook's trace whose
-//! parent is the bridge's span.
+//! consumer examples (examples/consumer.rs, examples/python/consumer.py) each export a span in
+//! the webhook's trace whose parent is the bridge's span (the Python one needs the example's
+//! requirements, as tests/it/consumer_examples.rs says).
 
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
@@ -15,7 +16,7 @@ use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use prost::Message;
 
-use crate::consumer_examples::build_rust_example;
+use crate::consumer_examples::{build_rust_example, python_ready};
 use crate::support::bridge::{esim_webhook, signed, stored, SECRET};
 use crate::support::fixture::NatsServer;
 use crate::support::free_port;
@@ -173,13 +174,40 @@ async fn a_webhooks_trace_reaches_the_consumers_span_through_the_stored_message(
     let example = tokio::task::spawn_blocking(build_rust_example)
         .await
         .expect("build task");
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/python/consumer.py");
+    let consumers = [
+        (vec![example.display().to_string()], "esim-consumer-example"),
+        (
+            vec!["python3".to_owned(), script.display().to_string()],
+            "esim-consumer-example-py",
+        ),
+    ];
+    for (i, (command, service)) in consumers.iter().enumerate() {
+        if command[0] == "python3" && !python_ready() {
+            continue;
+        }
+        consume(command, &format!("tracing-{i}"), &nats.url(), &otlp).await;
+        let consumer = exported(&spans, |s| s.service == *service && s.trace == TRACE).await;
+        assert_eq!(
+            consumer.parent, bridge_span,
+            "{service}: the bridge's child"
+        );
+    }
+    bridge.kill().await.expect("stop the bridge");
+}
+
+/// Runs a consumer example with its own durable until it has consumed everything, exporting
+/// its spans to `otlp`.
+async fn consume(command: &[String], durable: &str, nats: &str, otlp: &str) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let out = tokio::process::Command::new(example)
-        .env("NATS_URL", nats.url())
-        .env("ESIM_DURABLE", "tracing")
+    let out = tokio::process::Command::new(&command[0])
+        .args(&command[1..])
+        .env("NATS_URL", nats)
+        .env("ESIM_DURABLE", durable)
         .env("ESIM_PROCESSED", dir.path().join("ids.txt"))
         .env("ESIM_EXIT_WHEN_DONE", "1")
-        .env("OTEL_EXPORTER_OTLP_ENDPOINT", &otlp)
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", otlp)
         .env("OTEL_BSP_SCHEDULE_DELAY", "100")
         .stdout(Stdio::piped())
         .kill_on_drop(true)
@@ -188,14 +216,5 @@ async fn a_webhooks_trace_reaches_the_consumers_span_through_the_stored_message(
         .await
         .expect("the consumer ends")
         .expect("consumer output");
-    assert_eq!(out.status.code(), Some(0));
-    let consumer = exported(&spans, |s| {
-        s.service == "esim-consumer-example" && s.trace == TRACE
-    })
-    .await;
-    assert_eq!(
-        consumer.parent, bridge_span,
-        "the consumer's span is the bridge's child"
-    );
-    bridge.kill().await.expect("stop the bridge");
+    assert_eq!(out.status.code(), Some(0), "{command:?}");
 }
