@@ -17,6 +17,8 @@ use opentelemetry_sdk::Resource;
 const FLUSH_AT_EXIT: Duration = Duration::from_secs(5);
 
 static PROVIDER: OnceLock<SdkTracerProvider> = OnceLock::new();
+/// Set when export was asked for and the exporter could not be built.
+static REFUSED: OnceLock<()> = OnceLock::new();
 
 /// The tracer the bridge's spans are made with (the provider is built on first use).
 pub fn tracer() -> SdkTracer {
@@ -29,6 +31,14 @@ pub fn flush_at_exit() {
         if let Err(e) = provider.shutdown_with_timeout(FLUSH_AT_EXIT) {
             tracing::warn!(error = %e, "OTLP: the last spans were not sent");
         }
+    }
+}
+
+/// Logs that export was asked for and is off, once logging is set up. The exporter's error
+/// is not shown: it would quote the endpoint, which may carry credentials.
+pub fn say_if_refused() {
+    if REFUSED.get().is_some() {
+        tracing::error!("OTLP: cannot export spans; check OTEL_EXPORTER_OTLP_ENDPOINT");
     }
 }
 

@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tracing::Level;
-use tracing_subscriber::filter::Targets;
+use tracing_subscriber::filter::filter_fn;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
@@ -41,11 +41,19 @@ pub fn init_logs(cfg: &LogConfig) {
         .with_location(false)
         .with_threads(false)
         .with_tracked_inactivity(false)
-        .with_filter(Targets::new().with_target("esim_bridge", Level::INFO));
-    let _already_set = tracing_subscriber::registry()
+        .with_filter(filter_fn(|meta| {
+            // The bridge's own spans; log events stay in the logs.
+            meta.is_span()
+                && meta.target().starts_with("esim_bridge")
+                && *meta.level() <= Level::INFO
+        }));
+    let installed = tracing_subscriber::registry()
         .with(logs)
         .with(spans)
         .try_init();
+    if installed.is_ok() {
+        crate::otlp::say_if_refused();
+    }
 }
 
 /// Publish latency buckets (seconds): a local JetStream ack is ~0.2–2 ms, a cluster a few ms.

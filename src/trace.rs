@@ -139,11 +139,17 @@ mod tests {
             TRACE,
             "a repeated traceparent is not trusted"
         );
-        for _ in 0..2 {
-            let tp =
-                with_spans(|| traceparent(&tracing::info_span!(parent: None, "poll_observation")));
-            traces.insert(parts(&tp.expect("a trace"))[1].clone());
-        }
+        // An observation is a root even inside another span (the poller's own spans).
+        let (outer, inner) = with_spans(|| {
+            let outer = tracing::info_span!("poller");
+            let _entered = outer.enter();
+            let observation = tracing::info_span!(parent: None, "poll_observation");
+            (traceparent(&outer), traceparent(&observation))
+        });
+        let (outer, inner) = (outer.expect("a trace"), inner.expect("a trace"));
+        assert_ne!(parts(&outer)[1], parts(&inner)[1], "{outer} {inner}");
+        traces.insert(parts(&outer)[1].clone());
+        traces.insert(parts(&inner)[1].clone());
         assert_eq!(traces.len(), 5, "one trace each: {traces:?}");
         assert_eq!(traceparent(&tracing::info_span!("no layer")), None);
     }

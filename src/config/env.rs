@@ -33,6 +33,17 @@ pub(super) fn merge(
     figment
 }
 
+/// The variable among `names` that sets `key`, a table above it, or a key below it (the
+/// configuration variable itself sets no key).
+pub(super) fn variable_for<'a>(names: &[&'a str], key: &str) -> Option<&'a str> {
+    names.iter().copied().find(|name| {
+        name.starts_with(ENV_PREFIX) && *name != CONFIG_VAR && {
+            let set = key_of(name);
+            set == key || key.starts_with(&format!("{set}.")) || set.starts_with(&format!("{key}."))
+        }
+    })
+}
+
 /// `ESIM_BRIDGE_UPSTREAM__API_KEY` → `upstream.api_key`.
 pub(super) fn key_of(name: &str) -> String {
     name[ENV_PREFIX.len()..]

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 /// A configuration problem, always naming the key it is about (or the file).
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum ConfigError {
     #[error("{key}: {reason}")]
     Invalid { key: String, reason: String },

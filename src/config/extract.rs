@@ -1,6 +1,8 @@
 //! Defaults < TOML file < environment into a [`Config`], reporting every key serde refuses,
 //! not only the first: a refused key is reported, put back to its default, and extraction
 //! runs again, so validation still sees the rest and the operator gets one complete list.
+//! Should that ever fail to converge (more than [`MAX_PROBLEMS`], or a refusal with no key to
+//! remove), the serde problems alone are reported: validating defaults would only invent more.
 
 use std::path::Path;
 
@@ -18,6 +20,8 @@ const MAX_PROBLEMS: usize = 32;
 pub(super) struct Extracted {
     pub config: Config,
     problems: Vec<ConfigError>,
+    /// False when extraction gave up: `config` is then the defaults, not the operator's.
+    complete: bool,
     file: Option<(std::path::PathBuf, String)>,
     env_names: Vec<String>,
 }
@@ -57,28 +61,38 @@ impl Extracted {
         let env_names: Vec<String> = env.iter().map(|(name, _)| name.clone()).collect();
         let names: Vec<&str> = env_names.iter().map(String::as_str).collect();
         let figment = env::merge(figment, env);
-        let (config, problems) = extract_all(figment, &names);
+        let (config, problems, complete) = extract_all(figment, &names);
         Ok(Self {
             config,
             problems,
+            complete,
             file: file.map(|(p, t)| (p.to_owned(), t.to_owned())),
             env_names,
         })
     }
 
-    /// Keeps `r`'s problems, except those about a key already refused (a refused key was put
-    /// back to its default, which may fail a rule of its own: that is no news).
+    /// Keeps `r`'s problems, except those about a key already refused: a refused key was put
+    /// back to its default (and a refused `x_file` left `x` unset), which may fail a rule of
+    /// its own, and that is no news; the first problem of a key is the one kept. Nothing is kept after extraction gave up.
     pub fn check(&mut self, r: Result<(), ConfigError>) {
         let Err(e) = r else { return };
-        let known: Vec<String> = self
+        if !self.complete {
+            return;
+        }
+        let base = |key: &str| key.strip_suffix("_file").unwrap_or(key).to_owned();
+        let mut known: Vec<String> = self
             .problems
             .iter()
             .flat_map(|p| p.problems())
-            .filter_map(|p| p.key().map(str::to_owned))
+            .filter_map(|p| p.key().map(base))
             .collect();
         for p in e.problems() {
-            if !p.key().is_some_and(|k| known.iter().any(|n| n == k)) {
-                self.problems.push(clone_problem(p));
+            match p.key().map(base) {
+                Some(k) if known.iter().any(|n| related(n, &k)) => {}
+                key => {
+                    known.extend(key);
+                    self.problems.push(p.clone());
+                }
             }
         }
     }
@@ -97,24 +111,23 @@ impl Extracted {
     }
 }
 
-/// A problem rebuilt from its parts (errors are not `Clone`: a file error holds a path).
-fn clone_problem(p: &ConfigError) -> ConfigError {
-    match p {
-        ConfigError::Invalid { key, reason } => ConfigError::invalid(key, reason),
-        ConfigError::File { path, reason } => ConfigError::File {
-            path: path.clone(),
-            reason: reason.clone(),
-        },
-        ConfigError::Several(all) => ConfigError::Several(all.iter().map(clone_problem).collect()),
-    }
+/// The same key, or one inside the other (`webhook.secrets.1` and `webhook.secrets`).
+fn related(a: &str, b: &str) -> bool {
+    let inside = |outer: &str, inner: &str| {
+        inner
+            .strip_prefix(outer)
+            .is_some_and(|rest| rest.starts_with('.'))
+    };
+    a == b || inside(a, b) || inside(b, a)
 }
 
-/// Extracts, and while serde refuses a key: reports it, removes it, extracts again.
-fn extract_all(mut figment: Figment, env_names: &[&str]) -> (Config, Vec<ConfigError>) {
+/// Extracts, and while serde refuses a key: reports it, removes it, extracts again. The flag
+/// is false if it gave up (the configuration returned is then the defaults).
+fn extract_all(mut figment: Figment, env_names: &[&str]) -> (Config, Vec<ConfigError>, bool) {
     let mut problems = Vec::new();
     while problems.len() < MAX_PROBLEMS {
         let e = match figment.extract::<Config>() {
-            Ok(config) => return (config, problems),
+            Ok(config) => return (config, problems, true),
             Err(e) => e,
         };
         let problem = report::from_figment(e, env_names);
@@ -125,25 +138,29 @@ fn extract_all(mut figment: Figment, env_names: &[&str]) -> (Config, Vec<ConfigE
             None => break,
         }
     }
-    (Config::default(), problems)
+    (Config::default(), problems, false)
 }
 
-/// `figment` without the value at the dotted `key` (the defaults show through), or `None`
-/// if there is no such value to remove.
+/// `figment` without the value at the dotted `key`, or at the table key above it where the
+/// path goes into a list (`webhook.secrets.1` removes `webhook.secrets`); the defaults show
+/// through. `None` if there is no such value to remove.
 fn without(figment: &Figment, key: &str) -> Option<Figment> {
     let mut value: Value = figment.extract().ok()?;
-    let mut segments: Vec<&str> = key.split('.').collect();
-    let last = segments.pop()?;
     let mut dict = match &mut value {
         Value::Dict(_, d) => d,
         _ => return None,
     };
-    for segment in segments {
+    let mut segments = key.split('.').peekable();
+    while let Some(segment) = segments.next() {
+        let descend = segments.peek().is_some() && matches!(dict.get(segment)?, Value::Dict(..));
+        if !descend {
+            dict.remove(segment)?;
+            break;
+        }
         dict = match dict.get_mut(segment)? {
-            Value::Dict(_, d) => d,
+            Value::Dict(_, inner) => inner,
             _ => return None,
         };
     }
-    dict.remove(last)?;
     Some(Figment::from(Serialized::defaults(Config::default())).merge(Serialized::defaults(value)))
 }

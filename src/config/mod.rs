@@ -14,6 +14,7 @@ mod nats_url;
 mod poller;
 mod refuse;
 mod report;
+mod resolve;
 mod secret;
 mod sections;
 mod signing;
@@ -88,7 +89,7 @@ impl Config {
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self, ConfigError> {
         let mut loaded = Extracted::read(file, env)?;
-        let resolved = loaded.config.resolve_secret_files();
+        let resolved = resolve::every_secret(&mut loaded.config);
         loaded.check(resolved);
         let valid = validate::validate(&loaded.config);
         loaded.check(valid);
@@ -108,12 +109,7 @@ impl Config {
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self, ConfigError> {
         let mut loaded = Extracted::read(file, env)?;
-        let n = &mut loaded.config.nats;
-        let resolved = secret::resolve("nats.password", &mut n.password, &n.password_file)
-            .and_then(|()| secret::resolve("nats.token", &mut n.token, &n.token_file));
-        loaded.check(resolved);
-        let valid = validate::nats(&loaded.config);
-        loaded.check(valid);
+        Self::check_for_tools(&mut loaded);
         loaded.finish()
     }
 
@@ -121,26 +117,21 @@ impl Config {
     /// the provider's `upstream.*` (URL, credentials, timeouts), which are required whether or
     /// not this deployment runs the poller. The webhook secrets are never read.
     pub fn load_for_audit(file: Option<&Path>) -> Result<Self, ConfigError> {
-        let mut config = Self::load_for_tools(file)?;
-        let u = &mut config.upstream;
-        secret::resolve("upstream.api_key", &mut u.api_key, &u.api_key_file)?;
-        secret::resolve("upstream.api_secret", &mut u.api_secret, &u.api_secret_file)?;
-        for (key, missing) in [
-            (
-                "upstream.base_url",
-                u.base_url.as_deref().is_none_or(str::is_empty),
-            ),
-            ("upstream.api_key", u.api_key.is_none()),
-            ("upstream.api_secret", u.api_secret.is_none()),
-        ] {
-            if missing {
-                refuse::bad(key, "required by audit (it reads the provider)")?;
-            }
-        }
-        let mut checked = config.clone();
-        checked.upstream.enabled = true;
-        validate_upstream::upstream(&checked)?;
-        Ok(config)
+        let mut loaded = Extracted::read(file, std::env::vars())?;
+        Self::check_for_tools(&mut loaded);
+        let resolved = resolve::upstream_secrets(&mut loaded.config);
+        loaded.check(resolved);
+        let valid = resolve::required_by_audit(&loaded.config);
+        loaded.check(valid);
+        loaded.finish()
+    }
+
+    /// What every operator tool needs: `nats.*`, its secret files read.
+    fn check_for_tools(loaded: &mut Extracted) {
+        let resolved = resolve::nats_secrets(&mut loaded.config);
+        loaded.check(resolved);
+        let valid = validate::nats(&loaded.config);
+        loaded.check(valid);
     }
 
     /// Like [`Config::load_with_env`] with the file's text given, and without reading the
@@ -155,38 +146,6 @@ impl Config {
         let valid = validate::validate(&loaded.config);
         loaded.check(valid);
         loaded.finish()
-    }
-
-    fn resolve_secret_files(&mut self) -> Result<(), ConfigError> {
-        let mut r = refuse::Refusals::default();
-        let n = &mut self.nats;
-        r.check(secret::resolve(
-            "nats.password",
-            &mut n.password,
-            &n.password_file,
-        ));
-        r.check(secret::resolve("nats.token", &mut n.token, &n.token_file));
-        let u = &mut self.upstream;
-        r.check(secret::resolve(
-            "upstream.api_key",
-            &mut u.api_key,
-            &u.api_key_file,
-        ));
-        r.check(secret::resolve(
-            "upstream.api_secret",
-            &mut u.api_secret,
-            &u.api_secret_file,
-        ));
-        if let Some(path) = &self.webhook.secrets_file {
-            match secret::read_file("webhook.secrets_file", path) {
-                Ok(text) => {
-                    let from_file = text.lines().map(str::trim).filter(|l| !l.is_empty());
-                    self.webhook.secrets.extend(from_file.map(Secret::new));
-                }
-                Err(e) => r.check(Err(e)),
-            }
-        }
-        r.into_result()
     }
 
     /// The effective configuration as TOML, secrets and URL credentials masked (for

@@ -136,3 +136,20 @@ fn a_key_refused_by_type_is_reported_once() {
     assert_eq!(e.problems().len(), 1, "{e}");
     assert_eq!(e.key(), Some("webhook.secrets"), "{e}");
 }
+
+/// A refused list element puts its list back to the default and is one problem; the rest of
+/// the file is still checked (not the defaults). A missing secret file is one problem, not
+/// also "user and password go together".
+#[test]
+fn a_bad_list_element_or_secret_file_is_one_problem_and_the_rest_is_still_checked() {
+    let text = "[webhook]\nsecrets = [\"hook-secret-0123456789\", true]\n\n[upstream]\nenabled = false\n\n[nats]\nreplicas = 9\nuser = \"ops\"\npassword_file = \"/nonexistent/esim-bridge-pw\"\n";
+    let mut file = tempfile::NamedTempFile::new().expect("temp file");
+    std::io::Write::write_all(&mut file, text.as_bytes()).expect("write");
+    let e = Config::load_with_env(Some(file.path()), env(&[])).expect_err("three mistakes");
+    let keys: Vec<&str> = e.problems().iter().filter_map(|p| p.key()).collect();
+    assert_eq!(
+        keys,
+        ["webhook.secrets.1", "nats.password_file", "nats.replicas"],
+        "{e}"
+    );
+}

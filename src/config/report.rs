@@ -29,14 +29,7 @@ pub(super) fn from_figment(e: figment::Error, env_names: &[&str]) -> ConfigError
         if let Some(close) = did_you_mean(field, known) {
             reason.push_str(&format!("; did you mean `{close}`?"));
         }
-        let under = format!("{key}.");
-        let set_by = env_names.iter().find(|n| {
-            n.starts_with(ENV_PREFIX) && {
-                let from = env::key_of(n);
-                from == key || from.starts_with(&under)
-            }
-        });
-        if let Some(name) = set_by {
+        if let Some(name) = env::variable_for(env_names, &key) {
             reason.push_str(&format!(" (set by {name})"));
             if let Some(hint) = double_underscore_hint(name, known) {
                 reason.push_str(&format!("; {hint}"));

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use toml_edit::ImDocument;
 
-use super::{env, ConfigError, ENV_PREFIX};
+use super::{env, ConfigError};
 
 /// Where a loader's values came from: the file's path and text, the variables' names.
 pub(super) struct Sources<'a> {
@@ -21,8 +21,7 @@ impl Sources<'_> {
         let doc = self.file.and_then(|(_, text)| ImDocument::parse(text).ok());
         e.map_each(&mut |one| match one {
             ConfigError::Invalid { key, reason } if !reason.contains("(set by ") => {
-                let at = self
-                    .env_var(&key)
+                let at = env::variable_for(self.env_names, &key)
                     .map(|name| format!("set by {name}"))
                     .or_else(|| {
                         let (path, text) = self.file?;
@@ -38,18 +37,6 @@ impl Sources<'_> {
             other => other,
         })
     }
-
-    /// The variable that sets `key`, a table above it, or a key below it.
-    fn env_var(&self, key: &str) -> Option<&str> {
-        self.env_names.iter().copied().find(|name| {
-            name.starts_with(ENV_PREFIX) && {
-                let set = env::key_of(name);
-                set == key
-                    || key.starts_with(&format!("{set}."))
-                    || set.starts_with(&format!("{key}."))
-            }
-        })
-    }
 }
 
 /// The 1-based line of the file on which `key` (dotted) is set, or the deepest table of it
@@ -58,7 +45,9 @@ fn line_of(doc: &ImDocument<&str>, text: &str, key: &str) -> Option<usize> {
     let mut table: &dyn toml_edit::TableLike = doc.as_table();
     let mut found = None;
     for segment in key.split('.') {
-        let (k, item) = table.get_key_value(segment)?;
+        let Some((k, item)) = table.get_key_value(segment) else {
+            break;
+        };
         found = k.span().or(found);
         match item.as_table_like() {
             Some(inner) => table = inner,

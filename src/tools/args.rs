@@ -53,8 +53,8 @@ pub struct ReplayArgs {
     pub until: Option<String>,
     #[command(flatten)]
     pub filter: FilterArgs,
-    /// Write NDJSON (one stored event payload per line) to FILE, or `-` for stdout.
-    /// The default when --to-subject is not given.
+    /// Write the events (NDJSON, one stored payload per line, unless --format human) to FILE,
+    /// or `-` for stdout. The default when --to-subject is not given.
     #[arg(long, short, value_name = "FILE|-")]
     pub output: Option<PathBuf>,
     /// Republish each event under the subject prefix S: `<prefix>.events.<key>.<event>` goes to

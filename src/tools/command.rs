@@ -111,7 +111,7 @@ pub async fn replay(args: ReplayArgs, shutdown: CancellationToken) -> Result<Don
     let where_to = destination(&args, target.as_ref().map(|_| prefix.as_str()));
     let sinks = Sinks {
         output,
-        lines: Lines::chosen(args.format.human(to_terminal)),
+        lines: Lines::chosen(args.format.human(to_terminal), to_terminal),
         republish: target,
         dry_run: args.dry_run,
     };
@@ -140,7 +140,8 @@ pub async fn tail(args: TailArgs, shutdown: CancellationToken) -> Result<Done, C
     let config = load(&args.config)?;
     let client = publish::connect(&config.nats, true).await?;
     let stdout = Box::new(tokio::io::stdout());
-    let lines = Lines::chosen(args.format.human(std::io::stdout().is_terminal()));
+    let to_terminal = std::io::stdout().is_terminal();
+    let lines = Lines::chosen(args.format.human(to_terminal), to_terminal);
     tail::tail(
         &client,
         &config.nats,

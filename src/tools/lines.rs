@@ -18,10 +18,13 @@ pub enum Lines {
 }
 
 impl Lines {
-    /// Readable lines for `human`, coloured as the terminal allows; the stored JSON otherwise.
-    pub fn chosen(human: bool) -> Self {
+    /// Readable lines for `human`, coloured only when they go `to_terminal` (and the terminal
+    /// allows it: `Style::detect`); the stored JSON otherwise.
+    pub fn chosen(human: bool, to_terminal: bool) -> Self {
         match human {
-            true => Self::Human(Style::detect(false)),
+            true => Self::Human(Style {
+                color: to_terminal && Style::detect(false).color,
+            }),
             false => Self::Json,
         }
     }

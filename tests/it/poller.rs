@@ -50,6 +50,8 @@ async fn a_scripted_lifecycle_becomes_four_events_in_order_and_code_free() {
 
 #[tokio::test]
 async fn failed_and_cancelled_orders_land_on_their_subjects_with_failure_fields() {
+    // With the bridge's spans (as `serve` has them): each observation is a trace of its own.
+    let (_logs, _spans) = crate::support::bridge::Logs::capture();
     let nats = NatsServer::start().await;
     let sim = start_sim(sim_config()).await;
     let bridge = Bridge::start(&nats.url(), |c| with_poller(c, &sim.base_url())).await;
@@ -110,6 +112,16 @@ async fn failed_and_cancelled_orders_land_on_their_subjects_with_failure_fields(
         .find(|m| m.subject.ends_with(".failed"))
         .expect("failed");
     assert!(failed.payload.contains("OUT_OF_STOCK"));
+    // Four orders, four observations: four traces, though the poller runs inside spans of its
+    // own (each observation's span is a root).
+    let traces: std::collections::HashSet<String> = stored
+        .iter()
+        .map(|m| {
+            let tp = m.headers.get("traceparent").expect("traceparent");
+            tp.as_str().split('-').nth(1).expect("trace id").to_owned()
+        })
+        .collect();
+    assert_eq!(traces.len(), stored.len(), "{traces:?}");
     bridge.stop().await;
 }
 

@@ -32,7 +32,7 @@ pub(super) fn one_step(v: &str) -> Vec<String> {
                 continue;
             };
             // Binary (not UTF-8, or control characters other than tab and line breaks) is
-            // looked at on its own only, as the README's rule says.
+            // looked at on its own only, as the rule in docs/events.md says.
             let binary = text.chars().any(|c| {
                 c == char::REPLACEMENT_CHARACTER || (c.is_control() && !"\t\n\r".contains(c))
             });

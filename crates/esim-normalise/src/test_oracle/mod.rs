@@ -6,7 +6,7 @@
 //! encodings' definitions (percent, HTML character references, JSON/JavaScript escapes,
 //! base64 in either alphabet, whitespace skipped or not, in place and on its own, at every
 //! alignment; full-width forms and invisible characters folded), and so is its pattern (the
-//! two shapes the README documents). A miss in the scanner is then not a miss in the check.
+//! two shapes docs/events.md documents). A miss in the scanner is then not a miss in the check.
 //!
 //! Decodings are followed to [`DEPTH`] steps, more than the four stacked encodings the
 //! property tests generate; running out of [`MAX_VIEWS`] panics rather than answering "clean".
