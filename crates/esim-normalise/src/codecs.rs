@@ -110,31 +110,34 @@ pub fn quoted_printable(s: &str) -> Option<Vec<u8>> {
 
 /// The `<~...~>` blocks of `s`, each decoded as Adobe ascii85 (whitespace ignored, `z` for
 /// four zero bytes, a short last group padded); a block with a byte outside the alphabet ends
-/// where it is; an empty one is left out. Every `<~` starts a block, also one inside another block's body: text before a
-/// code cannot open a broken block that swallows the code's own start.
+/// where it is; an empty one is left out.
+///
+/// Every `<~` starts a block, also one inside another block's body, so text before a code
+/// cannot open a broken block that swallows the code's own start. A body ends at its first
+/// `~` (outside the alphabet): the frame's `~>`, or the `~` of a next `<~`. `<~>` is both, the
+/// start of a block whose body begins with `>` and the end of a body whose last byte is `<`,
+/// so both readings are taken (fuzz findings, 2026-12-06). Each `~` ends at most one body, so
+/// the text is read in one pass whatever it holds.
 pub fn ascii85_blocks(s: &str) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
-    let mut pos = 0;
-    // The next `~>` at or after the current block's body, found once for all the starts before
-    // it, so the whole text is read in one pass whatever it holds.
-    let mut close: Option<usize> = None;
-    while let Some(found) = s[pos..].find("<~") {
-        let body = pos + found + 2;
-        let end_of_frame = match close {
-            Some(c) if c >= body => c,
-            _ => s[body..].find("~>").map_or(s.len(), |at| body + at),
-        };
-        close = Some(end_of_frame);
-        // `~` is outside the alphabet, so a body never runs past a `<~`: the next start is
-        // the end of this block.
-        let end = s[body..end_of_frame]
-            .find("<~")
-            .map_or(end_of_frame, |at| body + at);
-        let decoded = ascii85(&s[body..end]);
+    let mut keep = |body: &str| {
+        let decoded = ascii85(body);
         if !decoded.is_empty() {
             out.push(decoded);
         }
-        pos = end;
+    };
+    let mut pos = 0;
+    while let Some(found) = s[pos..].find("<~") {
+        let body = pos + found + 2;
+        let end = s[body..].find('~').map_or(s.len(), |at| body + at);
+        keep(&s[body..end]);
+        // The `<` of a next `<~` just before the `~` that ends this body: read the body
+        // without it too, and look for the next start from it.
+        let next_starts_at_lt = end > body && s.as_bytes()[end - 1] == b'<';
+        if next_starts_at_lt {
+            keep(&s[body..end - 1]);
+        }
+        pos = if next_starts_at_lt { end - 1 } else { end };
     }
     out
 }
@@ -205,6 +208,27 @@ mod tests {
         // not finish); empty blocks decode to nothing.
         let many = "<~".repeat(1 << 19) + "<~0dLEX8ON";
         assert_eq!(ascii85_blocks(&many), [b"1$h$ID".to_vec()]);
+    }
+
+    #[test]
+    fn a_frame_start_whose_tilde_could_end_the_block_before_still_starts_one() {
+        // Fuzz finding (redaction_encodings, 2026-12-06, second): a code's ascii85 that begins
+        // with `>` makes its frame `<~>...`; the broken block before it took that `~>` as its
+        // own end, and the code's block was never read. Both readings of `<~>` now count.
+        // `[1$h$ID` is `>;7C:,Y:B` (Python's a85encode).
+        for text in [
+            "<~4FT@]:F9C\u{FF7D}$N=73u+e9<~>;7C:,Y:B~>",
+            "x<~>;7C:,Y:B~>",
+            "<~<~>;7C:,Y:B~>",
+            "<~abc<~>;7C:,Y:B",
+        ] {
+            let blocks = ascii85_blocks(text);
+            assert!(blocks.contains(&b"[1$h$ID".to_vec()), "{text}: {blocks:?}");
+        }
+        // And a body whose last byte is `<` before its `~>` is still read whole.
+        assert!(ascii85_blocks("<~0dLEX8ON<~>").contains(&b"1$h$ID".to_vec()));
+        let many = "<~>".repeat(1 << 18) + "<~0dLEX8ON";
+        assert!(ascii85_blocks(&many).contains(&b"1$h$ID".to_vec()));
     }
 
     #[test]

@@ -21,10 +21,12 @@ use super::oracle_text::normalise;
 /// host and matching id are a code with or without the digit: an escape can swallow it,
 /// issue 21). An SM-DP+ address is a domain name (SGP.22), so the host holds a letter:
 /// `8$888$8` in a reference is no code (an oracle false alarm found by the webhook_http
-/// target).
+/// target). A matching id is a token of some length, so the id holds at least four
+/// characters: a base32 reading of junk that gives `$I$4` is no code (an oracle false alarm
+/// found by the replay_guard target, 2026-12-06); the targets plant ids of 19.
 static CODE: LazyLock<Regex> = LazyLock::new(|| {
     // A literal pattern, exercised by the tests below, so it always compiles.
-    Regex::new(r"(?i)lpa\s*:\s*\d?\s*\$|\$[a-z0-9.\-]*[a-z][a-z0-9.\-]*(?::\d+)?\$[a-z0-9_\-]")
+    Regex::new(r"(?i)lpa\s*:\s*\d?\s*\$|\$[a-z0-9.\-]*[a-z][a-z0-9.\-]*(?::\d+)?\$[a-z0-9_\-]{4}")
         .expect("static regex")
 });
 
@@ -178,8 +180,8 @@ mod tests {
             "\\u004c\\u0050\\u0041:1$h$ID".to_owned(),
             format!("ref {b64} end"),
             STANDARD.encode(format!("x {b64}")),
-            "1$host:8443$ID".to_owned(),
-            "REF_1$host$ID".to_owned(),
+            "1$host:8443$ID42".to_owned(),
+            "REF_1$host$ID42".to_owned(),
             "LPA%253A1%2524h%2524ID".to_owned(),
         ] {
             assert!(leaks(&text), "{text}");
@@ -217,6 +219,7 @@ mod tests {
             "esim.events.8944000000000000042.delivered",
             "a & b &amp; c",
             "ref 8$888888888888$8888 (no host name)",
+            "$I$4 (no matching id: four characters at least)",
             "",
         ] {
             assert!(!leaks(text), "{text}");
