@@ -28,6 +28,8 @@ pub use fields::parse_order;
 pub use payload::{checked_payload, PayloadError};
 
 #[cfg(test)]
+mod ordinary_tests;
+#[cfg(test)]
 mod redact_tests;
 #[cfg(test)]
 mod scan_oracle_tests;
