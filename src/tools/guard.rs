@@ -53,9 +53,7 @@ pub fn line(payload: &[u8]) -> Line<'_> {
             Some(serde_json::to_vec(&tree).unwrap_or_default())
         }
         Ok(_) => None,
-        Err(_) if redact::looks_like_lpa(&String::from_utf8_lossy(payload)) => {
-            Some(redact::REDACTED.as_bytes().to_vec())
-        }
+        Err(_) if text_leaks(payload) => Some(redact::REDACTED.as_bytes().to_vec()),
         Err(_) => None,
     };
     match redacted {
@@ -69,6 +67,16 @@ pub fn line(payload: &[u8]) -> Line<'_> {
             redacted: false,
         },
     }
+}
+
+/// True if a payload that is no JSON shows a code as text: read as UTF-8 (invalid bytes
+/// replaced) and, when it is not UTF-8, also byte by byte as Latin-1, the way a terminal or
+/// a consumer may show it (`smdp<0xAD>example`: 0xAD is Latin-1's invisible soft hyphen; a
+/// replay_guard fuzz finding, 2026-12-06).
+fn text_leaks(payload: &[u8]) -> bool {
+    redact::looks_like_lpa(&String::from_utf8_lossy(payload))
+        || (std::str::from_utf8(payload).is_err()
+            && redact::looks_like_lpa(&payload.iter().map(|&b| char::from(b)).collect::<String>()))
 }
 
 /// True if a header value a replay would copy carries activation-code material.
@@ -118,6 +126,7 @@ mod tests {
             br#"{"data":{"Activation-Code":"x"}}"#,
             br#"{"data":{"x":"1$smdp.example$ID"}}"#,
             b"not json lpa:1$smdp.example$ID",
+            b"not json 1$smdp\xadexample$IDlp",
             br#"{"data":{"x":"\u004c\u0050\u0041\u003a1\u0024smdp.example\u0024ID"}}"#,
             br#"{"data":{"x":"\\u004c\\u0050\\u0041\\u003a1\\u0024smdp.example\\u0024ID"}}"#,
             br#"{"data":{"x":"TFBBOjEkc21kcC5leGFtcGxlJElE"}}"#,
