@@ -159,7 +159,7 @@ mod tests {
                 "1$rsp.provider.io$MID42",
                 "1$h:8443$MID42",
                 "1%24rsp.provider.io%3A58725%24MID42",
-                "1&#36;h&#36;MID42",
+                "1&#36;a.io&#36;MID42",
             ] {
                 for prefix in ["", "x\u{8}", "REF_"] {
                     let text = format!("{prefix}{swallow}{code}");

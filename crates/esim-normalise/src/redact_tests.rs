@@ -147,7 +147,9 @@ fn arb_encoding() -> impl Strategy<Value = Encoding> {
 /// An activation code: `LPA:1$<host>$<matching id>` (or bare `1$host$id`), in some context;
 /// and its matching id.
 fn arb_code() -> impl Strategy<Value = (String, String)> {
-    let host = "[a-z][a-z0-9-]{0,9}(\\.[a-z]{2,8}){0,3}(:[0-9]{2,5})?";
+    // A domain name of 4 characters at least (`a.io`, `smdp`): shorter is no code.
+    let host =
+        "([a-z][a-z0-9-]{3,9}|[a-z][a-z0-9-]{0,9}\\.[a-z]{2,8})(\\.[a-z]{2,8}){0,2}(:[0-9]{2,5})?";
     let mid = "[A-Z0-9][A-Z0-9-]{3,23}";
     (
         prop_oneof![Just("LPA:"), Just("lpa:"), Just("Lpa:"), Just("")],

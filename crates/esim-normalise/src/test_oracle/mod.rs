@@ -101,7 +101,8 @@ fn host_char(c: char) -> bool {
 
 /// As written: `lpa` then `:` then a format digit or `$` (whitespace between allowed: what
 /// a consumer could use; the scan's own rule, any `LPA:`, is stricter), or `<digit>$<host>$` with a
-/// letter in the host.
+/// letter in the host and at least 4 characters (an SM-DP+ address is a domain name, `a.io` at
+/// the shortest).
 fn code_as_is(v: &str) -> bool {
     let c: Vec<char> = v.to_lowercase().chars().collect();
     let lpa = (0..c.len()).any(|i| {
@@ -119,7 +120,9 @@ fn code_as_is(v: &str) -> bool {
             .copied()
             .take_while(|&x| host_char(x))
             .collect();
-        c.get(i + 2 + host.len()) == Some(&'$') && host.iter().any(|x| x.is_alphabetic())
+        c.get(i + 2 + host.len()) == Some(&'$')
+            && host.len() >= 4
+            && host.iter().any(|x| x.is_alphabetic())
     })
 }
 

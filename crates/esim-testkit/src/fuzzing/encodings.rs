@@ -89,7 +89,7 @@ enum Field {
 const HOSTS: [&str; 4] = [
     "smdp.example.com",
     "rsp.provider.io",
-    "h",
+    "a.io",
     "sm-v4-004.prod.example",
 ];
 const EVENTS: [&str; 4] = [

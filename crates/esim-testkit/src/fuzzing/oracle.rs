@@ -21,13 +21,19 @@ use super::oracle_text::normalise;
 /// host and matching id are a code with or without the digit: an escape can swallow it,
 /// issue 21). An SM-DP+ address is a domain name (SGP.22), so the host holds a letter:
 /// `8$888$8` in a reference is no code (an oracle false alarm found by the webhook_http
-/// target). A matching id is a token of some length, so the id holds at least four
-/// characters: a base32 reading of junk that gives `$I$4` is no code (an oracle false alarm
-/// found by the replay_guard target, 2026-12-06); the targets plant ids of 19.
+/// target), and of at least 4 characters before any port (`a.io` at the shortest: the
+/// product's scan takes no shorter host either, `esim-normalise`'s `pattern`). A matching id is
+/// a token of some length, so the id holds at least four characters: a base32 reading of junk
+/// that gives `$I$4` is no code (an oracle false alarm found by the replay_guard target,
+/// 2026-12-06); the targets plant ids of 19.
 static CODE: LazyLock<Regex> = LazyLock::new(|| {
-    // A literal pattern, exercised by the tests below, so it always compiles.
-    Regex::new(r"(?i)lpa\s*:\s*\d?\s*\$|\$[a-z0-9.\-]*[a-z][a-z0-9.\-]*(?::\d+)?\$[a-z0-9_\-]{4}")
-        .expect("static regex")
+    // A host: a letter among at least 4 characters (first, second, third, or later).
+    let h = r"(?:[a-z][a-z0-9.\-]{3,}|[a-z0-9.\-][a-z][a-z0-9.\-]{2,}|[a-z0-9.\-]{2}[a-z][a-z0-9.\-]+|[a-z0-9.\-]{3,}[a-z][a-z0-9.\-]*)";
+    // Built from literal pieces, exercised by the tests below, so it always compiles.
+    Regex::new(&format!(
+        r"(?i)lpa\s*:\s*\d?\s*\$|\${h}(?::\d+)?\$[a-z0-9_\-]{{4}}"
+    ))
+    .expect("static regex")
 });
 
 // Cannot fail: a literal pattern, compiled by the tests below.
@@ -177,6 +183,7 @@ mod tests {
             "LPA&#58;1&#x24;smdp.example.com&dollar;ID".to_owned(),
             "ＬＰＡ：１＄smdp.example.com＄ID".to_owned(),
             "L\u{200B}PA:1$h$ID".to_owned(),
+            "1$a.io$ID42".to_owned(),
             "\\u004c\\u0050\\u0041:1$h$ID".to_owned(),
             format!("ref {b64} end"),
             STANDARD.encode(format!("x {b64}")),
@@ -220,6 +227,7 @@ mod tests {
             "a & b &amp; c",
             "ref 8$888888888888$8888 (no host name)",
             "$I$4 (no matching id: four characters at least)",
+            "1$h$ID42 (no host name: four characters at least)",
             "",
         ] {
             assert!(!leaks(text), "{text}");
