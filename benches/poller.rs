@@ -15,18 +15,25 @@
 
 #[path = "../tests/it/support/fixture/mod.rs"]
 mod fixture;
+#[path = "poller/bound.rs"]
+mod poller_bound;
 #[path = "poller/day.rs"]
 mod poller_day;
 #[path = "poller/memory.rs"]
 mod poller_memory;
 #[path = "poller/naive.rs"]
 mod poller_naive;
+#[path = "poller/shape.rs"]
+mod poller_shape;
+#[path = "poller/versus.rs"]
+mod poller_versus;
 
 use std::time::Instant;
 
 use esim_bridge::ingest::poller::Class;
 use esim_events::EventType;
 use poller_day::{DayResult, Watcher};
+use poller_shape::Shape;
 
 const LIMIT: u32 = 240;
 
@@ -104,9 +111,10 @@ fn ratio(naive: Option<f64>, ours: Option<f64>) -> String {
     }
 }
 
-fn report(per_hour: f64, ours: &DayResult, naive: &DayResult) {
+fn report(shape: Shape, per_hour: f64, ours: &DayResult, naive: &DayResult) {
     println!(
-        "\n## {per_hour:.0} orders/h: {} orders in {:.1} h ({LIMIT} reads/min limit)",
+        "\n## {} installs, {per_hour:.0} orders/h: {} orders in {:.1} h ({LIMIT} reads/min limit)",
+        shape.label(),
         ours.orders,
         ours.window_minutes / 60.0,
     );
@@ -183,19 +191,46 @@ fn main() {
         "naive = the docs' per-order loops run by the ordering client (it learns synchronous \
          outcomes from the create answer, and never looks for activation or expiry)"
     );
-    for &per_hour in &rates {
-        let wall = Instant::now();
-        let run = poller_day::run(Watcher::Scheduler, per_hour, hours, drain, LIMIT);
-        let ours = virtual_runtime().block_on(run);
-        let ours_wall = wall.elapsed();
-        let wall = Instant::now();
-        let run = poller_day::run(Watcher::Naive, per_hour, hours, drain, LIMIT);
-        let naive = virtual_runtime().block_on(run);
-        report(per_hour, &ours, &naive);
+    let shapes: Vec<Shape> = std::env::var("POLLER_BENCH_SHAPES")
+        .unwrap_or_else(|_| "today,slow,bimodal".into())
+        .split(',')
+        .filter_map(Shape::parse)
+        .collect();
+    let mut versus = Vec::new();
+    for &shape in &shapes {
+        println!("\n# {} installs: {}", shape.label(), shape.describe());
+        for &per_hour in &rates {
+            let window = (hours, drain);
+            let wall = Instant::now();
+            let run = poller_day::run(Watcher::Scheduler, shape, per_hour, window, LIMIT);
+            let ours = virtual_runtime().block_on(run);
+            let ours_wall = wall.elapsed();
+            let wall = Instant::now();
+            let run = poller_day::run(Watcher::Naive, shape, per_hour, window, LIMIT);
+            let naive = virtual_runtime().block_on(run);
+            report(shape, per_hour, &ours, &naive);
+            let ratios = poller_versus::report(&ours, LIMIT, fmt_secs);
+            versus.push((shape, per_hour, ratios));
+            println!(
+                "wall time: scheduler {:.1}s, naive {:.1}s",
+                ours_wall.as_secs_f64(),
+                wall.elapsed().as_secs_f64()
+            );
+        }
+    }
+    println!("\n## scheduler / bound (mean, p99), per shape and rate");
+    println!(
+        "{:<8} {:>7} | {:>13} | {:>13}",
+        "shape", "per h", "installed", "activated"
+    );
+    let cell = |r: Option<(f64, f64)>| r.map_or("-".into(), |(m, p)| format!("{m:.2} / {p:.2}"));
+    for (shape, per_hour, [i, a]) in &versus {
         println!(
-            "wall time: scheduler {:.1}s, naive {:.1}s",
-            ours_wall.as_secs_f64(),
-            wall.elapsed().as_secs_f64()
+            "{:<8} {:>7.0} | {:>13} | {:>13}",
+            shape.label(),
+            per_hour,
+            cell(*i),
+            cell(*a)
         );
     }
 

@@ -17,8 +17,12 @@ use esim_events::{Event, EventType};
 use esim_sim::Arrivals;
 use esim_sim::{FaultConfig, OrderTruth, ScriptedOrder, SimConfig, SimState};
 use esim_testkit::InProcess;
+use rand::rngs::StdRng;
+use rand::SeedableRng;
 use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
+
+use crate::poller_shape::Shape;
 
 /// What one run produced.
 pub struct DayResult {
@@ -35,6 +39,10 @@ pub struct DayResult {
     pub throttled: u64,
     pub orders: usize,
     pub figures: Option<Figures>,
+    /// The scheduler's figures when arrivals stopped (the bound's budget is the window's).
+    pub figures_at_window_end: Option<Figures>,
+    /// Install and activation waits of the day, for the bound.
+    pub waits: [crate::poller_bound::Waits; 2],
 }
 
 /// Installs this soon after delivery are the ones the 60 s target is about.
@@ -119,8 +127,15 @@ pub enum Watcher {
     Naive,
 }
 
-/// Runs `hours` of arrivals at `per_hour`, then `drain` more hours without arrivals.
-pub async fn run(watcher: Watcher, per_hour: f64, hours: f64, drain: f64, limit: u32) -> DayResult {
+/// Runs `hours` of arrivals at `per_hour`, their installs drawn to `shape`, then `drain` more
+/// hours without arrivals.
+pub async fn run(
+    watcher: Watcher,
+    shape: Shape,
+    per_hour: f64,
+    (hours, drain): (f64, f64),
+    limit: u32,
+) -> DayResult {
     let sim = SimState::new(sim_config(limit)).expect("sim config");
     let recorder = Recorder::new(sim.clone());
     let stop = CancellationToken::new();
@@ -152,6 +167,7 @@ pub async fn run(watcher: Watcher, per_hour: f64, hours: f64, drain: f64, limit:
     let window = Duration::from_secs_f64(hours * 3600.0);
     let start = tokio::time::Instant::now();
     let mut generator = Arrivals::new(42, per_hour);
+    let mut shaping = StdRng::seed_from_u64(7);
     let mut truths = Vec::new();
     let mut next = start;
     loop {
@@ -161,9 +177,11 @@ pub async fn run(watcher: Watcher, per_hour: f64, hours: f64, drain: f64, limit:
             break;
         }
         tokio::time::sleep_until(next).await;
+        let mut plan = arrival.plan;
+        shape.apply(&mut plan, &mut shaping);
         let order = ScriptedOrder {
             product_id: Some(arrival.product.id.to_owned()),
-            plan: arrival.plan,
+            plan,
             ..ScriptedOrder::default()
         };
         let truth = sim.create_order(order).expect("order");
@@ -175,6 +193,7 @@ pub async fn run(watcher: Watcher, per_hour: f64, hours: f64, drain: f64, limit:
     }
     tokio::time::sleep_until(start + window).await;
     let at_window_end = sim.counters();
+    let figures_at_window_end = stats.as_ref().map(|s| s.figures());
     tokio::time::sleep(Duration::from_secs_f64(drain * 3600.0)).await;
     if let Some(stats) = &stats {
         figures = Some(stats.figures());
@@ -185,6 +204,7 @@ pub async fn run(watcher: Watcher, per_hour: f64, hours: f64, drain: f64, limit:
     let (latencies, missed, install_split) =
         latencies(&sim, &truths, &recorder, window_end, watcher);
     let counters = sim.counters();
+    let waits = crate::poller_bound::waits(&sim, &truths, window_end);
     DayResult {
         latencies,
         missed,
@@ -195,6 +215,8 @@ pub async fn run(watcher: Watcher, per_hour: f64, hours: f64, drain: f64, limit:
         throttled: counters.throttled,
         orders: truths.len(),
         figures,
+        figures_at_window_end,
+        waits,
     }
 }
 

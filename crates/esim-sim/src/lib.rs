@@ -79,6 +79,7 @@ pub use counters::{CountersSnapshot, WebhookCounters};
 pub use error::SimError;
 pub use faults::FaultConfig;
 pub use garbage::GarbageKind;
+pub use lifecycle_draw::lognormal;
 pub use order::OrderStatus;
 pub use plan::{ActivationStatus, Failure, OrderPlan, Outcome};
 pub use sign::octopus_signature;

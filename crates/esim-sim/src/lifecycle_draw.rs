@@ -32,7 +32,7 @@ const FAILURES: &[(&str, &str, bool)] = &[
 ];
 
 /// A log-normal duration with the given median (seconds), clamped to `[min, max]` seconds.
-fn lognormal(rng: &mut impl Rng, median_secs: f64, sigma: f64, min: f64, max: f64) -> Duration {
+pub fn lognormal(rng: &mut impl Rng, median_secs: f64, sigma: f64, min: f64, max: f64) -> Duration {
     // Box–Muller: a standard normal from two uniforms (u1 in (0, 1] so ln is finite).
     let u1: f64 = 1.0 - rng.random::<f64>();
     let u2: f64 = rng.random();

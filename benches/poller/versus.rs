@@ -1,0 +1,81 @@
+//! The scheduler's install and activation delays next to the bound ([`crate::poller_bound`])
+//! on the same day: mean and p99, and their ratio to the bound's.
+
+use esim_bridge::ingest::poller::Class;
+use esim_events::EventType;
+
+use crate::poller_bound::{bound, Bound};
+use crate::poller_day::DayResult;
+
+/// The mean and p99 of `v` (seconds).
+fn mean_p99(v: &[f64]) -> Option<(f64, f64)> {
+    if v.is_empty() {
+        return None;
+    }
+    let mut sorted = v.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let p99 = sorted[((sorted.len() as f64 - 1.0) * 0.99).round() as usize];
+    Some((v.iter().sum::<f64>() / v.len() as f64, p99))
+}
+
+/// Reads the bound may spend: the limit over the arrival window, less what fulfilment and
+/// discovery read in it.
+fn budget(ours: &DayResult, limit: u32) -> f64 {
+    let total = f64::from(limit) * ours.window_minutes;
+    let first = ours.figures_at_window_end.as_ref().map_or(0, |f| {
+        [Class::Fulfilment, Class::Discovery]
+            .iter()
+            .map(|c| f.served[*c as usize] + f.early[*c as usize])
+            .sum::<u64>()
+    });
+    (total - first as f64).max(0.0)
+}
+
+/// Prints the table; returns the ratios (mean, p99) per class, installs first.
+pub fn report(
+    ours: &DayResult,
+    limit: u32,
+    fmt: impl Fn(Option<f64>) -> String,
+) -> [Option<(f64, f64)>; 2] {
+    let budget = budget(ours, limit);
+    let [install, activation] = &ours.waits;
+    let (bounds, _) = bound(&[install, activation], budget);
+    println!(
+        "bound: square-root rule on the day's true delays, {:.1} reads/min left after fulfilment and discovery",
+        budget / ours.window_minutes
+    );
+    println!(
+        "{:<10} | {:>8} {:>8} | {:>8} {:>8} | {:>7} {:>7} | {:>6}",
+        "event", "mean", "p99", "bound", "bnd p99", "x mean", "x p99", "events"
+    );
+    let mut ratios = [None, None];
+    for (i, (t, b)) in [EventType::Installed, EventType::Activated]
+        .iter()
+        .zip(&bounds)
+        .enumerate()
+    {
+        let measured = mean_p99(ours.latencies.get(t).map_or(&[][..], Vec::as_slice));
+        let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { f64::NAN };
+        let (m, b) = match (measured, b) {
+            (Some(m), Some(b)) => (m, *b),
+            _ => {
+                println!("{:<10} | (no events in the window)", t.token());
+                continue;
+            }
+        };
+        let Bound { mean, p99, events } = b;
+        ratios[i] = Some((ratio(m.0, mean), ratio(m.1, p99)));
+        println!(
+            "{:<10} | {:>8} {:>8} | {:>8} {:>8} | {:>7.2} {:>7.2} | {:>6}",
+            t.token(),
+            fmt(Some(m.0)),
+            fmt(Some(m.1)),
+            fmt(Some(mean)),
+            fmt(Some(p99)),
+            ratio(m.0, mean),
+            ratio(m.1, p99),
+            events
+        );
+    }
+    ratios
+}
