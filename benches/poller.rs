@@ -202,35 +202,42 @@ fn main() {
         for &per_hour in &rates {
             let window = (hours, drain);
             let wall = Instant::now();
-            let run = poller_day::run(Watcher::Scheduler, shape, per_hour, window, LIMIT);
+            let run = poller_day::run(Watcher::Ladder, shape, per_hour, window, LIMIT);
+            let ladder = virtual_runtime().block_on(run);
+            let run = poller_day::run(Watcher::Learned, shape, per_hour, window, LIMIT);
             let ours = virtual_runtime().block_on(run);
             let ours_wall = wall.elapsed();
             let wall = Instant::now();
             let run = poller_day::run(Watcher::Naive, shape, per_hour, window, LIMIT);
             let naive = virtual_runtime().block_on(run);
+            println!("\n(ladder: the fixed cadences, upstream.cadence.learned = false)");
+            report(shape, per_hour, &ladder, &naive);
+            println!("\n(learned: the schedule as shipped)");
             report(shape, per_hour, &ours, &naive);
-            let ratios = poller_versus::report(&ours, LIMIT, fmt_secs);
+            let ratios = poller_versus::report(&ladder, &ours, LIMIT, fmt_secs);
             versus.push((shape, per_hour, ratios));
             println!(
-                "wall time: scheduler {:.1}s, naive {:.1}s",
+                "wall time: ladder + learned {:.1}s, naive {:.1}s",
                 ours_wall.as_secs_f64(),
                 wall.elapsed().as_secs_f64()
             );
         }
     }
-    println!("\n## scheduler / bound (mean, p99), per shape and rate");
+    println!("\n## mean / p99 as a multiple of the bound's, per shape and rate");
     println!(
-        "{:<8} {:>7} | {:>13} | {:>13}",
-        "shape", "per h", "installed", "activated"
+        "{:<8} {:>6} | {:>13} {:>13} | {:>13} {:>13}",
+        "shape", "per h", "install ladder", "learned", "activ. ladder", "learned"
     );
     let cell = |r: Option<(f64, f64)>| r.map_or("-".into(), |(m, p)| format!("{m:.2} / {p:.2}"));
-    for (shape, per_hour, [i, a]) in &versus {
+    for (shape, per_hour, [ladder, learned]) in &versus {
         println!(
-            "{:<8} {:>7.0} | {:>13} | {:>13}",
+            "{:<8} {:>6.0} | {:>13} {:>13} | {:>13} {:>13}",
             shape.label(),
             per_hour,
-            cell(*i),
-            cell(*a)
+            cell(ladder[0]),
+            cell(learned[0]),
+            cell(ladder[1]),
+            cell(learned[1])
         );
     }
 

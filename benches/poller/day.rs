@@ -123,7 +123,10 @@ fn client(sim: &SimState, budget: Budget) -> UpstreamClient {
 /// Which watcher runs.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Watcher {
-    Scheduler,
+    /// The scheduler with `upstream.cadence.learned = false`: the fixed cadences.
+    Ladder,
+    /// The scheduler as shipped: the learned schedule once enough was seen.
+    Learned,
     Naive,
 }
 
@@ -142,11 +145,12 @@ pub async fn run(
     let mut figures = None;
     let naive_client = client(&sim, Budget::new(u32::MAX));
     let stats = match watcher {
-        Watcher::Scheduler => {
+        Watcher::Ladder | Watcher::Learned => {
             let mut cfg = UpstreamConfig {
                 reads_per_minute: limit,
                 ..UpstreamConfig::default()
             };
+            cfg.cadence.learned = watcher == Watcher::Learned;
             if let Some(share) = std::env::var("POLLER_BENCH_RESERVED_SHARE")
                 .ok()
                 .and_then(|v| v.parse().ok())
@@ -257,7 +261,7 @@ fn latencies(
                 continue;
             };
             // The naive loops never look for activation or expiry.
-            let watched = watcher == Watcher::Scheduler
+            let watched = watcher != Watcher::Naive
                 || !matches!(ty, EventType::Activated | EventType::Depleted);
             let bucket = (ty == EventType::Installed).then(|| {
                 let quick = at - t.resolved_at <= QUICK_INSTALL;

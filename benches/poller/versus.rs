@@ -31,51 +31,59 @@ fn budget(ours: &DayResult, limit: u32) -> f64 {
     (total - first as f64).max(0.0)
 }
 
-/// Prints the table; returns the ratios (mean, p99) per class, installs first.
+/// Prints the table; returns the ratios (mean, p99) to the bound per policy (ladder, learned)
+/// and class (installs first).
 pub fn report(
-    ours: &DayResult,
+    ladder: &DayResult,
+    learned: &DayResult,
     limit: u32,
     fmt: impl Fn(Option<f64>) -> String,
-) -> [Option<(f64, f64)>; 2] {
-    let budget = budget(ours, limit);
-    let [install, activation] = &ours.waits;
+) -> [[Option<(f64, f64)>; 2]; 2] {
+    // Same arrivals, same truths: the bound is the day's, its budget the learned run's.
+    let budget = budget(learned, limit);
+    let [install, activation] = &learned.waits;
     let (bounds, _) = bound(&[install, activation], budget);
     println!(
         "bound: square-root rule on the day's true delays, {:.1} reads/min left after fulfilment and discovery",
-        budget / ours.window_minutes
+        budget / learned.window_minutes
     );
     println!(
-        "{:<10} | {:>8} {:>8} | {:>8} {:>8} | {:>7} {:>7} | {:>6}",
-        "event", "mean", "p99", "bound", "bnd p99", "x mean", "x p99", "events"
+        "{:<10} {:<8} | {:>8} {:>8} | {:>7} {:>7} | {:>6}",
+        "event", "policy", "mean", "p99", "x mean", "x p99", "events"
     );
-    let mut ratios = [None, None];
+    let mut ratios = [[None, None], [None, None]];
     for (i, (t, b)) in [EventType::Installed, EventType::Activated]
         .iter()
         .zip(&bounds)
         .enumerate()
     {
-        let measured = mean_p99(ours.latencies.get(t).map_or(&[][..], Vec::as_slice));
-        let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { f64::NAN };
-        let (m, b) = match (measured, b) {
-            (Some(m), Some(b)) => (m, *b),
-            _ => {
-                println!("{:<10} | (no events in the window)", t.token());
-                continue;
-            }
+        let Some(Bound { mean, p99, events }) = *b else {
+            println!("{:<10} (no events in the window)", t.token());
+            continue;
         };
-        let Bound { mean, p99, events } = b;
-        ratios[i] = Some((ratio(m.0, mean), ratio(m.1, p99)));
-        println!(
-            "{:<10} | {:>8} {:>8} | {:>8} {:>8} | {:>7.2} {:>7.2} | {:>6}",
-            t.token(),
-            fmt(Some(m.0)),
-            fmt(Some(m.1)),
-            fmt(Some(mean)),
-            fmt(Some(p99)),
-            ratio(m.0, mean),
-            ratio(m.1, p99),
-            events
-        );
+        let row = |policy: &str, m: f64, p: f64, n: usize| {
+            println!(
+                "{:<10} {:<8} | {:>8} {:>8} | {:>7.2} {:>7.2} | {:>6}",
+                t.token(),
+                policy,
+                fmt(Some(m)),
+                fmt(Some(p)),
+                m / mean,
+                p / p99,
+                n
+            );
+        };
+        row("bound", mean, p99, events);
+        for (j, (policy, r)) in [("ladder", ladder), ("learned", learned)]
+            .iter()
+            .enumerate()
+        {
+            let v = r.latencies.get(t).map_or(&[][..], Vec::as_slice);
+            if let Some((m, p)) = mean_p99(v) {
+                row(policy, m, p, v.len());
+                ratios[j][i] = Some((m / mean, p / p99));
+            }
+        }
     }
     ratios
 }

@@ -123,6 +123,10 @@ pub struct CadenceConfig {
     /// eSIM never used, or never reported expired); keep it near `nats.max_age`.
     #[serde(with = "super::duration")]
     pub give_up_after: Duration,
+    /// Installs and activations are read on a schedule learned from this account's own
+    /// delays (the square-root rule, see the poller docs) once 50 of each were seen; `false`
+    /// keeps the fixed cadences above.
+    pub learned: bool,
 }
 
 impl Default for CadenceConfig {
@@ -139,6 +143,7 @@ impl Default for CadenceConfig {
             after_expiry: Duration::from_secs(60),
             early_check: Duration::from_secs(10 * 60),
             give_up_after: Duration::from_secs(90 * 86_400),
+            learned: true,
         }
     }
 }

@@ -29,6 +29,7 @@ mod poller;
 mod poller_engine;
 mod poller_faults;
 mod poller_hostile;
+mod poller_learned;
 mod poller_lease;
 mod poller_provider;
 mod poller_supervisor;

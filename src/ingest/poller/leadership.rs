@@ -85,6 +85,7 @@ impl LeadershipTerm {
     async fn resume(&self, engine: &mut Engine<NatsOutlet>) -> Result<(), StateError> {
         let state = &self.state;
         engine.set_cursor(state.discovery().await?);
+        engine.set_learned(state.learned().await?);
         let started = Instant::now();
         let loaded = state.load(|id, stored| engine.restore(id, stored)).await?;
         let (now, keep) = (self.clock.now(), self.cfg.upstream.cadence.give_up_after);

@@ -171,8 +171,12 @@ impl<O: Outlet> Engine<O> {
         now: OffsetDateTime,
         stored: bool,
     ) {
-        let next = self.settings.cadence.next(&t, now);
+        if let Some(before) = self.orders.insert(id, t) {
+            self.learn(&before, Some(&t), now);
+        }
+        let next = self.next_look(&t, now);
         match next {
+            // `untrack` counts the end of a wait `t` is still in.
             Next::Stop => self.untrack(id, stored).await,
             Next::List => {
                 self.save(id, &t, snapshot, None).await;
@@ -194,7 +198,9 @@ impl<O: Outlet> Engine<O> {
 
     /// Stops tracking an order (terminal, gone, or unpublishable).
     pub(super) async fn untrack(&mut self, id: u64, stored: bool) {
-        self.orders.remove(&id);
+        if let Some(t) = self.orders.remove(&id) {
+            self.learn(&t, None, self.clock.now());
+        }
         self.pending.remove(&id);
         self.queue.remove(Job::Order(id));
         self.failures.remove(&Job::Order(id));

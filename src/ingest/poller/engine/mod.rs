@@ -21,8 +21,11 @@
 
 mod apply;
 pub mod cadence;
+mod learn;
+pub mod learned;
 mod outlet;
 mod quarantine;
+pub mod rates;
 mod reads;
 mod scan;
 pub mod schedule;
@@ -112,6 +115,8 @@ pub struct Engine<O> {
     quarantined: HashSet<u64>,
     /// Orders the provider answered 404 for lately (see `vanish`).
     suspects: vanish::Suspects,
+    /// The learned schedule (see `learn`).
+    learning: learn::Learning,
 }
 
 impl<O: Outlet> Engine<O> {
@@ -119,6 +124,8 @@ impl<O: Outlet> Engine<O> {
     /// add what a previous run stored.
     pub fn new(client: UpstreamClient, outlet: O, clock: Clock, settings: Settings) -> Self {
         let queue = DueQueue::with_reserved_share(settings.reserved_share);
+        let c = settings.cadence.config();
+        let learning = learn::Learning::new(c.install_fast, c.install_tail);
         Self {
             client,
             outlet,
@@ -139,6 +146,7 @@ impl<O: Outlet> Engine<O> {
             stats: Stats::default(),
             quarantined: HashSet::new(),
             suspects: vanish::Suspects::default(),
+            learning,
         }
     }
 
@@ -151,7 +159,7 @@ impl<O: Outlet> Engine<O> {
     pub fn restore(&mut self, id: u64, stored: StoredOrder) {
         let t = stored.tracked();
         let now = self.clock.now();
-        let next = self.settings.cadence.next(&t, now);
+        let next = self.next_look(&t, now);
         match next {
             Next::Stop => self.stale.push(id),
             Next::List => {
@@ -215,10 +223,14 @@ impl<O: Outlet> Engine<O> {
                     None => facts_open = false,
                 },
                 _ = sleep_until(start_at), if start_at.is_some() => self.start_ready(),
-                _ = report.tick() => self.report(),
+                _ = report.tick() => {
+                    self.report();
+                    self.recompute().await;
+                }
             }
         }
         self.in_flight.shutdown().await;
+        self.store_learned().await;
         tracing::info!(tracked = self.orders.len(), "poller stopped");
     }
 
@@ -280,7 +292,7 @@ impl<O: Outlet> Engine<O> {
 
     /// The class an order's reads belong to right now.
     fn class_of(&self, t: &Tracked) -> Class {
-        match (t.phase, self.settings.cadence.next(t, self.clock.now())) {
+        match (t.phase, self.next_look(t, self.clock.now())) {
             (Phase::Pending, _) | (_, Next::List) => Class::Fulfilment,
             (_, Next::At(class, _)) => class,
             (_, Next::Stop) => Class::Lifecycle,

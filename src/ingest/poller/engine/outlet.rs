@@ -5,6 +5,7 @@
 
 use std::future::Future;
 
+use super::learned::Learned;
 use crate::ingest::poller::cursor::Cursor;
 use crate::ingest::poller::nats::quarantine::Quarantined;
 use crate::ingest::poller::nats::state::{StateError, StoredOrder};
@@ -55,4 +56,13 @@ pub trait Outlet: Send + Sync {
         id: u64,
         entry: &Quarantined,
     ) -> impl Future<Output = Result<(), OutletError>> + Send;
+    /// Stores what the schedule learned (see `learned`). Outlets that keep no state (the
+    /// engine tests, the benchmark) need not: a restart there starts from nothing anyway.
+    fn save_learned(
+        &self,
+        learned: &Learned,
+    ) -> impl Future<Output = Result<(), OutletError>> + Send {
+        let _ = learned;
+        async { Ok(()) }
+    }
 }

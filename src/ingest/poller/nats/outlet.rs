@@ -4,6 +4,7 @@
 use super::quarantine::Quarantined;
 use super::state::{StateStore, StoredOrder};
 use crate::ingest::poller::cursor::Cursor;
+use crate::ingest::poller::engine::learned::Learned;
 use crate::ingest::poller::engine::{Outlet, OutletError};
 use crate::publish::{Published, Publisher};
 use esim_events::Event;
@@ -48,5 +49,9 @@ impl Outlet for NatsOutlet {
 
     async fn quarantine(&self, id: u64, entry: &Quarantined) -> Result<(), OutletError> {
         Ok(self.state.save_quarantine(id, entry).await?)
+    }
+
+    async fn save_learned(&self, learned: &Learned) -> Result<(), OutletError> {
+        Ok(self.state.save_learned(learned).await?)
     }
 }

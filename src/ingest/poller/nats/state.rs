@@ -1,6 +1,7 @@
 //! The poller's durable state in a JetStream KV bucket (`nats.state_bucket`, history 1).
 //!
-//! Keys: `cursor` (where discovery stops, see [`crate::ingest::poller::cursor`]), `order.<id>` (one per tracked
+//! Keys: `cursor` (where discovery stops, see [`crate::ingest::poller::cursor`]), `learned` (the
+//! learned schedule's estimate, see `engine::learned`), `order.<id>` (one per tracked
 //! order: phase, furthest published step, dates, next due time and the last code-free
 //! snapshot), and `poller.lease` (see [`super::lease`]). The engine writes an order's key only
 //! after the events its observation implies are acknowledged, so a restart resumes exactly
@@ -19,10 +20,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::NatsConfig;
 use crate::ingest::poller::cursor::Cursor;
-use crate::ingest::poller::tracked::{IccidPrint, Phase, Tracked};
+use crate::ingest::poller::engine::learned::Learned;
+use crate::ingest::poller::tracked::{unix_secs, IccidPrint, Phase, Tracked};
 use esim_events::{EventType, OrderData};
 
 const CURSOR_KEY: &str = "cursor";
+/// What the learned schedule knows (see `engine::learned`).
+const LEARNED_KEY: &str = "learned";
 const ORDER_PREFIX: &str = "order.";
 /// How long the marker of a forgotten order stays before the server removes it.
 const MARKER_TTL: Duration = Duration::from_secs(60);
@@ -96,6 +100,11 @@ impl StoredOrder {
             phase: self.phase,
             latest: self.latest,
             delivered_at: self.delivered_at,
+            installed_at: self
+                .snapshot
+                .installed_at
+                .and_then(unix_secs)
+                .and_then(std::num::NonZeroI64::new),
             activated_at: self.activated_at,
             validity_days: self.validity_days,
             iccid: self.snapshot.iccid.as_ref().map(IccidPrint::of),
@@ -189,6 +198,25 @@ impl StateStore {
             ..Cursor::default()
         };
         self.save_discovery(&cursor).await
+    }
+
+    /// What the learned schedule stored, if anything it can trust (a record of another shape
+    /// is ignored, and the schedule starts from the ladder).
+    pub async fn learned(&self) -> Result<Option<Learned>, StateError> {
+        let value = self.kv.get(LEARNED_KEY).await?;
+        Ok(value.and_then(|v| {
+            let learned = Learned::from_stored(&v);
+            if learned.is_none() {
+                tracing::warn!("stored schedule estimate unreadable; starting from the ladder");
+            }
+            learned
+        }))
+    }
+
+    /// Stores what the learned schedule knows.
+    pub async fn save_learned(&self, learned: &Learned) -> Result<(), StateError> {
+        let value = serde_json::to_vec(learned)?;
+        self.put(LEARNED_KEY.to_owned(), value).await
     }
 
     /// Streams every stored order to `each` (one ordered consumer, last value per key), so

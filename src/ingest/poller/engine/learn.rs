@@ -1,0 +1,197 @@
+//! The engine's side of the learned schedule: what it observes goes into [`Learned`], the
+//! rates are recomputed every [`RECOMPUTE_EVERY`] from it, the orders still waiting and the
+//! reads fulfilment and discovery left, and the estimate is stored for the next leader.
+
+use std::time::Duration;
+
+use time::OffsetDateTime;
+use tokio::time::Instant;
+
+use super::cadence::Next;
+use super::learned::{Learned, Wait};
+use super::rates::Rates;
+use super::schedule::Class;
+use super::{Engine, Outlet};
+use crate::ingest::poller::tracked::{rank, Phase, Tracked};
+use crate::provider::clock::later;
+use crate::telemetry::ErrorChain;
+use esim_events::EventType;
+
+/// How often the rates are recomputed and the estimate stored (or every
+/// `upstream.cadence.install_tail`, the longest learned interval, if that is shorter).
+pub const RECOMPUTE_EVERY: Duration = Duration::from_secs(30);
+/// The share of the read budget the schedule plans to use: the rest absorbs retries and the
+/// bursts of fulfilment and discovery.
+const PLANNED_SHARE: f64 = 0.95;
+
+/// The wait `t` is in, and since when (unix seconds).
+pub fn wait_of(t: &Tracked) -> Option<(Wait, i64)> {
+    match t.phase {
+        Phase::Install => Some((Wait::Install, t.delivered_at?)),
+        Phase::Lifecycle if t.latest == Some(EventType::Installed) => {
+            Some((Wait::Activation, t.installed().or(t.delivered_at)?))
+        }
+        _ => None,
+    }
+}
+
+/// Seconds from `since` to `now` (0 if `since` is later).
+fn age(since: i64, now: OffsetDateTime) -> f64 {
+    now.unix_timestamp().saturating_sub(since).max(0) as f64
+}
+
+/// Learning and rate state of the engine.
+#[derive(Debug)]
+pub struct Learning {
+    pub learned: Learned,
+    pub rates: Rates,
+    /// Whether `learned` changed since it was stored.
+    dirty: bool,
+    /// When the rates were last computed, and the fulfilment and discovery reads by then.
+    last: Option<(Instant, u64)>,
+}
+
+impl Learning {
+    pub fn new(min: Duration, max: Duration) -> Self {
+        Self {
+            learned: Learned::default(),
+            rates: Rates::ladder(min, max),
+            dirty: false,
+            last: None,
+        }
+    }
+}
+
+impl<O: Outlet> Engine<O> {
+    /// Takes what a previous leader learned.
+    pub fn set_learned(&mut self, learned: Option<Learned>) {
+        if let Some(l) = learned {
+            self.learning.learned = l;
+        }
+    }
+
+    /// The next look at `t`: the cadence's, with a learned interval for a wait that has one.
+    pub(super) fn next_look(&self, t: &Tracked, now: OffsetDateTime) -> Next {
+        let next = self.settings.cadence.next(t, now);
+        let (Next::At(class, _), Some((wait, since))) = (next, wait_of(t)) else {
+            return next;
+        };
+        if !self.settings.cadence.config().learned {
+            return next;
+        }
+        match self.learning.rates.interval(wait, age(since, now)) {
+            Some(interval) => Next::At(class, later(now, interval)),
+            None => next,
+        }
+    }
+
+    /// Counts the end of a wait between `before` and `after` (`after` `None`: the order left).
+    pub(super) fn learn(&mut self, before: &Tracked, after: Option<&Tracked>, now: OffsetDateTime) {
+        let Some((wait, since)) = wait_of(before) else {
+            return;
+        };
+        // Along the delivered chain only: a cancelled order never installed.
+        let reached = |t: EventType| {
+            after.and_then(|a| a.latest).is_some_and(|l| {
+                matches!(
+                    l,
+                    EventType::Installed | EventType::Activated | EventType::Depleted
+                ) && rank(l) >= rank(t)
+            })
+        };
+        let (target, at) = match wait {
+            Wait::Install => (EventType::Installed, after.and_then(Tracked::installed)),
+            Wait::Activation => (EventType::Activated, after.and_then(|a| a.activated_at)),
+        };
+        let finished = self.learning.learned.get_mut(wait);
+        if reached(target) {
+            let at = at.unwrap_or(now.unix_timestamp()).min(now.unix_timestamp());
+            finished.event(at.saturating_sub(since).max(0) as f64);
+            // Installed and activated in one observation: the activation wait was zero long.
+            if wait == Wait::Install && reached(EventType::Activated) {
+                let from = at;
+                let to = after.and_then(|a| a.activated_at).unwrap_or(from);
+                let secs = to.saturating_sub(from).max(0) as f64;
+                self.learning.learned.activation.event(secs);
+            }
+        } else if after.is_none_or(|a| wait_of(a).is_none_or(|(w, _)| w != wait)) {
+            finished.censored(age(since, now));
+        } else {
+            return;
+        }
+        self.learning.dirty = true;
+    }
+
+    /// Recomputes the rates (and stores the estimate) once [`RECOMPUTE_EVERY`] has passed.
+    pub(super) async fn recompute(&mut self) {
+        let now = Instant::now();
+        let fetched = {
+            let f = self.stats.figures();
+            [Class::Fulfilment, Class::Discovery]
+                .iter()
+                .map(|c| f.served[*c as usize] + f.early[*c as usize])
+                .sum::<u64>()
+        };
+        let Some((then, fetched_then)) = self.learning.last else {
+            self.learning.last = Some((now, fetched));
+            return;
+        };
+        let elapsed = now.duration_since(then);
+        if elapsed < RECOMPUTE_EVERY.min(self.settings.cadence.config().install_tail) {
+            return;
+        }
+        self.learning.last = Some((now, fetched));
+        let urgent = fetched.saturating_sub(fetched_then) as f64 / elapsed.as_secs_f64();
+        let limit = self.client.budget().limit() as f64 / 60.0;
+        let reads = (limit * PLANNED_SHARE - urgent).max(0.0);
+        let clock_now = self.clock.now();
+        let mut open: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
+        for t in self.orders.values() {
+            if let Some((wait, since)) = wait_of(t) {
+                open[wait as usize].push(age(since, clock_now));
+            }
+        }
+        let cadence = &self.settings.cadence;
+        let ladder = |wait: Wait, a: f64| {
+            let c = cadence.config();
+            let every = match Duration::from_secs_f64(a) {
+                _ if wait == Wait::Activation => c.lifecycle,
+                age if age < c.install_fast_for => c.install_fast,
+                age if age < c.install_slow_until => c.install_slow,
+                _ => c.install_tail,
+            };
+            1.0 / every.as_secs_f64().max(1.0)
+        };
+        let bounds = (cadence.config().install_fast, cadence.config().install_tail);
+        let rates = Rates::compute(
+            &self.learning.learned,
+            [&open[0], &open[1]],
+            reads,
+            ladder,
+            bounds,
+        );
+        for wait in Wait::ALL {
+            if rates.learned(wait) && !self.learning.rates.learned(wait) {
+                let events = self.learning.learned.get(wait).count();
+                tracing::info!(
+                    wait = wait.label(),
+                    events,
+                    "read schedule now learned from this account's delays"
+                );
+            }
+        }
+        self.learning.rates = rates;
+        self.store_learned().await;
+    }
+
+    /// Stores the estimate if it changed since it was last stored (also when the engine stops,
+    /// so a clean hand-over loses nothing).
+    pub(super) async fn store_learned(&mut self) {
+        if std::mem::take(&mut self.learning.dirty) {
+            if let Err(e) = self.outlet.save_learned(&self.learning.learned).await {
+                self.learning.dirty = true;
+                tracing::debug!(error = %ErrorChain(&e), "schedule estimate not stored; retried later");
+            }
+        }
+    }
+}

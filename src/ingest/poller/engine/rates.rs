@@ -1,0 +1,177 @@
+//! The learned read schedule (`upstream.cadence.learned`): each order waiting for its install
+//! or activation is read at a rate proportional to the square root of that wait's hazard at
+//! its age, `r(a) = c·√h(a)` — the schedule that minimises the total expected detection delay
+//! for a given number of reads (the square-root rule of crawler freshness scheduling; the
+//! poller bench computes the same bound on the true delays and shows how close this comes).
+//! `c` is set so the reads of every waiting order together fit the reads per second left
+//! for them.
+//!
+//! A wait with fewer than [`MIN_EVENTS`] observed events keeps the ladder (the fixed
+//! cadences), and so does everything that is no wait (pending orders, expiry checks). An
+//! interval is never shorter than `upstream.cadence.install_fast` nor longer than
+//! `upstream.cadence.install_tail`, so no waiting order goes unread for long, whatever the
+//! estimate says.
+
+use std::time::Duration;
+
+use super::learned::{add_exposure, bin, Learned, Wait, BINS, EDGES};
+
+/// Events a wait needs before its learned rates replace the ladder.
+pub const MIN_EVENTS: f64 = 50.0;
+
+/// The share of the budget left for waits that the learned ones may plan to use, at least.
+const MIN_SHARE: f64 = 0.1;
+
+/// Read intervals by wait and age.
+#[derive(Debug, Clone)]
+pub struct Rates {
+    /// Per wait ([`Wait::ALL`] order): the hazard per bin, `None` while it keeps the ladder.
+    hazard: [Option<[f64; BINS]>; 2],
+    /// Reads per second per unit of `√h`.
+    c: f64,
+    min: Duration,
+    max: Duration,
+}
+
+impl Rates {
+    /// Nothing learned: every wait keeps the ladder.
+    pub fn ladder(min: Duration, max: Duration) -> Self {
+        Self {
+            hazard: [None, None],
+            c: 0.0,
+            min,
+            max,
+        }
+    }
+
+    /// The rates for `learned` and the open waits' ages (seconds, per wait), with
+    /// `reads_per_sec` for all waits; `ladder_rate(wait, age)` is what the ladder reads an
+    /// order of a wait that keeps it.
+    pub fn compute(
+        learned: &Learned,
+        open: [&[f64]; 2],
+        reads_per_sec: f64,
+        ladder_rate: impl Fn(Wait, f64) -> f64,
+        (min, max): (Duration, Duration),
+    ) -> Self {
+        let mut hazard = [None, None];
+        let mut weight = 0.0;
+        let mut ladder_reads = 0.0;
+        for (i, wait) in Wait::ALL.into_iter().enumerate() {
+            let finished = learned.get(wait);
+            if finished.count() < MIN_EVENTS {
+                ladder_reads += open[i].iter().map(|a| ladder_rate(wait, *a)).sum::<f64>();
+                continue;
+            }
+            let mut exposure = [0.0; BINS];
+            for age in open[i] {
+                add_exposure(&mut exposure, *age);
+            }
+            let h = finished.hazard(&exposure);
+            weight += open[i].iter().map(|a| h[bin(*a)].sqrt()).sum::<f64>();
+            hazard[i] = Some(h);
+        }
+        let left = (reads_per_sec - ladder_reads).max(reads_per_sec * MIN_SHARE);
+        let c = if weight > 0.0 { left / weight } else { 0.0 };
+        Self {
+            hazard,
+            c: if c.is_finite() { c } else { 0.0 },
+            min,
+            max,
+        }
+    }
+
+    /// The read interval of an order of `wait` at `age` seconds, or `None` while the wait
+    /// keeps the ladder: the time in which the rate, followed over the ages ahead, adds up to
+    /// one read (a fresh order whose installs come in minutes is read when they become
+    /// likely, not at the slow rate of its first seconds).
+    pub fn interval(&self, wait: Wait, age: f64) -> Option<Duration> {
+        let h = self.hazard[wait as usize]?;
+        let (min, max) = (self.min.as_secs_f64(), self.max.as_secs_f64());
+        let age = if age.is_finite() { age.max(0.0) } else { 0.0 };
+        let mut owed = 1.0;
+        let mut at = age;
+        let mut i = bin(age);
+        while at - age < max {
+            let rate = self.c * h[i].sqrt();
+            let end = EDGES.get(i + 1).copied().unwrap_or(f64::INFINITY);
+            let span = end - at;
+            if rate.is_finite() && rate > 0.0 && rate * span >= owed {
+                let secs = at - age + owed / rate;
+                return Some(Duration::from_secs_f64(secs.clamp(min, max)));
+            }
+            if rate.is_finite() && rate > 0.0 {
+                owed -= rate * span;
+            }
+            at = end;
+            i = (i + 1).min(BINS - 1);
+        }
+        Some(self.max)
+    }
+
+    /// True if `wait` follows its learned rates.
+    pub fn learned(&self, wait: Wait) -> bool {
+        self.hazard[wait as usize].is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BOUNDS: (Duration, Duration) = (Duration::from_secs(10), Duration::from_secs(6 * 3600));
+
+    fn learned(install_ages: &[f64], n: usize) -> Learned {
+        let mut l = Learned::default();
+        for _ in 0..n {
+            for a in install_ages {
+                l.install.event(*a);
+            }
+        }
+        l
+    }
+
+    #[test]
+    fn too_few_events_keep_the_ladder() {
+        let l = learned(&[60.0], 10);
+        let r = Rates::compute(&l, [&[30.0], &[]], 3.0, |_, _| 0.1, BOUNDS);
+        assert_eq!(r.interval(Wait::Install, 30.0), None);
+        assert!(!r.learned(Wait::Activation));
+    }
+
+    #[test]
+    fn likely_ages_are_read_often_and_the_reads_fit_the_budget() {
+        // Installs at one minute; ages 50 s (likely) and 3 h (nothing was ever seen there).
+        let l = learned(&[60.0, 70.0], 100);
+        let open = vec![50.0; 10];
+        let r = Rates::compute(&l, [&open, &[]], 1.0, |_, _| 0.0, BOUNDS);
+        let soon = r.interval(Wait::Install, 50.0).unwrap();
+        assert_eq!(r.interval(Wait::Install, 3.0 * 3600.0), Some(BOUNDS.1));
+        // Ten orders at the same age share one read per second: one read each 10 s.
+        assert!((soon.as_secs_f64() - 10.0).abs() < 1e-6, "{soon:?}");
+        // A fresh order is read when installs become likely, not at its first seconds' rate.
+        let fresh = r.interval(Wait::Install, 0.0).unwrap();
+        assert!(fresh < Duration::from_secs(60), "{fresh:?}");
+        let fewer = Rates::compute(&l, [&open, &[]], 0.5, |_, _| 0.0, BOUNDS);
+        assert!(fewer.interval(Wait::Install, 50.0).unwrap() > soon);
+    }
+
+    #[test]
+    fn the_ladder_s_reads_are_left_to_it_and_intervals_stay_in_bounds() {
+        let l = learned(&[60.0], 100);
+        let open = vec![50.0; 10];
+        let alone = Rates::compute(&l, [&open, &[]], 0.5, |_, _| 0.0, BOUNDS);
+        let beside = Rates::compute(&l, [&open, &[1.0; 10]], 0.5, |_, _| 0.1, BOUNDS);
+        let (a, b) = (
+            alone.interval(Wait::Install, 50.0).unwrap(),
+            beside.interval(Wait::Install, 50.0).unwrap(),
+        );
+        assert!(b > a, "{a:?} {b:?}");
+        let starved = Rates::compute(&l, [&open, &[1.0; 10]], 2.0, |_, _| 100.0, BOUNDS);
+        assert!(starved.interval(Wait::Install, 50.0).unwrap() <= BOUNDS.1);
+        let flood = Rates::compute(&l, [&open, &[]], 1e9, |_, _| 0.0, BOUNDS);
+        assert_eq!(flood.interval(Wait::Install, 50.0), Some(BOUNDS.0));
+        let none = Rates::compute(&l, [&[], &[]], f64::NAN, |_, _| 0.0, BOUNDS);
+        assert_eq!(none.interval(Wait::Install, 50.0), Some(BOUNDS.1));
+    }
+}
