@@ -38,6 +38,9 @@ use tokio_util::task::TaskTracker;
 // benchmark and the fuzz targets use. Everything else stays inside the crate.
 pub use cursor::Cursor;
 pub use engine::cadence::Cadence;
+pub use engine::learn::wait_of;
+pub use engine::learned::{Learned, Wait};
+pub use engine::rates::Rates;
 pub use engine::schedule::Class;
 pub use engine::stats::{Figures, Stats};
 pub use engine::vanish::{Suspects, Suspicion, CONFIRM_OVER, CONFIRM_READS, RECHECK};

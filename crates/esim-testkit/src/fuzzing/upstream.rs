@@ -21,6 +21,7 @@ use super::{oracle, webhook};
 use esim_bridge::config::CadenceConfig;
 use esim_bridge::ingest::poller::Cadence;
 use esim_bridge::ingest::poller::Tracked;
+use esim_bridge::ingest::poller::{wait_of, Learned, Rates};
 use esim_bridge::ingest::poller::{Suspects, Suspicion};
 use esim_bridge::provider::sanity;
 use esim_bridge::provider::wire;
@@ -158,6 +159,35 @@ fn snapshot(previous: Option<&OrderData>, order: &OrderData, observed: OffsetDat
     static CADENCE: LazyLock<Cadence> = LazyLock::new(|| Cadence::new(CadenceConfig::default()));
     let next = CADENCE.next(&tracked, observed);
     let _ = CADENCE.early(&tracked, next, observed);
+    learned_schedule(&tracked, observed);
+}
+
+/// The learned schedule's arithmetic on the provider's dates: the wait's age counted into an
+/// estimate, and the next read always within the schedule's bounds.
+fn learned_schedule(tracked: &Tracked, observed: OffsetDateTime) {
+    const BOUNDS: (Duration, Duration) = (Duration::from_secs(30), Duration::from_secs(6 * 3600));
+    static RATES: LazyLock<Rates> = LazyLock::new(|| {
+        let mut l = Learned::default();
+        for age in [20.0, 90.0, 600.0, 7200.0, 86_400.0] {
+            for _ in 0..20 {
+                l.install.event(age);
+                l.activation.event(age);
+            }
+        }
+        Rates::compute(&l, [&[0.0, 300.0], &[60.0]], 3.0, |_, _| 0.0, BOUNDS)
+    });
+    let Some((wait, since)) = wait_of(tracked) else {
+        return;
+    };
+    let age = observed.unix_timestamp().saturating_sub(since) as f64;
+    let mut l = Learned::default();
+    l.get_mut(wait).event(age);
+    l.get_mut(wait).censored(age);
+    let interval = RATES.interval(wait, age);
+    assert!(
+        interval.is_some_and(|i| (BOUNDS.0..=BOUNDS.1).contains(&i)),
+        "learned interval {interval:?} at age {age}"
+    );
 }
 
 /// Header lines up to the first empty line, then the body.

@@ -21,7 +21,7 @@
 
 mod apply;
 pub mod cadence;
-mod learn;
+pub mod learn;
 pub mod learned;
 mod outlet;
 mod quarantine;
