@@ -204,17 +204,35 @@ fn main() {
             let wall = Instant::now();
             let run = poller_day::run(Watcher::Ladder, shape, per_hour, window, LIMIT);
             let ladder = virtual_runtime().block_on(run);
-            let run = poller_day::run(Watcher::Learned, shape, per_hour, window, LIMIT);
+            let run = poller_day::run(Watcher::Learned(None), shape, per_hour, window, LIMIT);
             let ours = virtual_runtime().block_on(run);
+            // The same day again, starting from what the first one stored (a restarted or
+            // new leader does the same): the schedule after its first day.
+            let stored: &'static _ = Box::leak(Box::new(ours.learned.clone().expect("learned")));
+            let run = poller_day::run(
+                Watcher::Learned(Some(stored)),
+                shape,
+                per_hour,
+                window,
+                LIMIT,
+            );
+            let warm = virtual_runtime().block_on(run);
             let ours_wall = wall.elapsed();
             let wall = Instant::now();
             let run = poller_day::run(Watcher::Naive, shape, per_hour, window, LIMIT);
             let naive = virtual_runtime().block_on(run);
             println!("\n(ladder: the fixed cadences, upstream.cadence.learned = false)");
             report(shape, per_hour, &ladder, &naive);
-            println!("\n(learned: the schedule as shipped)");
+            println!("\n(learned, first day: the schedule as shipped, learning from nothing)");
             report(shape, per_hour, &ours, &naive);
-            let ratios = poller_versus::report(&ladder, &ours, LIMIT, fmt_secs);
+            println!("\n(learned, next day: starting from the first day's stored estimate)");
+            report(shape, per_hour, &warm, &naive);
+            let policies = [
+                ("ladder", &ladder),
+                ("learned 1st", &ours),
+                ("learned next", &warm),
+            ];
+            let ratios = poller_versus::report(&policies, LIMIT, fmt_secs);
             versus.push((shape, per_hour, ratios));
             println!(
                 "wall time: ladder + learned {:.1}s, naive {:.1}s",
@@ -225,19 +243,21 @@ fn main() {
     }
     println!("\n## mean / p99 as a multiple of the bound's, per shape and rate");
     println!(
-        "{:<8} {:>6} | {:>13} {:>13} | {:>13} {:>13}",
-        "shape", "per h", "install ladder", "learned", "activ. ladder", "learned"
+        "{:<8} {:>5} | {:<35} | {:<35}",
+        "shape", "per h", "installs: ladder, learned 1st, next", "activations: ladder, 1st, next"
     );
-    let cell = |r: Option<(f64, f64)>| r.map_or("-".into(), |(m, p)| format!("{m:.2} / {p:.2}"));
-    for (shape, per_hour, [ladder, learned]) in &versus {
+    let cell = |r: Option<(f64, f64)>| r.map_or("-".into(), |(m, p)| format!("{m:.2}/{p:.2}"));
+    for (shape, per_hour, ratios) in &versus {
+        let class = |i: usize| {
+            let cells: Vec<String> = ratios.iter().map(|r| cell(r[i])).collect();
+            cells.join("  ")
+        };
         println!(
-            "{:<8} {:>6.0} | {:>13} {:>13} | {:>13} {:>13}",
+            "{:<8} {:>5.0} | {:<35} | {:<35}",
             shape.label(),
             per_hour,
-            cell(ladder[0]),
-            cell(learned[0]),
-            cell(ladder[1]),
-            cell(learned[1])
+            class(0),
+            class(1)
         );
     }
 

@@ -9,6 +9,7 @@ use std::time::Duration;
 use esim_bridge::config::{Secret, UpstreamConfig};
 use esim_bridge::ingest::poller::Cursor;
 use esim_bridge::ingest::poller::Figures;
+use esim_bridge::ingest::poller::Learned;
 use esim_bridge::ingest::poller::Quarantined;
 use esim_bridge::ingest::poller::{Engine, Outlet, OutletError, Settings, StoredOrder};
 use esim_bridge::provider::Credentials;
@@ -43,6 +44,8 @@ pub struct DayResult {
     pub figures_at_window_end: Option<Figures>,
     /// Install and activation waits of the day, for the bound.
     pub waits: [crate::poller_bound::Waits; 2],
+    /// What the learned schedule stored last (to start another day from).
+    pub learned: Option<Learned>,
 }
 
 /// Installs this soon after delivery are the ones the 60 s target is about.
@@ -53,6 +56,8 @@ pub const QUICK_INSTALL: Duration = Duration::from_secs(600);
 pub struct Recorder {
     seen: Arc<Mutex<HashMap<(u64, EventType), OffsetDateTime>>>,
     sim: SimState,
+    /// What the learned schedule stored last.
+    learned: Arc<Mutex<Option<Learned>>>,
 }
 
 impl Recorder {
@@ -60,6 +65,7 @@ impl Recorder {
         Self {
             seen: Arc::default(),
             sim,
+            learned: Arc::default(),
         }
     }
 
@@ -92,6 +98,10 @@ impl Outlet for Recorder {
     async fn quarantine(&self, _: u64, _: &Quarantined) -> Result<(), OutletError> {
         Ok(())
     }
+    async fn save_learned(&self, learned: &Learned) -> Result<(), OutletError> {
+        *self.learned.lock().unwrap() = Some(learned.clone());
+        Ok(())
+    }
 }
 
 /// The bench's provider: the given read limit, 150–400 ms per answer.
@@ -121,12 +131,13 @@ fn client(sim: &SimState, budget: Budget) -> UpstreamClient {
 }
 
 /// Which watcher runs.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq)]
 pub enum Watcher {
     /// The scheduler with `upstream.cadence.learned = false`: the fixed cadences.
     Ladder,
-    /// The scheduler as shipped: the learned schedule once enough was seen.
-    Learned,
+    /// The scheduler as shipped: the learned schedule once enough was seen, starting from
+    /// this estimate (a previous day's, as a restarted leader does) or from nothing.
+    Learned(Option<&'static Learned>),
     Naive,
 }
 
@@ -145,12 +156,12 @@ pub async fn run(
     let mut figures = None;
     let naive_client = client(&sim, Budget::new(u32::MAX));
     let stats = match watcher {
-        Watcher::Ladder | Watcher::Learned => {
+        Watcher::Ladder | Watcher::Learned(_) => {
             let mut cfg = UpstreamConfig {
                 reads_per_minute: limit,
                 ..UpstreamConfig::default()
             };
-            cfg.cadence.learned = watcher == Watcher::Learned;
+            cfg.cadence.learned = matches!(watcher, Watcher::Learned(_));
             if let Some(share) = std::env::var("POLLER_BENCH_RESERVED_SHARE")
                 .ok()
                 .and_then(|v| v.parse().ok())
@@ -159,7 +170,11 @@ pub async fn run(
             }
             let client = client(&sim, Budget::new(cfg.reads_per_minute));
             let clock = Clock::starting_at(sim.clock().now());
-            let engine = Engine::new(client, recorder.clone(), clock, Settings::from_config(&cfg));
+            let mut engine =
+                Engine::new(client, recorder.clone(), clock, Settings::from_config(&cfg));
+            if let Watcher::Learned(Some(warm)) = watcher {
+                engine.set_learned(Some(warm.clone()));
+            }
             let stats = engine.stats();
             // No webhooks in this benchmark: the facts channel starts closed.
             let (_, facts_rx) = tokio::sync::mpsc::channel(1);
@@ -209,6 +224,7 @@ pub async fn run(
         latencies(&sim, &truths, &recorder, window_end, watcher);
     let counters = sim.counters();
     let waits = crate::poller_bound::waits(&sim, &truths, window_end);
+    let learned = recorder.learned.lock().unwrap().clone();
     DayResult {
         latencies,
         missed,
@@ -221,6 +237,7 @@ pub async fn run(
         figures,
         figures_at_window_end,
         waits,
+        learned,
     }
 }
 

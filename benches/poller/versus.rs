@@ -31,15 +31,15 @@ fn budget(ours: &DayResult, limit: u32) -> f64 {
     (total - first as f64).max(0.0)
 }
 
-/// Prints the table; returns the ratios (mean, p99) to the bound per policy (ladder, learned)
-/// and class (installs first).
+/// Prints the table; returns the ratios (mean, p99) to the bound per policy (in the order
+/// given) and class (installs first). Every policy ran the same day (same arrivals, same
+/// truths); the bound's budget is the last policy's.
 pub fn report(
-    ladder: &DayResult,
-    learned: &DayResult,
+    policies: &[(&str, &DayResult)],
     limit: u32,
     fmt: impl Fn(Option<f64>) -> String,
-) -> [[Option<(f64, f64)>; 2]; 2] {
-    // Same arrivals, same truths: the bound is the day's, its budget the learned run's.
+) -> Vec<[Option<(f64, f64)>; 2]> {
+    let learned = policies.last().expect("a policy").1;
     let budget = budget(learned, limit);
     let [install, activation] = &learned.waits;
     let (bounds, _) = bound(&[install, activation], budget);
@@ -48,10 +48,10 @@ pub fn report(
         budget / learned.window_minutes
     );
     println!(
-        "{:<10} {:<8} | {:>8} {:>8} | {:>7} {:>7} | {:>6}",
+        "{:<10} {:<12} | {:>8} {:>8} | {:>7} {:>7} | {:>6}",
         "event", "policy", "mean", "p99", "x mean", "x p99", "events"
     );
-    let mut ratios = [[None, None], [None, None]];
+    let mut ratios = vec![[None, None]; policies.len()];
     for (i, (t, b)) in [EventType::Installed, EventType::Activated]
         .iter()
         .zip(&bounds)
@@ -63,7 +63,7 @@ pub fn report(
         };
         let row = |policy: &str, m: f64, p: f64, n: usize| {
             println!(
-                "{:<10} {:<8} | {:>8} {:>8} | {:>7.2} {:>7.2} | {:>6}",
+                "{:<10} {:<12} | {:>8} {:>8} | {:>7.2} {:>7.2} | {:>6}",
                 t.token(),
                 policy,
                 fmt(Some(m)),
@@ -74,10 +74,7 @@ pub fn report(
             );
         };
         row("bound", mean, p99, events);
-        for (j, (policy, r)) in [("ladder", ladder), ("learned", learned)]
-            .iter()
-            .enumerate()
-        {
+        for (j, (policy, r)) in policies.iter().enumerate() {
             let v = r.latencies.get(t).map_or(&[][..], Vec::as_slice);
             if let Some((m, p)) = mean_p99(v) {
                 row(policy, m, p, v.len());

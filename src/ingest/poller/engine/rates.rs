@@ -82,13 +82,27 @@ impl Rates {
     }
 
     /// The read interval of an order of `wait` at `age` seconds, or `None` while the wait
-    /// keeps the ladder: the time in which the rate, followed over the ages ahead, adds up to
-    /// one read (a fresh order whose installs come in minutes is read when they become
-    /// likely, not at the slow rate of its first seconds).
+    /// keeps the ladder: the sooner of one interval at the rate of its age, and the time in
+    /// which the rate, followed over the ages ahead, adds up to one read (a fresh order whose
+    /// installs come in minutes is read when they become likely, not at the slow rate of its
+    /// first seconds; one past a busy age is still read at that age's rate, not only when the
+    /// next busy age comes).
     pub fn interval(&self, wait: Wait, age: f64) -> Option<Duration> {
         let h = self.hazard[wait as usize]?;
         let (min, max) = (self.min.as_secs_f64(), self.max.as_secs_f64());
         let age = if age.is_finite() { age.max(0.0) } else { 0.0 };
+        let now = 1.0 / (self.c * h[bin(age)].sqrt());
+        let ahead = self.ahead(&h, age, max);
+        let secs = if now.is_finite() && now > 0.0 {
+            now.min(ahead)
+        } else {
+            ahead
+        };
+        Some(Duration::from_secs_f64(secs.clamp(min, max)))
+    }
+
+    /// Seconds until the rate from `age` on adds up to one read (`max` if it does not by then).
+    fn ahead(&self, h: &[f64; BINS], age: f64, max: f64) -> f64 {
         let mut owed = 1.0;
         let mut at = age;
         let mut i = bin(age);
@@ -97,8 +111,7 @@ impl Rates {
             let end = EDGES.get(i + 1).copied().unwrap_or(f64::INFINITY);
             let span = end - at;
             if rate.is_finite() && rate > 0.0 && rate * span >= owed {
-                let secs = at - age + owed / rate;
-                return Some(Duration::from_secs_f64(secs.clamp(min, max)));
+                return at - age + owed / rate;
             }
             if rate.is_finite() && rate > 0.0 {
                 owed -= rate * span;
@@ -106,7 +119,7 @@ impl Rates {
             at = end;
             i = (i + 1).min(BINS - 1);
         }
-        Some(self.max)
+        max
     }
 
     /// True if `wait` follows its learned rates.
