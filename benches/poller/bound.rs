@@ -15,8 +15,9 @@
 //! scale. The optimal schedule's delay of each event that happened in the window is then
 //! `1/(2r(a))` on average and uniform in `[0, 1/r(a)]`; the mean is the sum of the first, the
 //! p99 is drawn from the second (a fixed seed). Fulfilment and discovery reads come first and
-//! are taken out of `B`. A continuous relaxation: reads are not whole and answers take no time,
-//! so no real schedule is below it.
+//! are taken out of `B`. A continuous relaxation (reads are not whole, answers take no time,
+//! and each event's delay uses the rate of its own bin), so it is the reference the schedule
+//! is measured against, not a proof that nothing can be below it.
 
 use esim_sim::{OrderStatus, OrderTruth, SimState};
 use rand::rngs::StdRng;

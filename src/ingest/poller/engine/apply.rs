@@ -171,13 +171,19 @@ impl<O: Outlet> Engine<O> {
         now: OffsetDateTime,
         stored: bool,
     ) {
-        if let Some(before) = self.orders.insert(id, t) {
-            self.learn(&before, Some(&t), now);
+        let before = self.orders.insert(id, t);
+        if let Some(before) = &before {
+            self.learn(before, Some(&t), now);
         }
         let next = self.next_look(&t, now);
         match next {
-            // `untrack` counts the end of a wait `t` is still in.
-            Next::Stop => self.untrack(id, stored).await,
+            // `untrack` counts the end of a wait `t` is still in, if it was watched.
+            Next::Stop => {
+                if before.is_none() {
+                    self.orders.remove(&id);
+                }
+                self.untrack(id, stored).await;
+            }
             Next::List => {
                 self.save(id, &t, snapshot, None).await;
                 self.orders.insert(id, t);

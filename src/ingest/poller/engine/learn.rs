@@ -17,7 +17,8 @@ use crate::provider::clock::later;
 use crate::telemetry::ErrorChain;
 use esim_events::EventType;
 
-/// How often the rates are recomputed and the estimate stored (or every
+/// How often the rates are recomputed and the estimate stored (a hand-over loses at most this
+/// much of what was learned; or every
 /// `upstream.cadence.install_tail`, the longest learned interval, if that is shorter).
 pub const RECOMPUTE_EVERY: Duration = Duration::from_secs(30);
 /// The share of the read budget the schedule plans to use: the rest absorbs retries and the
@@ -110,7 +111,9 @@ impl<O: Outlet> Engine<O> {
             // Installed and activated in one observation: the activation wait was zero long.
             if wait == Wait::Install && reached(EventType::Activated) {
                 let from = at;
-                let to = after.and_then(|a| a.activated_at).unwrap_or(from);
+                let to = after
+                    .and_then(|a| a.activated_at)
+                    .unwrap_or(now.unix_timestamp());
                 let secs = to.saturating_sub(from).max(0) as f64;
                 self.learning.learned.activation.event(secs);
             }
@@ -146,11 +149,23 @@ impl<O: Outlet> Engine<O> {
         let reads = (limit * PLANNED_SHARE - urgent).max(0.0);
         let clock_now = self.clock.now();
         let mut open: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
+        let mut active = 0usize;
         for t in self.orders.values() {
-            if let Some((wait, since)) = wait_of(t) {
-                open[wait as usize].push(age(since, clock_now));
+            match wait_of(t) {
+                Some((wait, since)) => open[wait as usize].push(age(since, clock_now)),
+                None if t.phase == Phase::Lifecycle => active += 1,
+                None => {}
             }
         }
+        // Active eSIMs stay on the lifecycle cadence (expiry is predicted, not learned).
+        let lifecycle = self
+            .settings
+            .cadence
+            .config()
+            .lifecycle
+            .as_secs_f64()
+            .max(1.0);
+        let reads = (reads - active as f64 / lifecycle).max(0.0);
         let cadence = &self.settings.cadence;
         let ladder = |wait: Wait, a: f64| {
             let c = cadence.config();
@@ -184,8 +199,8 @@ impl<O: Outlet> Engine<O> {
         self.store_learned().await;
     }
 
-    /// Stores the estimate if it changed since it was last stored (also when the engine stops,
-    /// so a clean hand-over loses nothing).
+    /// Stores the estimate if it changed since it was last stored (also tried when the engine
+    /// stops; a stop that drops the engine first loses at most [`RECOMPUTE_EVERY`] of it).
     pub(super) async fn store_learned(&mut self) {
         if std::mem::take(&mut self.learning.dirty) {
             if let Err(e) = self.outlet.save_learned(&self.learning.learned).await {

@@ -3,7 +3,7 @@
 //! likely instead of on a fixed ladder.
 //!
 //! Each wait (install after delivery, activation after install) is a piecewise-constant
-//! hazard on fixed age bins (15 s to 16 days, doubling): the events seen in a bin divided by
+//! hazard on fixed age bins (15 s to 11 days, doubling, the last one open): the events seen in a bin divided by
 //! the time orders spent at risk in it. Orders that have not installed yet count as exposure
 //! up to their current age (censored data, the same information a Kaplan–Meier estimate uses),
 //! so a slow account is not mistaken for a fast one by only counting the installs it has seen.
@@ -26,8 +26,12 @@ pub const EDGES: [f64; 18] = [
 pub const BINS: usize = EDGES.len();
 /// Version of the stored record.
 const VERSION: u32 = 1;
-/// Largest count or exposure kept (a record past it is not trusted: about 300 years).
+/// Largest count or exposure a stored record may hold (a record past it is not trusted).
 const MAX_VALUE: f64 = 1e10;
+/// Exposure in one bin past which a wait's whole record is halved: the estimate stays
+/// bounded however long the poller runs, and old observations weigh less than new ones
+/// (an account's customers change), while the hazards, ratios of the two, stay as they are.
+const HALVE_AT: f64 = 1e9;
 
 /// Which wait.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,6 +100,11 @@ impl Finished {
         add_exposure(&mut exposure, age);
         for (e, add) in self.exposure.iter_mut().zip(exposure) {
             *e += add;
+        }
+        if self.exposure.iter().any(|e| *e > HALVE_AT) {
+            for v in self.events.iter_mut().chain(self.exposure.iter_mut()) {
+                *v /= 2.0;
+            }
         }
     }
 
@@ -225,6 +234,13 @@ mod tests {
         negative.activation.exposure[3] = -1.0;
         let bytes = serde_json::to_vec(&negative).unwrap();
         assert_eq!(Learned::from_stored(&bytes), None);
+        // However long it runs, what it stores stays readable.
+        let mut long = Learned::default();
+        for _ in 0..2_000 {
+            long.install.censored(90.0 * 86_400.0);
+        }
+        long.install.event(60.0);
+        assert!(Learned::from_stored(&serde_json::to_vec(&long).unwrap()).is_some());
         let mut huge = l;
         huge.install.events[0] = 1e300;
         assert_eq!(

@@ -46,7 +46,9 @@ impl Rates {
 
     /// The rates for `learned` and the open waits' ages (seconds, per wait), with
     /// `reads_per_sec` for all waits; `ladder_rate(wait, age)` is what the ladder reads an
-    /// order of a wait that keeps it.
+    /// order of a wait that keeps it. Those reads, and the `max`-spaced reads of orders at an
+    /// age where nothing was ever seen, are taken out first; what the learned rates may plan
+    /// is at least a tenth.
     pub fn compute(
         learned: &Learned,
         open: [&[f64]; 2],
@@ -68,7 +70,13 @@ impl Rates {
                 add_exposure(&mut exposure, *age);
             }
             let h = finished.hazard(&exposure);
-            weight += open[i].iter().map(|a| h[bin(*a)].sqrt()).sum::<f64>();
+            for a in open[i] {
+                match h[bin(*a)].sqrt() {
+                    // Read every `max` all the same (see `interval`).
+                    0.0 => ladder_reads += 1.0 / max.as_secs_f64().max(1.0),
+                    w => weight += w,
+                }
+            }
             hazard[i] = Some(h);
         }
         let left = (reads_per_sec - ladder_reads).max(reads_per_sec * MIN_SHARE);
