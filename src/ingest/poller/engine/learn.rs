@@ -108,7 +108,8 @@ impl<O: Outlet> Engine<O> {
         if reached(target) {
             let at = at.unwrap_or(now.unix_timestamp()).min(now.unix_timestamp());
             finished.event(at.saturating_sub(since).max(0) as f64);
-            // Installed and activated in one observation: the activation wait was zero long.
+            // Installed and activated in one observation: the activation wait ended too (its
+            // length from the dates, else at detection).
             if wait == Wait::Install && reached(EventType::Activated) {
                 let from = at;
                 let to = after
