@@ -202,24 +202,19 @@ fn main() {
         for &per_hour in &rates {
             let window = (hours, drain);
             let wall = Instant::now();
-            let run = poller_day::run(Watcher::Ladder, shape, per_hour, window, LIMIT);
+            let run = poller_day::run((Watcher::Ladder, None), shape, per_hour, window, LIMIT);
             let ladder = virtual_runtime().block_on(run);
-            let run = poller_day::run(Watcher::Learned(None), shape, per_hour, window, LIMIT);
+            let run = poller_day::run((Watcher::Learned, None), shape, per_hour, window, LIMIT);
             let ours = virtual_runtime().block_on(run);
             // The same day again, starting from what the first one stored (a restarted or
             // new leader does the same): the schedule after its first day.
-            let stored: &'static _ = Box::leak(Box::new(ours.learned.clone().expect("learned")));
-            let run = poller_day::run(
-                Watcher::Learned(Some(stored)),
-                shape,
-                per_hour,
-                window,
-                LIMIT,
-            );
+            // (None if it stored nothing: then the next day learns from nothing too.)
+            let stored = (Watcher::Learned, ours.learned.clone());
+            let run = poller_day::run(stored, shape, per_hour, window, LIMIT);
             let warm = virtual_runtime().block_on(run);
             let ours_wall = wall.elapsed();
             let wall = Instant::now();
-            let run = poller_day::run(Watcher::Naive, shape, per_hour, window, LIMIT);
+            let run = poller_day::run((Watcher::Naive, None), shape, per_hour, window, LIMIT);
             let naive = virtual_runtime().block_on(run);
             println!("\n(ladder: the fixed cadences, upstream.cadence.learned = false)");
             report(shape, per_hour, &ladder, &naive);

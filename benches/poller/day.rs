@@ -3,7 +3,7 @@
 //! per-order loops; both under the same provider read limit.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use esim_bridge::config::{Secret, UpstreamConfig};
@@ -72,7 +72,7 @@ impl Recorder {
     /// Records a detection; true if it is the first for this (order, type).
     pub fn saw(&self, id: u64, t: EventType) -> bool {
         let now = self.sim.clock().now();
-        let mut seen = self.seen.lock().unwrap();
+        let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
         let fresh = !seen.contains_key(&(id, t));
         seen.entry((id, t)).or_insert(now);
         fresh
@@ -99,7 +99,7 @@ impl Outlet for Recorder {
         Ok(())
     }
     async fn save_learned(&self, learned: &Learned) -> Result<(), OutletError> {
-        *self.learned.lock().unwrap() = Some(learned.clone());
+        *self.learned.lock().unwrap_or_else(PoisonError::into_inner) = Some(learned.clone());
         Ok(())
     }
 }
@@ -131,20 +131,20 @@ fn client(sim: &SimState, budget: Budget) -> UpstreamClient {
 }
 
 /// Which watcher runs.
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Watcher {
     /// The scheduler with `upstream.cadence.learned = false`: the fixed cadences.
     Ladder,
-    /// The scheduler as shipped: the learned schedule once enough was seen, starting from
-    /// this estimate (a previous day's, as a restarted leader does) or from nothing.
-    Learned(Option<&'static Learned>),
+    /// The scheduler as shipped: the learned schedule once enough was seen.
+    Learned,
     Naive,
 }
 
 /// Runs `hours` of arrivals at `per_hour`, their installs drawn to `shape`, then `drain` more
-/// hours without arrivals.
+/// hours without arrivals. The learned schedule starts from `warm` (a previous day's stored
+/// estimate, as a restarted leader does) if given.
 pub async fn run(
-    watcher: Watcher,
+    (watcher, warm): (Watcher, Option<Learned>),
     shape: Shape,
     per_hour: f64,
     (hours, drain): (f64, f64),
@@ -156,12 +156,12 @@ pub async fn run(
     let mut figures = None;
     let naive_client = client(&sim, Budget::new(u32::MAX));
     let stats = match watcher {
-        Watcher::Ladder | Watcher::Learned(_) => {
+        Watcher::Ladder | Watcher::Learned => {
             let mut cfg = UpstreamConfig {
                 reads_per_minute: limit,
                 ..UpstreamConfig::default()
             };
-            cfg.cadence.learned = matches!(watcher, Watcher::Learned(_));
+            cfg.cadence.learned = watcher == Watcher::Learned;
             if let Some(share) = std::env::var("POLLER_BENCH_RESERVED_SHARE")
                 .ok()
                 .and_then(|v| v.parse().ok())
@@ -172,9 +172,7 @@ pub async fn run(
             let clock = Clock::starting_at(sim.clock().now());
             let mut engine =
                 Engine::new(client, recorder.clone(), clock, Settings::from_config(&cfg));
-            if let Watcher::Learned(Some(warm)) = watcher {
-                engine.set_learned(Some(warm.clone()));
-            }
+            engine.set_learned(warm);
             let stats = engine.stats();
             // No webhooks in this benchmark: the facts channel starts closed.
             let (_, facts_rx) = tokio::sync::mpsc::channel(1);
@@ -224,7 +222,11 @@ pub async fn run(
         latencies(&sim, &truths, &recorder, window_end, watcher);
     let counters = sim.counters();
     let waits = crate::poller_bound::waits(&sim, &truths, window_end);
-    let learned = recorder.learned.lock().unwrap().clone();
+    let learned = recorder
+        .learned
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone();
     DayResult {
         latencies,
         missed,
@@ -255,7 +257,7 @@ fn latencies(
     window_end: OffsetDateTime,
     watcher: Watcher,
 ) -> Latencies {
-    let seen = recorder.seen.lock().unwrap();
+    let seen = recorder.seen.lock().unwrap_or_else(PoisonError::into_inner);
     let mut lat: HashMap<EventType, Vec<f64>> = HashMap::new();
     let mut missed: HashMap<EventType, usize> = HashMap::new();
     let mut split: [(Vec<f64>, usize); 2] = Default::default();

@@ -39,7 +39,9 @@ pub fn report(
     limit: u32,
     fmt: impl Fn(Option<f64>) -> String,
 ) -> Vec<[Option<(f64, f64)>; 2]> {
-    let learned = policies.last().expect("a policy").1;
+    let Some((_, learned)) = policies.last() else {
+        return Vec::new();
+    };
     let budget = budget(learned, limit);
     let [install, activation] = &learned.waits;
     let (bounds, _) = bound(&[install, activation], budget);

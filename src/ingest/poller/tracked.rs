@@ -174,8 +174,8 @@ impl Tracked {
         if self.iccid.is_none() {
             self.iccid = snapshot.iccid.as_ref().map(IccidPrint::of);
         }
-        if let Some(at) = snapshot.installed_at.and_then(unix_secs) {
-            self.installed_at = NonZeroI64::new(at);
+        if let Some(at) = installed_at(snapshot) {
+            self.installed_at = Some(at);
         }
         if let Some(at) = snapshot.activated_at.and_then(unix_secs) {
             self.activated_at = Some(at);
@@ -184,6 +184,14 @@ impl Tracked {
             self.validity_days = Some(u16::try_from(days).unwrap_or(u16::MAX));
         }
     }
+}
+
+/// A snapshot's install date as [`Tracked::installed_at`] keeps it.
+pub fn installed_at(snapshot: &OrderData) -> Option<NonZeroI64> {
+    snapshot
+        .installed_at
+        .and_then(unix_secs)
+        .and_then(NonZeroI64::new)
 }
 
 impl Default for Tracked {

@@ -186,14 +186,12 @@ impl<O: Outlet> Engine<O> {
             }
             Next::List => {
                 self.save(id, &t, snapshot, None).await;
-                self.orders.insert(id, t);
                 self.pending.insert(id);
                 self.queue.remove(Job::Order(id));
                 self.ensure_pending_list();
             }
             Next::At(class, due) => {
                 self.save(id, &t, snapshot, Some(clock::unix_ms(due))).await;
-                self.orders.insert(id, t);
                 self.pending.remove(&id);
                 let due = self.clock.instant_at(due);
                 self.queue.schedule(Job::Order(id), class, due);

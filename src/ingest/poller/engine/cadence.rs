@@ -93,13 +93,23 @@ impl Cadence {
         (waiting && !self.c.early_check.is_zero() && from < due).then_some(from)
     }
 
-    fn install(&self, t: &Tracked, age: Duration, now: OffsetDateTime) -> Next {
+    /// The ladder's install cadence at `age` since delivery, and its class (validity aside).
+    pub fn install_ladder(&self, age: Duration) -> (Class, Duration) {
         let c = &self.c;
         if age < c.install_fast_for {
-            return Next::At(Class::InstallFast, later(now, c.install_fast));
+            (Class::InstallFast, c.install_fast)
+        } else if age < c.install_slow_until {
+            (Class::InstallSlow, c.install_slow)
+        } else {
+            (Class::InstallSlow, c.install_tail)
         }
+    }
+
+    fn install(&self, t: &Tracked, age: Duration, now: OffsetDateTime) -> Next {
+        let c = &self.c;
         if age < c.install_slow_until {
-            return Next::At(Class::InstallSlow, later(now, c.install_slow));
+            let (class, every) = self.install_ladder(age);
+            return Next::At(class, later(now, every));
         }
         let validity = t
             .validity_days

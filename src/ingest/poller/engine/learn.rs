@@ -41,8 +41,8 @@ fn age(since: i64, now: OffsetDateTime) -> f64 {
     now.unix_timestamp().saturating_sub(since).max(0) as f64
 }
 
-/// Learning and rate state of the engine.
-#[derive(Debug)]
+/// Learning and rate state of the engine; the default has learned nothing yet.
+#[derive(Debug, Default)]
 pub struct Learning {
     pub learned: Learned,
     pub rates: Rates,
@@ -50,17 +50,6 @@ pub struct Learning {
     dirty: bool,
     /// When the rates were last computed, and the fulfilment and discovery reads by then.
     last: Option<(Instant, u64)>,
-}
-
-impl Learning {
-    pub fn new(min: Duration, max: Duration) -> Self {
-        Self {
-            learned: Learned::default(),
-            rates: Rates::ladder(min, max),
-            dirty: false,
-            last: None,
-        }
-    }
 }
 
 impl<O: Outlet> Engine<O> {
@@ -129,6 +118,14 @@ impl<O: Outlet> Engine<O> {
     /// Recomputes the rates (and stores the estimate) once [`RECOMPUTE_EVERY`] has passed.
     pub(super) async fn recompute(&mut self) {
         let now = Instant::now();
+        let every = RECOMPUTE_EVERY.min(self.settings.cadence.config().install_tail);
+        if self
+            .learning
+            .last
+            .is_some_and(|(then, _)| now.duration_since(then) < every)
+        {
+            return;
+        }
         let fetched = {
             let f = self.stats.figures();
             [Class::Fulfilment, Class::Discovery]
@@ -136,15 +133,10 @@ impl<O: Outlet> Engine<O> {
                 .map(|c| f.served[*c as usize] + f.early[*c as usize])
                 .sum::<u64>()
         };
-        let Some((then, fetched_then)) = self.learning.last else {
-            self.learning.last = Some((now, fetched));
+        let Some((then, fetched_then)) = self.learning.last.replace((now, fetched)) else {
             return;
         };
         let elapsed = now.duration_since(then);
-        if elapsed < RECOMPUTE_EVERY.min(self.settings.cadence.config().install_tail) {
-            return;
-        }
-        self.learning.last = Some((now, fetched));
         let urgent = fetched.saturating_sub(fetched_then) as f64 / elapsed.as_secs_f64();
         let limit = self.client.budget().limit() as f64 / 60.0;
         let reads = (limit * PLANNED_SHARE - urgent).max(0.0);
@@ -169,12 +161,9 @@ impl<O: Outlet> Engine<O> {
         let reads = (reads - active as f64 / lifecycle).max(0.0);
         let cadence = &self.settings.cadence;
         let ladder = |wait: Wait, a: f64| {
-            let c = cadence.config();
-            let every = match Duration::from_secs_f64(a) {
-                _ if wait == Wait::Activation => c.lifecycle,
-                age if age < c.install_fast_for => c.install_fast,
-                age if age < c.install_slow_until => c.install_slow,
-                _ => c.install_tail,
+            let every = match wait {
+                Wait::Activation => cadence.config().lifecycle,
+                Wait::Install => cadence.install_ladder(Duration::from_secs_f64(a)).1,
             };
             1.0 / every.as_secs_f64().max(1.0)
         };

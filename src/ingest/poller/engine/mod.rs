@@ -124,8 +124,6 @@ impl<O: Outlet> Engine<O> {
     /// add what a previous run stored.
     pub fn new(client: UpstreamClient, outlet: O, clock: Clock, settings: Settings) -> Self {
         let queue = DueQueue::with_reserved_share(settings.reserved_share);
-        let c = settings.cadence.config();
-        let learning = learn::Learning::new(c.install_fast, c.install_tail);
         Self {
             client,
             outlet,
@@ -146,7 +144,7 @@ impl<O: Outlet> Engine<O> {
             stats: Stats::default(),
             quarantined: HashSet::new(),
             suspects: vanish::Suspects::default(),
-            learning,
+            learning: learn::Learning::default(),
         }
     }
 

@@ -22,8 +22,9 @@ pub const MIN_EVENTS: f64 = 50.0;
 /// The share of the budget left for waits that the learned ones may plan to use, at least.
 const MIN_SHARE: f64 = 0.1;
 
-/// Read intervals by wait and age.
-#[derive(Debug, Clone)]
+/// Read intervals by wait and age; the default has nothing learned, so every wait keeps the
+/// ladder (and the bounds are never used).
+#[derive(Debug, Clone, Default)]
 pub struct Rates {
     /// Per wait ([`Wait::ALL`] order): the hazard per bin, `None` while it keeps the ladder.
     hazard: [Option<[f64; BINS]>; 2],
@@ -34,16 +35,6 @@ pub struct Rates {
 }
 
 impl Rates {
-    /// Nothing learned: every wait keeps the ladder.
-    pub fn ladder(min: Duration, max: Duration) -> Self {
-        Self {
-            hazard: [None, None],
-            c: 0.0,
-            min,
-            max,
-        }
-    }
-
     /// The rates for `learned` and the open waits' ages (seconds, per wait), with
     /// `reads_per_sec` for all waits; `ladder_rate(wait, age)` is what the ladder reads an
     /// order of a wait that keeps it. Those reads, and the `max`-spaced reads of orders at an

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::NatsConfig;
 use crate::ingest::poller::cursor::Cursor;
 use crate::ingest::poller::engine::learned::Learned;
-use crate::ingest::poller::tracked::{unix_secs, IccidPrint, Phase, Tracked};
+use crate::ingest::poller::tracked::{installed_at, IccidPrint, Phase, Tracked};
 use esim_events::{EventType, OrderData};
 
 const CURSOR_KEY: &str = "cursor";
@@ -100,11 +100,7 @@ impl StoredOrder {
             phase: self.phase,
             latest: self.latest,
             delivered_at: self.delivered_at,
-            installed_at: self
-                .snapshot
-                .installed_at
-                .and_then(unix_secs)
-                .and_then(std::num::NonZeroI64::new),
+            installed_at: installed_at(&self.snapshot),
             activated_at: self.activated_at,
             validity_days: self.validity_days,
             iccid: self.snapshot.iccid.as_ref().map(IccidPrint::of),
