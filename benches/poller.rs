@@ -5,7 +5,9 @@
 //! `cargo bench --bench poller`. Env: `POLLER_BENCH_HOURS` (arrivals, default 24),
 //! `POLLER_BENCH_DRAIN` (hours polled after the last arrival, default 6),
 //! `POLLER_BENCH_RATES` (orders/h, default `600,2000`), `POLLER_BENCH_TRACKED` (default 100000),
-//! `POLLER_BENCH_RESERVED_SHARE` (overrides `upstream.reserved_share` for the scheduler).
+//! `POLLER_BENCH_RESERVED_SHARE` (overrides `upstream.reserved_share` for the scheduler),
+//! `POLLER_BENCH_SHAPES` (default `today,slow,bimodal`), `POLLER_BENCH_PLOTS` (where the two
+//! SVG plots of delay against age go, default `target/poller-bench`).
 //!
 //! Virtual time: the simulator runs in-process (its router called directly, no socket), with
 //! 150–400 ms per answer and a 240 reads/min provider limit; the scheduler spends a 240/min
@@ -19,10 +21,14 @@ mod fixture;
 mod poller_bound;
 #[path = "poller/day.rs"]
 mod poller_day;
+#[path = "poller/detect.rs"]
+mod poller_detect;
 #[path = "poller/memory.rs"]
 mod poller_memory;
 #[path = "poller/naive.rs"]
 mod poller_naive;
+#[path = "poller/plot.rs"]
+mod poller_plot;
 #[path = "poller/shape.rs"]
 mod poller_shape;
 #[path = "poller/versus.rs"]
@@ -174,6 +180,65 @@ fn report(shape: Shape, per_hour: f64, ours: &DayResult, naive: &DayResult) {
     }
 }
 
+type Ratios = Vec<[Option<(f64, f64)>; 2]>;
+
+/// The closing tables: mean / p99 over the bound, and over the bound that pays the expiry
+/// watch, per shape and rate.
+fn summary_table(versus: &[(Shape, f64, Ratios, Ratios)]) {
+    let cell = |r: Option<(f64, f64)>| r.map_or("-".into(), |(m, p)| format!("{m:.2}/{p:.2}"));
+    for (title, pick) in [("bound", 0), ("bound' (the expiry watch paid first)", 1)] {
+        println!("\n## mean / p99 as a multiple of the {title}, per shape and rate");
+        println!(
+            "{:<8} {:>5} | {:<35} | {:<35}",
+            "shape",
+            "per h",
+            "installs: ladder, learned 1st, next",
+            "activations: ladder, 1st, next"
+        );
+        for (shape, per_hour, ratios, watched) in versus {
+            let ratios = if pick == 0 { ratios } else { watched };
+            let class = |i: usize| {
+                let cells: Vec<String> = ratios.iter().map(|r| cell(r[i])).collect();
+                cells.join("  ")
+            };
+            println!(
+                "{:<8} {:>5.0} | {:<35} | {:<35}",
+                shape.label(),
+                per_hour,
+                class(0),
+                class(1)
+            );
+        }
+    }
+}
+
+/// Writes the install and activation plots.
+fn plot(panels: &[Vec<poller_plot::Panel>; 2], columns: usize) {
+    let dir = std::env::var("POLLER_BENCH_PLOTS").unwrap_or_else(|_| "target/poller-bench".into());
+    let dir = std::path::Path::new(&dir);
+    if let Err(e) = std::fs::create_dir_all(dir) {
+        println!("\nplots not written: {}: {e}", dir.display());
+        return;
+    }
+    let titles = [
+        (
+            "installs.svg",
+            "Install detection delay against age since delivery",
+        ),
+        (
+            "activations.svg",
+            "Activation detection delay against age since install",
+        ),
+    ];
+    for ((file, title), panels) in titles.iter().zip(panels) {
+        let path = dir.join(file);
+        match poller_plot::draw(&path, title, panels, columns) {
+            Ok(()) => println!("\nplot: {}", path.display()),
+            Err(e) => println!("\nplot {} not written: {e}", path.display()),
+        }
+    }
+}
+
 fn main() {
     let hours = env_f64("POLLER_BENCH_HOURS", 24.0);
     let drain = env_f64("POLLER_BENCH_DRAIN", 6.0);
@@ -197,6 +262,7 @@ fn main() {
         .filter_map(Shape::parse)
         .collect();
     let mut versus = Vec::new();
+    let mut panels: [Vec<poller_plot::Panel>; 2] = Default::default();
     for &shape in &shapes {
         println!("\n# {} installs: {}", shape.label(), shape.describe());
         for &per_hour in &rates {
@@ -227,8 +293,17 @@ fn main() {
                 ("learned 1st", &ours),
                 ("learned next", &warm),
             ];
-            let ratios = poller_versus::report(&policies, LIMIT, fmt_secs);
-            versus.push((shape, per_hour, ratios));
+            let day = poller_versus::report(&policies, LIMIT, fmt_secs);
+            for (class, panels) in panels.iter_mut().enumerate() {
+                let mut lines: Vec<_> = policies
+                    .iter()
+                    .map(|(name, r)| (name.to_string(), poller_plot::curve(&r.points[class])))
+                    .collect();
+                lines.push(("bound".into(), poller_plot::curve(&day.curves[class])));
+                let title = format!("{} shape, {per_hour:.0} orders/h", shape.label());
+                panels.push(poller_plot::Panel { title, lines });
+            }
+            versus.push((shape, per_hour, day.ratios, day.ratios_watched));
             println!(
                 "wall time: ladder + learned {:.1}s, naive {:.1}s",
                 ours_wall.as_secs_f64(),
@@ -236,25 +311,8 @@ fn main() {
             );
         }
     }
-    println!("\n## mean / p99 as a multiple of the bound's, per shape and rate");
-    println!(
-        "{:<8} {:>5} | {:<35} | {:<35}",
-        "shape", "per h", "installs: ladder, learned 1st, next", "activations: ladder, 1st, next"
-    );
-    let cell = |r: Option<(f64, f64)>| r.map_or("-".into(), |(m, p)| format!("{m:.2}/{p:.2}"));
-    for (shape, per_hour, ratios) in &versus {
-        let class = |i: usize| {
-            let cells: Vec<String> = ratios.iter().map(|r| cell(r[i])).collect();
-            cells.join("  ")
-        };
-        println!(
-            "{:<8} {:>5.0} | {:<35} | {:<35}",
-            shape.label(),
-            per_hour,
-            class(0),
-            class(1)
-        );
-    }
+    summary_table(&versus);
+    plot(&panels, rates.len());
 
     if tracked > 0 {
         let rt = tokio::runtime::Builder::new_multi_thread()

@@ -59,6 +59,31 @@ pub fn waits(sim: &SimState, truths: &[OrderTruth], window_end: OffsetDateTime) 
     [install, activation]
 }
 
+/// The reads the expiry watch of active eSIMs takes in the window: each activated eSIM read
+/// once every `lifecycle` seconds from its activation until it expires or the window ends,
+/// plus the one check past an expiry inside the window (what the cadence reads of them,
+/// whichever schedule the waits follow; the bound above does not pay for them).
+pub fn expiry_watch_reads(
+    sim: &SimState,
+    truths: &[OrderTruth],
+    window_end: OffsetDateTime,
+    lifecycle: f64,
+) -> f64 {
+    let mut reads = 0.0;
+    for t in truths {
+        let Some(t) = sim.truth(t.id) else { continue };
+        let Some(active) = t.activated_at.filter(|at| *at < window_end) else {
+            continue;
+        };
+        let end = t.expires_at.map_or(window_end, |e| e.min(window_end));
+        reads += (end - active).as_seconds_f64().max(0.0) / lifecycle.max(1.0);
+        if t.expires_at.is_some_and(|e| e < window_end) {
+            reads += 1.0;
+        }
+    }
+    reads
+}
+
 /// A delay distribution on log-spaced bins: edges, the probability of each bin, and the
 /// square-root-rule weight `√(f·S)` and hazard in each.
 struct Histogram {
@@ -125,21 +150,23 @@ impl Histogram {
 }
 
 /// The optimal schedule's delays for one class.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Bound {
     pub mean: f64,
     pub p99: f64,
     pub events: usize,
+    /// (age at the event, expected delay) of every event: the plot's bound.
+    pub curve: Vec<(f64, f64)>,
 }
 
 /// The bound for each class, given `budget` reads over the window for all of them, and the
-/// rate scale `c` of the optimal schedule.
-pub fn bound(classes: &[&Waits], budget: f64) -> (Vec<Option<Bound>>, f64) {
+/// reads the optimal schedule spends on each.
+pub fn bound(classes: &[&Waits], budget: f64) -> (Vec<Option<Bound>>, Vec<f64>) {
     let histograms: Vec<Histogram> = classes
         .iter()
         .map(|w| Histogram::of(w.members.iter().map(|(d, _)| *d)))
         .collect();
-    let per_c: f64 = classes
+    let per_class: Vec<f64> = classes
         .iter()
         .zip(&histograms)
         .map(|(w, h)| {
@@ -148,14 +175,17 @@ pub fn bound(classes: &[&Waits], budget: f64) -> (Vec<Option<Bound>>, f64) {
                 .map(|(_, a)| h.reads_per_c(*a))
                 .sum::<f64>()
         })
-        .sum();
+        .collect();
+    let per_c: f64 = per_class.iter().sum();
     let c = budget.max(f64::MIN_POSITIVE) / per_c.max(f64::MIN_POSITIVE);
+    let reads = per_class.iter().map(|p| p * c).collect();
     let mut rng = StdRng::seed_from_u64(0xb00d);
     let bounds = classes
         .iter()
         .zip(&histograms)
         .map(|(w, h)| {
             let mut delays = Vec::new();
+            let mut curve = Vec::new();
             let mut mean = 0.0;
             for (d, watch) in &w.members {
                 let Some(d) = d.filter(|d| d <= watch) else {
@@ -163,6 +193,7 @@ pub fn bound(classes: &[&Waits], budget: f64) -> (Vec<Option<Bound>>, f64) {
                 };
                 let gap = 1.0 / (c * h.rate_per_c(d)).max(f64::MIN_POSITIVE);
                 mean += gap / 2.0;
+                curve.push((d, gap / 2.0));
                 delays.push(rng.random::<f64>() * gap);
             }
             if delays.is_empty() {
@@ -174,8 +205,9 @@ pub fn bound(classes: &[&Waits], budget: f64) -> (Vec<Option<Bound>>, f64) {
                 mean: mean / delays.len() as f64,
                 p99,
                 events: delays.len(),
+                curve,
             })
         })
         .collect();
-    (bounds, c)
+    (bounds, reads)
 }

@@ -16,7 +16,7 @@ use esim_bridge::provider::Credentials;
 use esim_bridge::provider::{Budget, Clock, UpstreamClient};
 use esim_events::{Event, EventType};
 use esim_sim::Arrivals;
-use esim_sim::{FaultConfig, OrderTruth, ScriptedOrder, SimConfig, SimState};
+use esim_sim::{FaultConfig, ScriptedOrder, SimConfig, SimState};
 use esim_testkit::InProcess;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
@@ -34,6 +34,9 @@ pub struct DayResult {
     /// Installs split by how soon after delivery they happened: `[within, after]`
     /// [`QUICK_INSTALL`], as (latencies, missed).
     pub install_split: [(Vec<f64>, usize); 2],
+    /// (age at the event, detection delay) of every install (from delivery) and activation
+    /// (from install) detected, in seconds: the plot's points.
+    pub points: [Vec<(f64, f64)>; 2],
     pub reads_in_window: u64,
     pub window_minutes: f64,
     pub max_reads_any_minute: u64,
@@ -46,6 +49,9 @@ pub struct DayResult {
     pub waits: [crate::poller_bound::Waits; 2],
     /// What the learned schedule stored last (to start another day from).
     pub learned: Option<Learned>,
+    /// The reads the expiry watch of active eSIMs takes in the window at the default
+    /// `upstream.cadence.lifecycle`.
+    pub expiry_watch: f64,
 }
 
 /// Installs this soon after delivery are the ones the 60 s target is about.
@@ -67,6 +73,14 @@ impl Recorder {
             sim,
             learned: Arc::default(),
         }
+    }
+
+    /// The first detection time of every (order, type) so far.
+    pub fn seen(&self) -> HashMap<(u64, EventType), OffsetDateTime> {
+        self.seen
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// Records a detection; true if it is the first for this (order, type).
@@ -218,19 +232,23 @@ pub async fn run(
     stop.cancel();
     let end = sim.clock().now();
     let window_end = end - Duration::from_secs_f64(drain * 3600.0);
-    let (latencies, missed, install_split) =
-        latencies(&sim, &truths, &recorder, window_end, watcher);
+    let seen = recorder.seen();
+    let detected = crate::poller_detect::detected(&sim, &truths, &seen, window_end, watcher);
     let counters = sim.counters();
     let waits = crate::poller_bound::waits(&sim, &truths, window_end);
+    let lifecycle = UpstreamConfig::default().cadence.lifecycle.as_secs_f64();
+    let expiry_watch =
+        crate::poller_bound::expiry_watch_reads(&sim, &truths, window_end, lifecycle);
     let learned = recorder
         .learned
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .clone();
     DayResult {
-        latencies,
-        missed,
-        install_split,
+        latencies: detected.latencies,
+        missed: detected.missed,
+        install_split: detected.install_split,
+        points: detected.points,
         reads_in_window: at_window_end.reads_served,
         window_minutes: hours * 60.0,
         max_reads_any_minute: counters.max_reads_in_window,
@@ -240,69 +258,6 @@ pub async fn run(
         figures_at_window_end,
         waits,
         learned,
+        expiry_watch,
     }
-}
-
-type Latencies = (
-    HashMap<EventType, Vec<f64>>,
-    HashMap<EventType, usize>,
-    [(Vec<f64>, usize); 2],
-);
-
-/// Latency of every transition that happened before `window_end` (sim ground truth).
-fn latencies(
-    sim: &SimState,
-    truths: &[OrderTruth],
-    recorder: &Recorder,
-    window_end: OffsetDateTime,
-    watcher: Watcher,
-) -> Latencies {
-    let seen = recorder.seen.lock().unwrap_or_else(PoisonError::into_inner);
-    let mut lat: HashMap<EventType, Vec<f64>> = HashMap::new();
-    let mut missed: HashMap<EventType, usize> = HashMap::new();
-    let mut split: [(Vec<f64>, usize); 2] = Default::default();
-    for t in truths {
-        let Some(t) = sim.truth(t.id) else { continue };
-        let terminal = match t.final_status {
-            esim_sim::OrderStatus::Delivered => EventType::Delivered,
-            esim_sim::OrderStatus::Failed => EventType::Failed,
-            esim_sim::OrderStatus::Cancelled => EventType::Cancelled,
-            esim_sim::OrderStatus::Pending => continue,
-        };
-        let mut steps = vec![(terminal, Some(t.resolved_at))];
-        if terminal == EventType::Delivered {
-            steps.push((EventType::Installed, t.installed_at));
-            steps.push((EventType::Activated, t.activated_at));
-            steps.push((EventType::Depleted, t.expires_at));
-        }
-        for (ty, at) in steps {
-            let Some(at) = at.filter(|at| *at <= window_end) else {
-                continue;
-            };
-            // The naive loops never look for activation or expiry.
-            let watched = watcher != Watcher::Naive
-                || !matches!(ty, EventType::Activated | EventType::Depleted);
-            let bucket = (ty == EventType::Installed).then(|| {
-                let quick = at - t.resolved_at <= QUICK_INSTALL;
-                &mut split[usize::from(!quick)]
-            });
-            match seen.get(&(t.id, ty)) {
-                Some(found) => {
-                    let secs = (*found - at).as_seconds_f64().max(0.0);
-                    lat.entry(ty).or_default().push(secs);
-                    if let Some(bucket) = bucket {
-                        bucket.0.push(secs);
-                    }
-                }
-                None if watched => {
-                    *missed.entry(ty).or_default() += 1;
-                    if let Some(bucket) = bucket {
-                        bucket.1 += 1;
-                    }
-                }
-                None => {}
-            }
-        }
-    }
-    (lat, missed, split)
 }

@@ -4,7 +4,7 @@
 use esim_bridge::ingest::poller::Class;
 use esim_events::EventType;
 
-use crate::poller_bound::{bound, Bound};
+use crate::poller_bound::bound;
 use crate::poller_day::DayResult;
 
 /// The mean and p99 of `v` (seconds).
@@ -31,58 +31,102 @@ fn budget(ours: &DayResult, limit: u32) -> f64 {
     (total - first as f64).max(0.0)
 }
 
-/// Prints the table; returns the ratios (mean, p99) to the bound per policy (in the order
-/// given) and class (installs first). Every policy ran the same day (same arrivals, same
-/// truths); the bound's budget is the last policy's.
+/// One day's policies against its bound.
+#[derive(Default)]
+pub struct Versus {
+    /// The ratios (mean, p99) to the bound per policy (in the order given) and class
+    /// (installs first).
+    pub ratios: Vec<[Option<(f64, f64)>; 2]>,
+    /// The same against the bound that also pays for the expiry watch of active eSIMs.
+    pub ratios_watched: Vec<[Option<(f64, f64)>; 2]>,
+    /// The bound's (age at the event, expected delay) per class.
+    pub curves: [Vec<(f64, f64)>; 2],
+}
+
+/// Prints the table and returns what it showed. Every policy ran the same day (same
+/// arrivals, same truths); the bound's budget is the last policy's. Two bounds: the issue's
+/// (every read left after fulfilment and discovery goes to installs and activations), and
+/// one that also leaves the expiry watch of active eSIMs its reads (`x' mean`, `x' p99`).
 pub fn report(
     policies: &[(&str, &DayResult)],
     limit: u32,
     fmt: impl Fn(Option<f64>) -> String,
-) -> Vec<[Option<(f64, f64)>; 2]> {
+) -> Versus {
     let Some((_, learned)) = policies.last() else {
-        return Vec::new();
+        return Versus::default();
     };
     let budget = budget(learned, limit);
+    let watched = (budget - learned.expiry_watch).max(0.0);
     let [install, activation] = &learned.waits;
-    let (bounds, _) = bound(&[install, activation], budget);
+    let (bounds, reads) = bound(&[install, activation], budget);
+    let (bounds_watched, _) = bound(&[install, activation], watched);
+    let per_minute = |reads: f64| reads / learned.window_minutes;
     println!(
-        "bound: square-root rule on the day's true delays, {:.1} reads/min left after fulfilment and discovery",
-        budget / learned.window_minutes
+        "bound: square-root rule on the day's true delays, {:.1} reads/min left after fulfilment \
+         and discovery; bound': {:.1} reads/min once the expiry watch of active eSIMs has its {:.1}",
+        per_minute(budget),
+        per_minute(watched),
+        per_minute(learned.expiry_watch),
     );
     println!(
-        "{:<10} {:<12} | {:>8} {:>8} | {:>7} {:>7} | {:>6}",
-        "event", "policy", "mean", "p99", "x mean", "x p99", "events"
+        "the bound's reads/min: installs {:.1}, activations {:.1}",
+        per_minute(reads[0]),
+        per_minute(reads.get(1).copied().unwrap_or(0.0)),
     );
-    let mut ratios = vec![[None, None]; policies.len()];
-    for (i, (t, b)) in [EventType::Installed, EventType::Activated]
-        .iter()
-        .zip(&bounds)
-        .enumerate()
-    {
-        let Some(Bound { mean, p99, events }) = *b else {
+    println!(
+        "{:<10} {:<12} | {:>8} {:>8} | {:>7} {:>7} | {:>8} {:>8} | {:>6}",
+        "event", "policy", "mean", "p99", "x mean", "x p99", "x' mean", "x' p99", "events"
+    );
+    for (policy, r) in policies {
+        if let Some(f) = &r.figures_at_window_end {
+            let reads = |c: &[Class]| -> u64 {
+                c.iter()
+                    .map(|c| f.served[*c as usize] + f.early[*c as usize])
+                    .sum()
+            };
+            println!(
+                "{policy} reads/min in the window: install classes {:.1}, lifecycle {:.1}",
+                per_minute(reads(&[Class::InstallFast, Class::InstallSlow]) as f64),
+                per_minute(reads(&[Class::Lifecycle]) as f64),
+            );
+        }
+    }
+    let mut out = Versus {
+        ratios: vec![[None, None]; policies.len()],
+        ratios_watched: vec![[None, None]; policies.len()],
+        curves: Default::default(),
+    };
+    let classes = [EventType::Installed, EventType::Activated];
+    for (i, ((t, b), w)) in classes.iter().zip(&bounds).zip(&bounds_watched).enumerate() {
+        let (Some(b), Some(w)) = (b, w) else {
             println!("{:<10} (no events in the window)", t.token());
             continue;
         };
+        out.curves[i].clone_from(&b.curve);
         let row = |policy: &str, m: f64, p: f64, n: usize| {
             println!(
-                "{:<10} {:<12} | {:>8} {:>8} | {:>7.2} {:>7.2} | {:>6}",
+                "{:<10} {:<12} | {:>8} {:>8} | {:>7.2} {:>7.2} | {:>8.2} {:>8.2} | {:>6}",
                 t.token(),
                 policy,
                 fmt(Some(m)),
                 fmt(Some(p)),
-                m / mean,
-                p / p99,
+                m / b.mean,
+                p / b.p99,
+                m / w.mean,
+                p / w.p99,
                 n
             );
         };
-        row("bound", mean, p99, events);
+        row("bound", b.mean, b.p99, b.events);
+        row("bound'", w.mean, w.p99, w.events);
         for (j, (policy, r)) in policies.iter().enumerate() {
             let v = r.latencies.get(t).map_or(&[][..], Vec::as_slice);
             if let Some((m, p)) = mean_p99(v) {
                 row(policy, m, p, v.len());
-                ratios[j][i] = Some((m / mean, p / p99));
+                out.ratios[j][i] = Some((m / b.mean, p / b.p99));
+                out.ratios_watched[j][i] = Some((m / w.mean, p / w.p99));
             }
         }
     }
-    ratios
+    out
 }

@@ -33,6 +33,9 @@ const MAX_VALUE: f64 = 1e10;
 /// (an account's customers change), while the hazards, ratios of the two, stay as they are.
 const HALVE_AT: f64 = 1e9;
 
+/// Events a bin needs for its hazard to be its own rather than pooled with its neighbours'.
+const OWN_EVENTS: f64 = 20.0;
+
 /// Which wait.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Wait {
@@ -123,13 +126,19 @@ impl Finished {
     }
 
     /// The hazard per bin (events per second at risk), given the exposure of waits still
-    /// open. Each bin pools its neighbours, so one empty bin between two busy ones does not
-    /// read as "nothing ever happens here".
+    /// open. A bin with fewer than [`OWN_EVENTS`] events pools its neighbours, so one empty
+    /// bin between two busy ones does not read as "nothing ever happens here"; a bin with
+    /// enough keeps its own (pooling a busy bin with its quiet neighbours would spread its
+    /// reads over ages four times as wide).
     pub fn hazard(&self, open: &[f64; BINS]) -> [f64; BINS] {
         let exposure: Vec<f64> = self.exposure.iter().zip(open).map(|(a, b)| a + b).collect();
         let mut h = [0.0; BINS];
         for (i, out) in h.iter_mut().enumerate() {
-            let range = i.saturating_sub(1)..(i + 2).min(BINS);
+            let range = if self.events[i] >= OWN_EVENTS {
+                i..i + 1
+            } else {
+                i.saturating_sub(1)..(i + 2).min(BINS)
+            };
             let events: f64 = self.events[range.clone()].iter().sum();
             let at_risk: f64 = exposure[range].iter().sum();
             *out = if at_risk > 0.0 { events / at_risk } else { 0.0 };
@@ -215,6 +224,30 @@ mod tests {
         let b = bin(100.0);
         assert!(closed[b] > 0.0 && with_open[b] < closed[b] / 5.0);
         assert_eq!(with_open[BINS - 1], 0.0, "no event seen that late");
+    }
+
+    #[test]
+    fn a_busy_bin_keeps_its_own_hazard_and_a_sparse_one_pools() {
+        // Many installs at 100 s (bin 3), a few at 1,000 s (bin 6), none in between: the busy
+        // bin's hazard is its own (pooled with its quiet neighbours it would be diluted and
+        // its reads spread over ages where nothing happens); the sparse bin borrows.
+        let mut f = Finished::default();
+        for _ in 0..100 {
+            f.event(100.0);
+        }
+        for _ in 0..3 {
+            f.event(1_000.0);
+        }
+        let h = f.hazard(&[0.0; BINS]);
+        let busy = bin(100.0);
+        let own = f.events[busy] / f.exposure[busy];
+        assert!((h[busy] - own).abs() <= own * 1e-12, "{} vs {own}", h[busy]);
+        assert!(
+            h[bin(200.0)] > 0.0,
+            "the empty neighbour of a busy bin borrows from it"
+        );
+        let sparse = bin(1_000.0);
+        assert!(h[sparse] < f.events[sparse] / f.exposure[sparse]);
     }
 
     #[test]
