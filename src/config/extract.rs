@@ -122,31 +122,41 @@ fn related(a: &str, b: &str) -> bool {
 }
 
 /// Extracts, and while serde refuses a key: reports it, removes it, extracts again. The flag
-/// is false if it gave up (the configuration returned is then the defaults).
+/// is false if it gave up (the configuration returned is then the defaults). The merged value
+/// is extracted once, at the first refusal, and each round removes its key from that same
+/// value (the defaults show through where a key was removed): one extraction per problem, not
+/// two (a file with many bad keys costs half; the `config_load` fuzz target was spending its
+/// time here).
 fn extract_all(mut figment: Figment, env_names: &[&str]) -> (Config, Vec<ConfigError>, bool) {
     let mut problems = Vec::new();
+    let mut value: Option<Value> = None;
     while problems.len() < MAX_PROBLEMS {
         let e = match figment.extract::<Config>() {
             Ok(config) => return (config, problems, true),
             Err(e) => e,
         };
         let problem = report::from_figment(e, env_names);
-        let next = problem.key().and_then(|key| without(&figment, key));
+        let key = problem.key().map(str::to_owned);
         problems.push(problem);
-        match next {
-            Some(f) => figment = f,
-            None => break,
+        let Some(key) = key else { break };
+        if value.is_none() {
+            value = figment.extract().ok();
         }
+        let Some(v) = value.as_mut() else { break };
+        if without(v, &key).is_none() {
+            break;
+        }
+        figment = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Serialized::defaults(v.clone()));
     }
     (Config::default(), problems, false)
 }
 
-/// `figment` without the value at the dotted `key`, or at the table key above it where the
-/// path goes into a list (`webhook.secrets.1` removes `webhook.secrets`); the defaults show
-/// through. `None` if there is no such value to remove.
-fn without(figment: &Figment, key: &str) -> Option<Figment> {
-    let mut value: Value = figment.extract().ok()?;
-    let mut dict = match &mut value {
+/// Removes from `value` the value at the dotted `key`, or at the table key above it where the
+/// path goes into a list (`webhook.secrets.1` removes `webhook.secrets`). `None` if there is
+/// no such value to remove.
+fn without(value: &mut Value, key: &str) -> Option<()> {
+    let mut dict = match value {
         Value::Dict(_, d) => d,
         _ => return None,
     };
@@ -155,12 +165,12 @@ fn without(figment: &Figment, key: &str) -> Option<Figment> {
         let descend = segments.peek().is_some() && matches!(dict.get(segment)?, Value::Dict(..));
         if !descend {
             dict.remove(segment)?;
-            break;
+            return Some(());
         }
         dict = match dict.get_mut(segment)? {
             Value::Dict(_, inner) => inner,
             _ => return None,
         };
     }
-    Some(Figment::from(Serialized::defaults(Config::default())).merge(Serialized::defaults(value)))
+    None
 }
