@@ -164,6 +164,7 @@ pub async fn run(
     (hours, drain): (f64, f64),
     limit: u32,
 ) -> DayResult {
+    // A fixed configuration (the default with a limit and latency): valid by construction.
     let sim = SimState::new(sim_config(limit)).expect("sim config");
     let recorder = Recorder::new(sim.clone());
     let stop = CancellationToken::new();
@@ -215,6 +216,8 @@ pub async fn run(
             plan,
             ..ScriptedOrder::default()
         };
+        // A product from the simulator's own catalogue, no client reference to collide and no
+        // amount: none of create_order's refusals can apply.
         let truth = sim.create_order(order).expect("order");
         if watcher == Watcher::Naive {
             let (c, r, s) = (naive_client.clone(), recorder.clone(), stop.clone());

@@ -56,12 +56,12 @@ pub fn detected(
             let watched = watcher != Watcher::Naive
                 || !matches!(ty, EventType::Activated | EventType::Depleted);
             let quick = at - t.resolved_at <= QUICK_INSTALL;
-            let mut bucket = (ty == EventType::Installed).then_some(usize::from(!quick));
+            let bucket = (ty == EventType::Installed).then_some(usize::from(!quick));
             match seen.get(&(t.id, ty)) {
                 Some(found) => {
                     let secs = (*found - at).as_seconds_f64().max(0.0);
                     out.latencies.entry(ty).or_default().push(secs);
-                    if let Some(b) = bucket.take() {
+                    if let Some(b) = bucket {
                         out.install_split[b].0.push(secs);
                     }
                     let class = match ty {

@@ -22,12 +22,10 @@ fn mean_p99(v: &[f64]) -> Option<(f64, f64)> {
 /// discovery read in it.
 fn budget(ours: &DayResult, limit: u32) -> f64 {
     let total = f64::from(limit) * ours.window_minutes;
-    let first = ours.figures_at_window_end.as_ref().map_or(0, |f| {
-        [Class::Fulfilment, Class::Discovery]
-            .iter()
-            .map(|c| f.served[*c as usize] + f.early[*c as usize])
-            .sum::<u64>()
-    });
+    let first = ours
+        .figures_at_window_end
+        .as_ref()
+        .map_or(0, |f| f.reads(&[Class::Fulfilment, Class::Discovery]));
     (total - first as f64).max(0.0)
 }
 
@@ -71,7 +69,7 @@ pub fn report(
     println!(
         "the bound's reads/min: installs {:.1}, activations {:.1}",
         per_minute(reads[0]),
-        per_minute(reads.get(1).copied().unwrap_or(0.0)),
+        per_minute(reads[1]),
     );
     println!(
         "{:<10} {:<12} | {:>8} {:>8} | {:>7} {:>7} | {:>8} {:>8} | {:>6}",
@@ -79,15 +77,10 @@ pub fn report(
     );
     for (policy, r) in policies {
         if let Some(f) = &r.figures_at_window_end {
-            let reads = |c: &[Class]| -> u64 {
-                c.iter()
-                    .map(|c| f.served[*c as usize] + f.early[*c as usize])
-                    .sum()
-            };
             println!(
                 "{policy} reads/min in the window: install classes {:.1}, lifecycle {:.1}",
-                per_minute(reads(&[Class::InstallFast, Class::InstallSlow]) as f64),
-                per_minute(reads(&[Class::Lifecycle]) as f64),
+                per_minute(f.reads(&[Class::InstallFast, Class::InstallSlow]) as f64),
+                per_minute(f.reads(&[Class::Lifecycle]) as f64),
             );
         }
     }

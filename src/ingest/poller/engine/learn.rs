@@ -126,13 +126,10 @@ impl<O: Outlet> Engine<O> {
         {
             return;
         }
-        let fetched = {
-            let f = self.stats.figures();
-            [Class::Fulfilment, Class::Discovery]
-                .iter()
-                .map(|c| f.served[*c as usize] + f.early[*c as usize])
-                .sum::<u64>()
-        };
+        let fetched = self
+            .stats
+            .figures()
+            .reads(&[Class::Fulfilment, Class::Discovery]);
         let Some((then, fetched_then)) = self.learning.last.replace((now, fetched)) else {
             return;
         };

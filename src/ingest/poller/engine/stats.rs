@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use super::schedule::{Pick, Ready};
+use super::schedule::{Class, Pick, Ready};
 
 /// A snapshot of the figures.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -24,6 +24,16 @@ pub struct Figures {
     pub reserved: u64,
     /// Per class: early checks on spare budget (not counted above).
     pub early: [u64; 5],
+}
+
+impl Figures {
+    /// Reads of `classes` so far: due ones and early checks.
+    pub fn reads(&self, classes: &[Class]) -> u64 {
+        classes
+            .iter()
+            .map(|c| self.served[*c as usize] + self.early[*c as usize])
+            .sum()
+    }
 }
 
 /// A shared handle on the figures; cheap to clone.
