@@ -186,4 +186,54 @@ mod tests {
         let none = Rates::compute(&l, [&[], &[]], f64::NAN, |_, _| 0.0, BOUNDS);
         assert_eq!(none.interval(Wait::Install, 50.0), Some(BOUNDS.1));
     }
+
+    /// Provider dates make the ages: whole seconds (so many on a bin's edge, where the event
+    /// counts in a bin its own wait never reached), zero, negative, huge or not a number. A
+    /// busy bin keeps its own hazard, so one with many events and almost no exposure is
+    /// steep; whatever the ages and the budget, every hazard stays finite and every interval
+    /// within `install_fast..install_tail`.
+    mod hostile {
+        use super::*;
+        use crate::ingest::poller::engine::learned::EDGES;
+        use proptest::prelude::*;
+
+        fn age() -> impl Strategy<Value = f64> {
+            prop_oneof![
+                prop::sample::select(EDGES.to_vec()),
+                0.0..2.0e6f64,
+                prop::sample::select(vec![0.0, -1.0, f64::NAN, f64::INFINITY, 1e300]),
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+            #[test]
+            fn intervals_stay_in_bounds(
+                events in prop::collection::vec((age(), 1usize..200), 0..6),
+                open in prop::collection::vec(age(), 0..40),
+                reads in prop::sample::select(vec![0.0, 1e-9, 0.5, 4.0, 1e12, f64::NAN]),
+                probe in age(),
+            ) {
+                let mut l = Learned::default();
+                for (a, n) in &events {
+                    for _ in 0..*n {
+                        l.install.event(*a);
+                        l.activation.event(*a);
+                    }
+                }
+                let r = Rates::compute(&l, [&open, &open], reads, |_, _| 0.01, BOUNDS);
+                for wait in Wait::ALL {
+                    let mut exposure = [0.0; BINS];
+                    for a in &open {
+                        add_exposure(&mut exposure, *a);
+                    }
+                    let h = l.get(wait).hazard(&exposure);
+                    prop_assert!(h.iter().all(|x| x.is_finite() && *x >= 0.0), "{h:?}");
+                    if let Some(i) = r.interval(wait, probe) {
+                        prop_assert!((BOUNDS.0..=BOUNDS.1).contains(&i), "{i:?}");
+                    }
+                }
+            }
+        }
+    }
 }
