@@ -56,9 +56,11 @@ impl Wait {
     }
 }
 
-/// The bin of an age (seconds, clamped at 0).
+/// The bin of an event at `age` seconds: bins hold `(lower edge, next edge]`, so a wait that
+/// ends on an edge (provider dates are whole seconds) counts in the bin whose exposure it
+/// reached, not in one it spent no time in (whose own hazard would be events over nothing).
 pub fn bin(age: f64) -> usize {
-    EDGES.partition_point(|e| *e <= age).saturating_sub(1)
+    EDGES.partition_point(|e| *e < age).saturating_sub(1)
 }
 
 /// Adds `[0, age)` of exposure to `exposure`, bin by bin.
@@ -203,7 +205,8 @@ mod tests {
         add_exposure(&mut e, -5.0);
         assert_eq!(e, before);
         assert_eq!(bin(0.0), 0);
-        assert_eq!(bin(15.0), 1);
+        assert_eq!(bin(15.0), 0, "an event on an edge ends the bin below");
+        assert_eq!(bin(15.5), 1);
         assert_eq!(bin(-1.0), 0);
         assert_eq!(bin(1e9), BINS - 1);
     }

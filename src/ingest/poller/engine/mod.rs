@@ -24,6 +24,7 @@ pub mod cadence;
 pub mod learn;
 pub mod learned;
 mod outlet;
+pub mod plan;
 mod quarantine;
 pub mod rates;
 mod reads;
