@@ -33,6 +33,8 @@ mod poller_plot;
 mod poller_shape;
 #[path = "poller/versus.rs"]
 mod poller_versus;
+#[path = "poller/whole.rs"]
+mod poller_whole;
 
 use std::time::Instant;
 
@@ -181,16 +183,11 @@ fn report(shape: Shape, per_hour: f64, ours: &DayResult, naive: &DayResult) {
     }
 }
 
-type Ratios = Vec<[Option<(f64, f64)>; 2]>;
-
-/// The closing tables: mean / p99 over the bound, and over the bound that pays the expiry
-/// watch, per shape and rate.
-fn summary_table(versus: &[(Shape, f64, Ratios, Ratios)]) {
+/// The closing tables: mean / p99 over each bound of [`poller_versus::BOUNDS`], per shape
+/// and rate.
+fn summary_table(versus: &[(Shape, f64, [poller_versus::Ratios; 3])]) {
     let cell = |r: Option<(f64, f64)>| r.map_or("-".into(), |(m, p)| format!("{m:.2}/{p:.2}"));
-    for (title, watch_paid) in [
-        ("bound", false),
-        ("bound' (the expiry watch paid first)", true),
-    ] {
+    for (k, title) in poller_versus::BOUNDS.into_iter().enumerate() {
         println!("\n## mean / p99 as a multiple of the {title}, per shape and rate");
         println!(
             "{:<8} {:>5} | {:<35} | {:<35}",
@@ -199,8 +196,8 @@ fn summary_table(versus: &[(Shape, f64, Ratios, Ratios)]) {
             "installs: ladder, learned 1st, next",
             "activations: ladder, 1st, next"
         );
-        for (shape, per_hour, ratios, watched) in versus {
-            let ratios = if watch_paid { watched } else { ratios };
+        for (shape, per_hour, all) in versus {
+            let ratios = &all[k];
             let class = |i: usize| {
                 let cells: Vec<String> = ratios.iter().map(|r| cell(r[i])).collect();
                 cells.join("  ")
@@ -307,7 +304,7 @@ fn main() {
                 let title = format!("{} shape, {per_hour:.0} orders/h", shape.label());
                 panels.push(poller_plot::Panel { title, lines });
             }
-            versus.push((shape, per_hour, day.ratios, day.ratios_watched));
+            versus.push((shape, per_hour, day.ratios));
             println!(
                 "wall time: ladder + learned {:.1}s, naive {:.1}s",
                 ours_wall.as_secs_f64(),

@@ -86,15 +86,18 @@ pub fn expiry_watch_reads(
 
 /// A delay distribution on log-spaced bins: edges, the probability of each bin, and the
 /// square-root-rule weight `√(f·S)` and hazard in each.
-struct Histogram {
-    edges: Vec<f64>,
-    hazard: Vec<f64>,
+pub struct Histogram {
+    /// Lower edges of the bins (the first 0); the last edge closes the last bin.
+    pub edges: Vec<f64>,
+    /// Events per second at risk, per bin.
+    pub hazard: Vec<f64>,
     /// `√(f·S)` per bin (reads per unit of `c` per second spent in the bin).
     weight: Vec<f64>,
 }
 
 impl Histogram {
-    fn of(delays: impl Iterator<Item = Option<f64>>) -> Self {
+    /// The histogram of planned delays (`None`: the event never happens).
+    pub fn of(delays: impl Iterator<Item = Option<f64>>) -> Self {
         let decades = (LAST_EDGE / FIRST_EDGE).log10();
         let n = (decades * BINS_PER_DECADE).ceil() as usize;
         let mut edges = vec![0.0];

@@ -40,6 +40,7 @@ pub use cursor::Cursor;
 pub use engine::cadence::Cadence;
 pub use engine::learn::wait_of;
 pub use engine::learned::{Learned, Wait};
+pub use engine::plan::{Grid, Plan};
 pub use engine::rates::Rates;
 pub use engine::schedule::Class;
 pub use engine::stats::{Figures, Stats};

@@ -148,6 +148,16 @@ impl Plan {
         self.next[cell].map(|j| grid.ages[j] - age)
     }
 
+    /// The ages of the reads of an order followed from age 0, until nothing can happen.
+    pub fn path(&self, grid: &Grid) -> Vec<f64> {
+        let (mut at, mut out) = (0, Vec::new());
+        while let Some(j) = self.next[at] {
+            out.push(grid.ages[j]);
+            at = j;
+        }
+        out
+    }
+
     /// The plan's spacing of reads around grid cell `cell`, on the path of an order read from
     /// age 0 (the reads before and after that age): one over it is what an order at that age
     /// costs per second. (The time left to an order's next read is not: summed over orders
@@ -171,12 +181,7 @@ mod tests {
     const EDGES: [f64; 4] = [0.0, 60.0, 120.0, 240.0];
 
     fn reads(plan: &Plan, grid: &Grid) -> Vec<f64> {
-        let (mut at, mut out) = (0, Vec::new());
-        while let Some(j) = plan.next[at] {
-            out.push(grid.ages[j]);
-            at = j;
-        }
-        out
+        plan.path(grid)
     }
 
     #[test]

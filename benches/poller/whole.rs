@@ -1,0 +1,95 @@
+//! The bound for whole reads: the least expected detection delay a schedule of whole reads
+//! could reach on the day's true delays and budget ([`crate::poller_bound`]'s inputs).
+//!
+//! The square-root rule of [`crate::poller_bound`] is the optimum of a continuous relaxation:
+//! it spreads reads over ages, so where reads are scarce (an order that can afford one read
+//! in the ten minutes most installs happen in) it counts a delay of half a fractional
+//! interval that no schedule of whole reads can give. This bound reads each order of a class
+//! at the ages that minimise the expected delay plus a price per read on the day's *true*
+//! hazard, solved by the learned schedule's own solver ([`esim_bridge::ingest::poller::Plan`],
+//! there fed a learned hazard), one price for both classes, bisected so the reads the day's
+//! orders actually take (until their event is read, or the window ends) fit the same budget.
+//! The delays are those of the day's events under that schedule. The plan is the same for
+//! every order of a class (ages since the start of its wait), so it is a bound for the
+//! schedules the poller can follow, not for one that knows each order's future.
+
+use esim_bridge::ingest::poller::{Grid, Plan};
+
+use crate::poller_bound::{Bound, Histogram, Waits};
+
+/// The range of prices (seconds of delay one read is worth) the bisection searches.
+const PRICES: (f64, f64) = (1e-3, 1e9);
+const HALVINGS: usize = 40;
+
+/// One class's plan on its true hazard, as the ages of its reads.
+struct Class<'a> {
+    waits: &'a Waits,
+    grid: Grid,
+    hazard: Vec<f64>,
+}
+
+impl Class<'_> {
+    /// The reads the class's orders take at `price`, and each event's (age, delay).
+    fn run(&self, price: f64) -> (f64, Vec<(f64, f64)>) {
+        let plan = Plan::solve(&self.grid, &self.hazard, price, (0.0, f64::INFINITY));
+        let path = plan.path(&self.grid);
+        let (mut reads, mut events) = (0.0, Vec::new());
+        for (delay, watch) in &self.waits.members {
+            let event = delay.filter(|d| d <= watch);
+            // The read that finds the event, if the plan reads after it at all.
+            let found = event.map(|d| path.partition_point(|r| *r < d));
+            let until = match found.filter(|i| *i < path.len()) {
+                Some(i) => path[i].min(*watch),
+                None => *watch,
+            };
+            reads += path.partition_point(|r| *r <= until) as f64;
+            if let (Some(d), Some(&at)) = (event, found.and_then(|i| path.get(i))) {
+                events.push((d, at - d));
+            }
+        }
+        (reads, events)
+    }
+}
+
+/// The whole-read bound for each class, given `budget` reads over the window for all.
+pub fn whole(classes: &[&Waits], budget: f64) -> Vec<Option<Bound>> {
+    let classes: Vec<Class> = classes
+        .iter()
+        .map(|w| {
+            let h = Histogram::of(w.members.iter().map(|(d, _)| *d));
+            Class {
+                waits: w,
+                grid: Grid::new(&h.edges[..h.edges.len() - 1]),
+                hazard: h.hazard,
+            }
+        })
+        .collect();
+    let reads = |price: f64| classes.iter().map(|c| c.run(price).0).sum::<f64>();
+    let (mut cheap, mut dear) = (PRICES.0.ln(), PRICES.1.ln());
+    for _ in 0..HALVINGS {
+        let mid = (cheap + dear) / 2.0;
+        if reads(mid.exp()) > budget {
+            cheap = mid;
+        } else {
+            dear = mid;
+        }
+    }
+    classes
+        .iter()
+        .map(|c| {
+            let (_, events) = c.run(dear.exp());
+            if events.is_empty() {
+                return None;
+            }
+            let mut delays: Vec<f64> = events.iter().map(|(_, d)| *d).collect();
+            delays.sort_by(f64::total_cmp);
+            let p99 = delays[((delays.len() as f64 - 1.0) * 0.99).round() as usize];
+            Some(Bound {
+                mean: delays.iter().sum::<f64>() / delays.len() as f64,
+                p99,
+                events: delays.len(),
+                curve: events,
+            })
+        })
+        .collect()
+}
