@@ -136,7 +136,7 @@ impl Rates {
         let (min, max) = self.secs();
         let spacing = GRID
             .cell(age)
-            .and_then(|cell| plan.spacing(&GRID, cell))
+            .and_then(|cell| plan.spacing(cell))
             .unwrap_or(max);
         1.0 / spacing.max(min).min(max).max(1e-3)
     }
