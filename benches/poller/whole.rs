@@ -6,9 +6,9 @@
 //! in the ten minutes most installs happen in) it counts a delay of half a fractional
 //! interval that no schedule of whole reads can give. This bound reads each order of a class
 //! at the ages that minimise the expected delay plus a price per read on the day's *true*
-//! hazard, solved by the learned schedule's own solver ([`esim_bridge::ingest::poller::Plan`],
-//! there fed a learned hazard), one price for both classes, bisected so the reads the day's
-//! orders actually take (until their event is read, or the window ends) fit the same budget.
+//! hazard ([`esim_bridge::ingest::poller::Plan`], by dynamic programming over a grid of
+//! ages), one price for both classes, bisected so the reads the day's orders actually take
+//! (until their event is read, or the window ends) fit the same budget.
 //! The delays are those of the day's events under that schedule. The plan is the same for
 //! every order of a class (ages since the start of its wait), so it is a bound for the
 //! schedules the poller can follow, not for one that knows each order's future.

@@ -15,7 +15,6 @@ use tokio_util::sync::CancellationToken;
 
 use esim_bridge::config::{Secret, UpstreamConfig};
 use esim_bridge::ingest::poller::Cursor;
-use esim_bridge::ingest::poller::Learned;
 use esim_bridge::ingest::poller::Quarantined;
 use esim_bridge::ingest::poller::{Engine, Outlet, OutletError, Settings, StoredOrder};
 use esim_bridge::ingest::poller::{Figures, Stats};
@@ -102,17 +101,6 @@ impl Run {
         tweak: impl FnOnce(&mut UpstreamConfig),
         wrap: impl FnOnce(axum::Router) -> axum::Router,
     ) -> Run {
-        Self::start_with(sim_cfg, budget, tweak, wrap, None)
-    }
-
-    /// [`Run::start_wrapped`], the engine first given what a previous leader learned.
-    pub(super) fn start_with(
-        sim_cfg: SimConfig,
-        budget: u32,
-        tweak: impl FnOnce(&mut UpstreamConfig),
-        wrap: impl FnOnce(axum::Router) -> axum::Router,
-        learned: Option<Learned>,
-    ) -> Run {
         let sim = SimState::new(sim_cfg).unwrap();
         let mut cfg = UpstreamConfig {
             reads_per_minute: budget,
@@ -131,8 +119,7 @@ impl Run {
         let budget = Budget::new(cfg.reads_per_minute);
         let client = UpstreamClient::new(transport, credentials, budget, clock, cfg.page_size);
         let memory = Memory::default();
-        let mut engine = Engine::new(client, memory.clone(), clock, Settings::from_config(&cfg));
-        engine.set_learned(learned);
+        let engine = Engine::new(client, memory.clone(), clock, Settings::from_config(&cfg));
         let stats = engine.stats();
         let stop = CancellationToken::new();
         let (_facts, facts_rx) = tokio::sync::mpsc::channel(1);

@@ -5,7 +5,6 @@
 use std::time::Duration;
 
 use super::{never_installs, order, reads, Run, DETAIL};
-use esim_bridge::ingest::poller::{Class, Learned};
 use esim_events::EventType;
 use esim_sim::{OrderPlan, SimConfig};
 
@@ -83,37 +82,4 @@ async fn a_reserved_share_keeps_lifecycle_checks_moving_while_install_fast_is_ov
         shared.max_late[lifecycle] < strict.stretch[lifecycle],
         "{shared:?}"
     );
-}
-
-/// With the learned schedule, an activation read is queued in the same class as install reads
-/// (the plan has weighed the two already): none is left to the lowest class, where it would
-/// wait behind every install read of a busy account.
-#[tokio::test(start_paused = true)]
-async fn learned_activation_reads_are_not_ranked_below_install_reads() {
-    use EventType::{Activated, Delivered, Installed};
-    let mut learned = Learned::default();
-    for _ in 0..100 {
-        learned.install.event(30.0);
-        learned.activation.event(30.0 * MIN as f64);
-    }
-    let run = Run::start_with(
-        SimConfig::default(),
-        240,
-        |c| c.cadence.early_check = Duration::ZERO,
-        |router| router,
-        Some(learned),
-    );
-    let activates = OrderPlan::delivered(
-        Some(Duration::from_secs(30)),
-        Some(Duration::from_secs(30 * MIN)),
-    );
-    run.sim.create_order(order(activates)).unwrap();
-    tokio::time::sleep(Duration::from_secs(50 * MIN)).await;
-    let (_, events, figures) = run.finish().await;
-    let types: Vec<EventType> = events.iter().map(|e| e.event_type).collect();
-    // The ladder alone (no early checks) would look after 6 h.
-    assert_eq!(types, [Delivered, Installed, Activated]);
-    let lifecycle = figures.served[Class::Lifecycle as usize];
-    assert_eq!(lifecycle, 0, "activation reads on the lifecycle class");
-    assert!(figures.served[Class::InstallFast as usize] >= 2);
 }

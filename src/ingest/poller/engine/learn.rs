@@ -61,21 +61,16 @@ impl<O: Outlet> Engine<O> {
     }
 
     /// The next look at `t`: the cadence's, with a learned interval for a wait that has one.
-    /// A learned read, of either wait, is in [`Class::InstallFast`]: the plan has already
-    /// weighed installs against activations (one price per read), so the queue must not
-    /// rank them again (an activation read on the lowest class ran 13 min late on average
-    /// behind install reads on a slow account at 2,000 orders/h); what stays on the ladder
-    /// keeps its class, and the reserved share keeps the lower classes from starving.
     pub(super) fn next_look(&self, t: &Tracked, now: OffsetDateTime) -> Next {
         let next = self.settings.cadence.next(t, now);
-        let (Next::At(..), Some((wait, since))) = (next, wait_of(t)) else {
+        let (Next::At(class, _), Some((wait, since))) = (next, wait_of(t)) else {
             return next;
         };
         if !self.settings.cadence.config().learned {
             return next;
         }
         match self.learning.rates.interval(wait, age(since, now)) {
-            Some(interval) => Next::At(Class::InstallFast, later(now, interval)),
+            Some(interval) => Next::At(class, later(now, interval)),
             None => next,
         }
     }

@@ -1,6 +1,12 @@
 //! The read ages that minimise one waiting order's expected detection delay plus a price per
 //! read, for a piecewise-constant hazard: the discrete counterpart of the square-root rule.
 //!
+//! Today it is the poller bench's *whole-read bound* (`benches/poller/whole.rs`, fed the
+//! day's true hazard). Stop 28 also drove the learned schedule with it, fed the learned
+//! hazard; over a full bench day that was better on some shapes and worse on others than the
+//! square-root rule of [`super::rates`], so the schedule kept the rule (docs/benchmarks.md
+//! has both tables).
+//!
 //! The square-root rule (`r = c·√h`) is the optimum of a continuous relaxation: it pretends a
 //! read can be spread over ages, so an order that can afford one read in its first ten
 //! minutes is "read" a tenth at a time. Whole reads cannot do that, and where reads are
