@@ -69,9 +69,6 @@ pub struct Plan {
     /// Per grid age: the grid index of the next read, or `None` when no event can come after
     /// it (the hazard is zero from there on: nothing to read for).
     next: Vec<Option<usize>>,
-    /// Per grid age: the spacing of the reads around it on the path from age 0 (see
-    /// [`Plan::spacing`]).
-    spacing: Vec<Option<f64>>,
 }
 
 impl Plan {
@@ -148,16 +145,7 @@ impl Plan {
                 next[i] = Some(j);
             }
         }
-        let mut spacing = vec![None; n];
-        let mut at = 0;
-        while let Some(j) = next[at] {
-            let gap = grid.ages[j] - grid.ages[at];
-            for cell in &mut spacing[at..j] {
-                *cell = Some(gap);
-            }
-            at = j;
-        }
-        Self { next, spacing }
+        Self { next }
     }
 
     /// The seconds from `age` (in grid cell `cell`) to the plan's next read, or `None` when
@@ -174,14 +162,6 @@ impl Plan {
             at = j;
         }
         out
-    }
-
-    /// The plan's spacing of reads around grid cell `cell`, on the path of an order read from
-    /// age 0 (the reads before and after that age): one over it is what an order at that age
-    /// costs per second. (The time left to an order's next read is not: summed over orders
-    /// spread across ages it counts the ones about to be read many times over.)
-    pub fn spacing(&self, cell: usize) -> Option<f64> {
-        self.spacing.get(cell).copied().flatten()
     }
 }
 
