@@ -203,10 +203,9 @@ pub fn bound(classes: &[&Waits], budget: f64) -> (Vec<Option<Bound>>, Vec<f64>) 
                 return None;
             }
             delays.sort_by(f64::total_cmp);
-            let p99 = delays[((delays.len() as f64 - 1.0) * 0.99).round() as usize];
             Some(Bound {
                 mean: mean / delays.len() as f64,
-                p99,
+                p99: crate::percentile(&delays, 0.99)?,
                 events: delays.len(),
                 curve,
             })

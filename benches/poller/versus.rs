@@ -15,7 +15,7 @@ fn mean_p99(v: &[f64]) -> Option<(f64, f64)> {
     }
     let mut sorted = v.to_vec();
     sorted.sort_by(f64::total_cmp);
-    let p99 = sorted[((sorted.len() as f64 - 1.0) * 0.99).round() as usize];
+    let p99 = crate::percentile(&sorted, 0.99)?;
     Some((v.iter().sum::<f64>() / v.len() as f64, p99))
 }
 

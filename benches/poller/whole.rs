@@ -83,10 +83,9 @@ pub fn whole(classes: &[&Waits], budget: f64) -> Vec<Option<Bound>> {
             }
             let mut delays: Vec<f64> = events.iter().map(|(_, d)| *d).collect();
             delays.sort_by(f64::total_cmp);
-            let p99 = delays[((delays.len() as f64 - 1.0) * 0.99).round() as usize];
             Some(Bound {
                 mean: delays.iter().sum::<f64>() / delays.len() as f64,
-                p99,
+                p99: crate::percentile(&delays, 0.99)?,
                 events: delays.len(),
                 curve: events,
             })
