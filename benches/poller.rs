@@ -29,6 +29,8 @@ mod poller_memory;
 mod poller_naive;
 #[path = "poller/plot.rs"]
 mod poller_plot;
+#[path = "poller/rule.rs"]
+mod poller_rule;
 #[path = "poller/shape.rs"]
 mod poller_shape;
 #[path = "poller/versus.rs"]
@@ -241,6 +243,9 @@ fn plot(panels: &[Vec<poller_plot::Panel>; 2], columns: usize) {
 }
 
 fn main() {
+    if poller_rule::load() {
+        return;
+    }
     let hours = env_f64("POLLER_BENCH_HOURS", 24.0);
     let drain = env_f64("POLLER_BENCH_DRAIN", 6.0);
     let tracked = env_f64("POLLER_BENCH_TRACKED", 100_000.0) as usize;
@@ -271,6 +276,10 @@ fn main() {
             let wall = Instant::now();
             let run = poller_day::run((Watcher::Ladder, None), shape, per_hour, window, LIMIT);
             let ladder = virtual_runtime().block_on(run);
+            if std::env::var("POLLER_BENCH_DUMP_ONLY").is_ok() {
+                poller_versus::report(&[("ladder", &ladder)], LIMIT, fmt_secs);
+                continue;
+            }
             let run = poller_day::run((Watcher::Learned, None), shape, per_hour, window, LIMIT);
             let ours = virtual_runtime().block_on(run);
             // The same day again, starting from what the first one stored (a restarted or

@@ -30,6 +30,12 @@ fn budget(ours: &DayResult, limit: u32) -> f64 {
     (total - first as f64).max(0.0)
 }
 
+/// `install_fast` and `install_tail` as configured by default: the learned intervals' bounds.
+pub const RULE_BOUNDS: (std::time::Duration, std::time::Duration) = (
+    std::time::Duration::from_secs(30),
+    std::time::Duration::from_secs(6 * 3600),
+);
+
 /// The ratios (mean, p99) to a bound per policy (in the order given) and class (installs
 /// first).
 pub type Ratios = Vec<[Option<(f64, f64)>; 2]>;
@@ -70,6 +76,8 @@ pub fn report(
     let (bounds, reads) = bound(&[install, activation], budget);
     let (bounds_watched, _) = bound(&[install, activation], watched);
     let bounds_whole = whole(&[install, activation], budget);
+    let rule = crate::poller_rule::rule([install, activation], watched, RULE_BOUNDS);
+    crate::poller_rule::dump(&learned.waits, budget, watched);
     let per_minute = |reads: f64| reads / learned.window_minutes;
     println!(
         "bound: square-root rule on the day's true delays, {:.1} reads/min left after fulfilment \
@@ -139,6 +147,9 @@ pub fn report(
         row("bound", b.mean, b.p99, b.events);
         row("bound'", w.mean, w.p99, w.events);
         row("bound\"", x.mean, x.p99, x.events);
+        if let Some(r) = &rule[i] {
+            row("rule, truth", r.mean, r.p99, r.events);
+        }
         for (j, (policy, r)) in policies.iter().enumerate() {
             let v = r.latencies.get(t).map_or(&[][..], Vec::as_slice);
             if let Some((m, p)) = mean_p99(v) {

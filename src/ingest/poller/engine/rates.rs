@@ -4,7 +4,8 @@
 //! for a given number of reads (the square-root rule of crawler freshness scheduling; the
 //! poller bench computes the same bound on the true delays and shows how close this comes).
 //! `c` is set so the reads of every waiting order together fit the reads per second left
-//! for them.
+//! for them, each order's rate counted as kept within the interval bounds below (see
+//! [`fill`]).
 //!
 //! A wait with fewer than [`MIN_EVENTS`] observed events keeps the ladder (the fixed
 //! cadences), and so does everything that is no wait (pending orders, expiry checks). An
@@ -48,7 +49,8 @@ impl Rates {
         (min, max): (Duration, Duration),
     ) -> Self {
         let mut hazard = [None, None];
-        let mut weight = 0.0;
+        // Orders per (wait, bin) at a learned age, by the bin's `√h`.
+        let mut groups: Vec<(f64, f64)> = Vec::new();
         let mut ladder_reads = 0.0;
         for (i, wait) in Wait::ALL.into_iter().enumerate() {
             let finished = learned.get(wait);
@@ -61,20 +63,43 @@ impl Rates {
                 add_exposure(&mut exposure, *age);
             }
             let h = finished.hazard(&exposure);
+            let mut orders = [0.0; BINS];
             for a in open[i] {
-                match h[bin(*a)].sqrt() {
+                orders[bin(*a)] += 1.0;
+            }
+            for (n, h) in orders.into_iter().zip(h) {
+                match h.sqrt() {
+                    _ if n == 0.0 => {}
                     // Read every `max` all the same (see `interval`).
-                    0.0 => ladder_reads += 1.0 / max.as_secs_f64().max(1.0),
-                    w => weight += w,
+                    0.0 => ladder_reads += n / max.as_secs_f64().max(1.0),
+                    w => groups.push((n, w)),
                 }
             }
             hazard[i] = Some(h);
         }
         let left = (reads_per_sec - ladder_reads).max(reads_per_sec * MIN_SHARE);
-        let c = if weight > 0.0 { left / weight } else { 0.0 };
+        // However many orders the floor holds, the learned rates keep at least a tenth.
+        let weight: f64 = groups.iter().map(|(n, w)| n * w).sum();
+        let least = reads_per_sec * MIN_SHARE / weight;
+        let c = fill(&groups, left, (min, max)).max(if least.is_finite() { least } else { 0.0 });
         Self {
             hazard,
             c: if c.is_finite() { c } else { 0.0 },
+            min,
+            max,
+        }
+    }
+
+    /// The rates of `learned` alone (no order waiting) at a given `c`: the bench's rule on a
+    /// day's own delays, where `c` is bisected to the day's budget.
+    pub fn at(learned: &Learned, c: f64, (min, max): (Duration, Duration)) -> Self {
+        let hazard = Wait::ALL.map(|w| {
+            let f = learned.get(w);
+            (f.count() >= MIN_EVENTS).then(|| f.hazard(&[0.0; BINS]))
+        });
+        Self {
+            hazard,
+            c: if c.is_finite() { c.max(0.0) } else { 0.0 },
             min,
             max,
         }
@@ -125,6 +150,45 @@ impl Rates {
     pub fn learned(&self, wait: Wait) -> bool {
         self.hazard[wait as usize].is_some()
     }
+}
+
+/// The `c` at which the orders' reads, each at `c·√h` kept within one per `max` and one per
+/// `min`, add up to `left` per second (`groups`: orders and their `√h`). The bounds are part
+/// of the plan: an order whose rate would fall below one per `max` is still read every
+/// `max`, and those reads come out of the same budget, so they are counted before `c` is
+/// set rather than spent on top of it. `0` when the floors alone take `left` (every such
+/// order is then read every `max`).
+fn fill(groups: &[(f64, f64)], left: f64, (min, max): (Duration, Duration)) -> f64 {
+    let (lo, hi) = (
+        1.0 / max.as_secs_f64().max(1e-3),
+        1.0 / min.as_secs_f64().max(1e-3),
+    );
+    let (lo, hi) = (lo.min(hi), hi);
+    let reads = |c: f64| -> f64 { groups.iter().map(|(n, w)| n * (c * w).clamp(lo, hi)).sum() };
+    let Some(smallest) = groups.iter().map(|(_, w)| *w).reduce(f64::min) else {
+        return 0.0;
+    };
+    // Past `top` every order is read every `min`.
+    let top = (hi / smallest).min(f64::MAX);
+    if left.is_nan() || reads(0.0) >= left {
+        return 0.0;
+    }
+    if reads(top) <= left {
+        return top;
+    }
+    let (mut below, mut above) = (0.0, top);
+    for _ in 0..200 {
+        let mid = below + (above - below) / 2.0;
+        if mid <= below || mid >= above {
+            break;
+        }
+        if reads(mid) > left {
+            above = mid;
+        } else {
+            below = mid;
+        }
+    }
+    below
 }
 
 #[cfg(test)]
@@ -185,6 +249,30 @@ mod tests {
         assert_eq!(flood.interval(Wait::Install, 50.0), Some(BOUNDS.0));
         let none = Rates::compute(&l, [&[], &[]], f64::NAN, |_, _| 0.0, BOUNDS);
         assert_eq!(none.interval(Wait::Install, 50.0), Some(BOUNDS.1));
+    }
+
+    #[test]
+    fn the_floor_s_reads_come_out_of_the_budget() {
+        // A hundred installs at 100 s and one at two days: a hundred young orders at a busy
+        // age and a hundred thousand old ones whose rate would fall below one read per `max`.
+        // Those are read every `max` all the same (4.6 reads/s), so the young ones get what
+        // is left of the 5 reads/s, and the plan adds up to the budget instead of spending
+        // the young ones' share on top of the floor.
+        let mut l = learned(&[100.0], 100);
+        l.install.event(200_000.0);
+        let mut open = vec![100.0; 100];
+        open.extend(std::iter::repeat_n(300_000.0, 100_000));
+        let r = Rates::compute(&l, [&open, &[]], 5.0, |_, _| 0.0, BOUNDS);
+        assert_eq!(r.interval(Wait::Install, 300_000.0), Some(BOUNDS.1));
+        let planned: f64 = open
+            .iter()
+            .map(|a| 1.0 / r.interval(Wait::Install, *a).unwrap().as_secs_f64())
+            .sum();
+        assert!((planned - 5.0).abs() < 1e-6, "{planned}");
+        // When the floor alone takes more than the budget, the learned rates keep a tenth
+        // of it: the young orders are still read more often than every `max`.
+        let r = Rates::compute(&l, [&open, &[]], 1.0, |_, _| 0.0, BOUNDS);
+        assert!(r.interval(Wait::Install, 100.0).unwrap() < BOUNDS.1 / 4);
     }
 
     /// Provider dates make the ages: whole seconds (so many on a bin's edge, where the event

@@ -1,0 +1,190 @@
+//! The learned rule on the day's own delays ("rule, truth"): the product's [`Rates`] built
+//! from every wait of the day (each ended in its event, or censored when the window ends),
+//! with `c` bisected so the reads the day's orders take fit the bound' budget (the expiry
+//! watch paid first). Reads are whole and follow `Rates::interval`; an activation wait is
+//! walked from when its install was found, and an activation before that is found with the
+//! install, as in the poller. So this is the schedule the poller would follow with a perfect
+//! estimate and no other traffic: the gap between it and the bound is the rule's (whole reads,
+//! and the install that hides an activation), the gap between it and the learned runs is the
+//! estimate's and the runtime's.
+//!
+//! `POLLER_BENCH_DUMP=file` appends each day's waits and budgets to `file` (one JSON line),
+//! and `POLLER_BENCH_LOAD=file` runs only this rule on them, in seconds instead of a day's
+//! simulation: the loop for trying a change to the rule.
+
+use std::time::Duration;
+
+use esim_bridge::ingest::poller::{Learned, Rates, Wait};
+
+use crate::poller_bound::{Bound, Waits};
+
+/// Halvings of the bisection for `c` (over twelve decades).
+const HALVINGS: usize = 50;
+const C_RANGE: (f64, f64) = (1e-6, 1e6);
+
+/// One class walked under `rates`: its reads in the window, each event's (age, delay), and
+/// per member the age its event was found at. Each member is walked from its `start` age (0
+/// without `starts`; `None`: not walked); an event before the start is found at it.
+struct Walked {
+    reads: f64,
+    events: Vec<(f64, f64)>,
+    found: Vec<Option<f64>>,
+}
+
+fn walk(rates: &Rates, wait: Wait, waits: &Waits, starts: Option<&[Option<f64>]>) -> Walked {
+    let mut out = Walked {
+        reads: 0.0,
+        events: Vec::new(),
+        found: Vec::new(),
+    };
+    for (k, (delay, watch)) in waits.members.iter().enumerate() {
+        let event = delay.filter(|d| d <= watch);
+        let start = starts.map_or(Some(0.0), |s| s.get(k).copied().flatten());
+        let mut found = None;
+        let mut age = start.unwrap_or(f64::INFINITY);
+        while let Some(step) = start.and_then(|_| rates.interval(wait, age)) {
+            if let Some(d) = event.filter(|d| *d <= age) {
+                out.events.push((d, age - d));
+                found = Some(age);
+                break;
+            }
+            age += step.as_secs_f64();
+            // Past the window its reads are not counted, but an event in it is still found
+            // (the learned runs drain after the window too).
+            if age <= *watch {
+                out.reads += 1.0;
+            } else if event.is_none() {
+                break;
+            }
+        }
+        out.found.push(found);
+    }
+    out
+}
+
+/// Both classes under `rates`: the reads, and each class's (age, delay) per event.
+fn walk_both(rates: &Rates, [install, activation]: [&Waits; 2]) -> (f64, [Vec<(f64, f64)>; 2]) {
+    let installs = walk(rates, Wait::Install, install, None);
+    // An activation wait (one per install inside the window, in the same order) starts at its
+    // install's age when that install was found.
+    let starts: Vec<Option<f64>> = install
+        .members
+        .iter()
+        .zip(&installs.found)
+        .filter_map(|((d, watch), found)| {
+            let d = d.filter(|d| d < watch)?;
+            Some(found.map(|f| (f - d).max(0.0)))
+        })
+        .collect();
+    let activations = walk(rates, Wait::Activation, activation, Some(&starts));
+    (
+        installs.reads + activations.reads,
+        [installs.events, activations.events],
+    )
+}
+
+/// The day's waits as the poller would have learned them, every one ended.
+fn learned(classes: [&Waits; 2]) -> Learned {
+    let mut learned = Learned::default();
+    for (wait, waits) in Wait::ALL.into_iter().zip(classes) {
+        for (delay, watch) in &waits.members {
+            match delay.filter(|d| d <= watch) {
+                Some(d) => learned.get_mut(wait).event(d),
+                None => learned.get_mut(wait).censored(*watch),
+            }
+        }
+    }
+    learned
+}
+
+/// The rule's delays for installs and activations with `budget` reads for both, intervals
+/// within `bounds` (`install_fast`, `install_tail`).
+pub fn rule(classes: [&Waits; 2], budget: f64, bounds: (Duration, Duration)) -> Vec<Option<Bound>> {
+    let learned = learned(classes);
+    let reads = |c: f64| walk_both(&Rates::at(&learned, c, bounds), classes).0;
+    let (mut cheap, mut dear) = (C_RANGE.0.ln(), C_RANGE.1.ln());
+    for _ in 0..HALVINGS {
+        let mid = (cheap + dear) / 2.0;
+        if reads(mid.exp()) > budget {
+            dear = mid;
+        } else {
+            cheap = mid;
+        }
+    }
+    let (_, both) = walk_both(&Rates::at(&learned, cheap.exp(), bounds), classes);
+    both.into_iter()
+        .map(|events| {
+            let mut delays: Vec<f64> = events.iter().map(|(_, d)| *d).collect();
+            delays.sort_by(f64::total_cmp);
+            Some(Bound {
+                mean: delays.iter().sum::<f64>() / delays.len().max(1) as f64,
+                p99: crate::percentile(&delays, 0.99)?,
+                events: delays.len(),
+                curve: events,
+            })
+        })
+        .collect()
+}
+
+/// Appends the day's waits and budgets to `$POLLER_BENCH_DUMP`, if it is set.
+pub fn dump(waits: &[Waits; 2], budget: f64, watched: f64) {
+    let Ok(path) = std::env::var("POLLER_BENCH_DUMP") else {
+        return;
+    };
+    let line = serde_json::json!({
+        "budget": budget,
+        "watched": watched,
+        "install": waits[0].members,
+        "activation": waits[1].members,
+    });
+    use std::io::Write;
+    let written = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .and_then(|mut f| writeln!(f, "{line}"));
+    if let Err(e) = written {
+        eprintln!("POLLER_BENCH_DUMP={path}: {e}");
+    }
+}
+
+/// Runs the rule on every day in `$POLLER_BENCH_LOAD` and prints its ratios to the bound'
+/// (false if the variable is not set).
+pub fn load() -> bool {
+    let Ok(path) = std::env::var("POLLER_BENCH_LOAD") else {
+        return false;
+    };
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        eprintln!("POLLER_BENCH_LOAD={path}: {e}");
+        String::new()
+    });
+    for (day, line) in text.lines().enumerate() {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+            eprintln!("day {day}: not a dumped day");
+            continue;
+        };
+        let members = |k: &str| Waits {
+            members: serde_json::from_value(v[k].clone()).unwrap_or_default(),
+        };
+        let (install, activation) = (members("install"), members("activation"));
+        let watched = v["watched"].as_f64().unwrap_or(0.0);
+        let (bounds, _) = crate::poller_bound::bound(&[&install, &activation], watched);
+        let rule = rule(
+            [&install, &activation],
+            watched,
+            crate::poller_versus::RULE_BOUNDS,
+        );
+        for (i, name) in ["installed", "activated"].iter().enumerate() {
+            if let (Some(b), Some(r)) = (&bounds[i], &rule[i]) {
+                println!(
+                    "day {day} {name:<10} bound' mean {:>8.1} s, rule {:>8.1} s: x' mean {:.2}, x' p99 {:.2}",
+                    b.mean,
+                    r.mean,
+                    r.mean / b.mean,
+                    r.p99 / b.p99
+                );
+            }
+        }
+    }
+    true
+}
