@@ -7,7 +7,11 @@
 //! `POLLER_BENCH_RATES` (orders/h, default `600,2000`), `POLLER_BENCH_TRACKED` (default 100000),
 //! `POLLER_BENCH_RESERVED_SHARE` (overrides `upstream.reserved_share` for the scheduler),
 //! `POLLER_BENCH_SHAPES` (default `today,slow,bimodal`), `POLLER_BENCH_PLOTS` (where the two
-//! SVG plots of delay against age go, default `target/poller-bench`).
+//! SVG plots of delay against age go, default `target/poller-bench`), `POLLER_BENCH_DUMP`
+//! (appends each day's waits and budgets to a file, one JSON line per shape and rate),
+//! `POLLER_BENCH_DUMP_ONLY` (runs only the ladder's day: enough for a dump),
+//! `POLLER_BENCH_LOAD` (runs only the learned rule on dumped days, in seconds; see
+//! `poller/rule.rs`).
 //!
 //! Virtual time: the simulator runs in-process (its router called directly, no socket), with
 //! 150–400 ms per answer and a 240 reads/min provider limit; the scheduler spends a 240/min
