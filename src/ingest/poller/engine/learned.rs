@@ -61,14 +61,6 @@ pub fn bin(age: f64) -> usize {
     EDGES.partition_point(|e| *e <= age).saturating_sub(1)
 }
 
-/// The bin an event at `age` seconds counts in: bins hold `(lower edge, next edge]` for
-/// events, so a wait that ends on an edge (provider dates are whole seconds) counts in the
-/// bin whose exposure it reached, not in one it spent no time in (whose own hazard would be
-/// events over nothing: zero for a busy bin, since a busy bin keeps its own).
-pub fn event_bin(age: f64) -> usize {
-    EDGES.partition_point(|e| *e < age).saturating_sub(1)
-}
-
 /// Adds `[0, age)` of exposure to `exposure`, bin by bin.
 pub fn add_exposure(exposure: &mut [f64; BINS], age: f64) {
     let age = if age.is_finite() { age.max(0.0) } else { 0.0 };
@@ -101,7 +93,7 @@ impl Finished {
     /// A wait that ended in its event at `age` seconds.
     pub fn event(&mut self, age: f64) {
         let age = if age.is_finite() { age.max(0.0) } else { 0.0 };
-        self.events[event_bin(age)] += 1.0;
+        self.events[bin(age)] += 1.0;
         self.censored(age);
     }
 
@@ -214,10 +206,6 @@ mod tests {
         assert_eq!(bin(15.0), 1);
         assert_eq!(bin(-1.0), 0);
         assert_eq!(bin(1e9), BINS - 1);
-        assert_eq!(event_bin(15.0), 0, "an event on an edge ends the bin below");
-        assert_eq!(event_bin(15.5), 1);
-        assert_eq!(event_bin(0.0), 0);
-        assert_eq!(event_bin(f64::NAN), 0);
     }
 
     #[test]
@@ -260,24 +248,6 @@ mod tests {
         );
         let sparse = bin(1_000.0);
         assert!(h[sparse] < f.events[sparse] / f.exposure[sparse]);
-    }
-
-    #[test]
-    fn events_on_a_bin_s_edge_count_where_their_wait_was_at_risk() {
-        // A hundred installs at exactly 60 s (whole-second dates): the bin below 60 s holds
-        // them with the exposure they ended; counted in the bin from 60 s, which no wait
-        // reached, that busy bin's own hazard would be a hundred events over nothing (0).
-        let mut f = Finished::default();
-        for _ in 0..100 {
-            f.event(60.0);
-        }
-        let h = f.hazard(&[0.0; BINS]);
-        let below = bin(59.0);
-        assert_eq!(f.events[below], 100.0);
-        assert!(
-            (h[below] - 100.0 / f.exposure[below]).abs() < 1e-12,
-            "{h:?}"
-        );
     }
 
     #[test]
