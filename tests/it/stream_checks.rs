@@ -20,6 +20,22 @@ fn base() -> Config {
 }
 
 /// Runs `serve` against `nats_url` until it exits (`None`: it started serving).
+/// Creates the operator's stream. The previous case deleted a stream of the same name, and
+/// nats-server removes its store in the background: creating it again at once can fail with
+/// "error creating store for stream" (10049), so that one setup error is retried briefly.
+async fn create(js: &async_nats::jetstream::Context, config: Config, case: &str) {
+    for _ in 0..50 {
+        match js.create_stream(config.clone()).await {
+            Ok(_) => return,
+            Err(e) if e.to_string().contains("error creating store") => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("{case}: {e}"),
+        }
+    }
+    panic!("{case}: stream not created after 5 s");
+}
+
 async fn serve(nats_url: &str) -> (Option<i32>, String) {
     let mut cmd = bridge_cmd();
     cmd.env("ESIM_BRIDGE_NATS__URL", nats_url)
@@ -88,7 +104,7 @@ async fn a_stream_whose_settings_would_drop_or_duplicate_events_is_refused_by_na
         ),
     ];
     for (case, config, named) in cases {
-        js.create_stream(config.clone()).await.expect(case);
+        create(&js, config.clone(), case).await;
         let (code, err) = serve(&nats.url()).await;
         assert_eq!(code, Some(1), "{case}: {err}");
         assert!(err.contains(named), "{case}: {err}");
