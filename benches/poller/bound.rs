@@ -162,6 +162,24 @@ pub struct Bound {
     pub curve: Vec<(f64, f64)>,
 }
 
+impl Bound {
+    /// The mean and p99 of a schedule's (age at the event, delay) per event; `None` without
+    /// events.
+    pub fn of_events(events: Vec<(f64, f64)>) -> Option<Self> {
+        if events.is_empty() {
+            return None;
+        }
+        let mut delays: Vec<f64> = events.iter().map(|(_, d)| *d).collect();
+        delays.sort_by(f64::total_cmp);
+        Some(Self {
+            mean: delays.iter().sum::<f64>() / delays.len() as f64,
+            p99: crate::percentile(&delays, 0.99)?,
+            events: delays.len(),
+            curve: events,
+        })
+    }
+}
+
 /// The bound for each class, given `budget` reads over the window for all of them, and the
 /// reads the optimal schedule spends on each.
 pub fn bound(classes: &[&Waits], budget: f64) -> (Vec<Option<Bound>>, Vec<f64>) {

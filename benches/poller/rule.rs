@@ -112,18 +112,7 @@ pub fn rule(classes: [&Waits; 2], budget: f64, bounds: (Duration, Duration)) -> 
         }
     }
     let (_, both) = walk_both(&Rates::at(&learned, cheap.exp(), bounds), classes);
-    both.into_iter()
-        .map(|events| {
-            let mut delays: Vec<f64> = events.iter().map(|(_, d)| *d).collect();
-            delays.sort_by(f64::total_cmp);
-            Some(Bound {
-                mean: delays.iter().sum::<f64>() / delays.len().max(1) as f64,
-                p99: crate::percentile(&delays, 0.99)?,
-                events: delays.len(),
-                curve: events,
-            })
-        })
-        .collect()
+    both.into_iter().map(Bound::of_events).collect()
 }
 
 /// Appends the day's waits and budgets to `$POLLER_BENCH_DUMP`, if it is set.

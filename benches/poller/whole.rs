@@ -78,17 +78,7 @@ pub fn whole(classes: &[&Waits], budget: f64) -> Vec<Option<Bound>> {
         .iter()
         .map(|c| {
             let (_, events) = c.run(dear.exp());
-            if events.is_empty() {
-                return None;
-            }
-            let mut delays: Vec<f64> = events.iter().map(|(_, d)| *d).collect();
-            delays.sort_by(f64::total_cmp);
-            Some(Bound {
-                mean: delays.iter().sum::<f64>() / delays.len() as f64,
-                p99: crate::percentile(&delays, 0.99)?,
-                events: delays.len(),
-                curve: events,
-            })
+            Bound::of_events(events)
         })
         .collect()
 }
