@@ -4,6 +4,8 @@
 //!
 //! `cargo bench --bench poller`. Env: `POLLER_BENCH_HOURS` (arrivals, default 24),
 //! `POLLER_BENCH_DRAIN` (hours polled after the last arrival, default 6),
+//! `POLLER_BENCH_WARMUP` (hours of arrivals before the measured ones, default 0: the day
+//! starts with nothing waiting),
 //! `POLLER_BENCH_RATES` (orders/h, default `600,2000`), `POLLER_BENCH_TRACKED` (default 100000),
 //! `POLLER_BENCH_RESERVED_SHARE` (overrides `upstream.reserved_share` for the scheduler),
 //! `POLLER_BENCH_SHAPES` (default `today,slow,bimodal`), `POLLER_BENCH_PLOTS` (where the two
@@ -252,13 +254,17 @@ fn main() {
     }
     let hours = env_f64("POLLER_BENCH_HOURS", 24.0);
     let drain = env_f64("POLLER_BENCH_DRAIN", 6.0);
+    let warmup = env_f64("POLLER_BENCH_WARMUP", 0.0);
     let tracked = env_f64("POLLER_BENCH_TRACKED", 100_000.0) as usize;
     let rates: Vec<f64> = std::env::var("POLLER_BENCH_RATES")
         .unwrap_or_else(|_| "600,2000".into())
         .split(',')
         .filter_map(|r| r.trim().parse().ok())
         .collect();
-    println!("# poller benchmark: {hours} h of arrivals + {drain} h drain, virtual time");
+    println!(
+        "# poller benchmark: {hours} h of arrivals + {drain} h drain, virtual time, measured \
+         after {warmup} h of arrivals before them"
+    );
     if hours < 24.0 {
         println!("(scaled down from a full day: POLLER_BENCH_HOURS={hours})");
     }
@@ -276,7 +282,7 @@ fn main() {
     for &shape in &shapes {
         println!("\n# {} installs: {}", shape.label(), shape.describe());
         for &per_hour in &rates {
-            let window = (hours, drain);
+            let window = (warmup, hours, drain);
             let wall = Instant::now();
             let run = poller_day::run((Watcher::Ladder, None), shape, per_hour, window, LIMIT);
             let ladder = virtual_runtime().block_on(run);

@@ -59,25 +59,26 @@ pub fn waits(sim: &SimState, truths: &[OrderTruth], window_end: OffsetDateTime) 
     [install, activation]
 }
 
-/// The reads the expiry watch of active eSIMs takes in the window: each activated eSIM read
-/// once every `lifecycle` seconds from its activation until it expires or the window ends,
-/// plus the one check past an expiry inside the window (what the cadence reads of them,
-/// whichever schedule the waits follow; the bound above does not pay for them).
+/// The reads the expiry watch of active eSIMs would take in the window `[start, end)`: each
+/// eSIM active in it read once every `lifecycle` seconds from its activation until it expires
+/// or the window ends, plus the one check past an expiry inside the window (what the cadence
+/// reads of them, whichever schedule the waits follow; the bound above does not pay for them).
+/// `truths` are every order of the run, those that arrived before the window included.
 pub fn expiry_watch_reads(
     sim: &SimState,
     truths: &[OrderTruth],
-    window_end: OffsetDateTime,
+    (start, end): (OffsetDateTime, OffsetDateTime),
     lifecycle: f64,
 ) -> f64 {
     let mut reads = 0.0;
     for t in truths {
         let Some(t) = sim.truth(t.id) else { continue };
-        let Some(active) = t.activated_at.filter(|at| *at < window_end) else {
+        let Some(active) = t.activated_at.filter(|at| *at < end) else {
             continue;
         };
-        let end = t.expires_at.map_or(window_end, |e| e.min(window_end));
-        reads += (end - active).as_seconds_f64().max(0.0) / lifecycle.max(1.0);
-        if t.expires_at.is_some_and(|e| e < window_end) {
+        let until = t.expires_at.map_or(end, |e| e.min(end));
+        reads += (until - active.max(start)).as_seconds_f64().max(0.0) / lifecycle.max(1.0);
+        if t.expires_at.is_some_and(|e| start <= e && e < end) {
             reads += 1.0;
         }
     }

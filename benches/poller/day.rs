@@ -8,10 +8,10 @@ use std::time::Duration;
 
 use esim_bridge::config::{Secret, UpstreamConfig};
 use esim_bridge::ingest::poller::Cursor;
-use esim_bridge::ingest::poller::Figures;
 use esim_bridge::ingest::poller::Learned;
 use esim_bridge::ingest::poller::Quarantined;
 use esim_bridge::ingest::poller::{Engine, Outlet, OutletError, Settings, StoredOrder};
+use esim_bridge::ingest::poller::{Figures, Stats};
 use esim_bridge::provider::Credentials;
 use esim_bridge::provider::{Budget, Clock, UpstreamClient};
 use esim_events::{Event, EventType};
@@ -49,8 +49,8 @@ pub struct DayResult {
     pub waits: [crate::poller_bound::Waits; 2],
     /// What the learned schedule stored last (to start another day from).
     pub learned: Option<Learned>,
-    /// The reads the expiry watch of active eSIMs takes in the window at the default
-    /// `upstream.cadence.lifecycle`.
+    /// The reads the expiry watch of every eSIM active in the window would take in it at the
+    /// default `upstream.cadence.lifecycle` (those of orders from the warm-up included).
     pub expiry_watch: f64,
 }
 
@@ -154,14 +154,16 @@ pub enum Watcher {
     Naive,
 }
 
-/// Runs `hours` of arrivals at `per_hour`, their installs drawn to `shape`, then `drain` more
-/// hours without arrivals. The learned schedule starts from `warm` (a previous day's stored
-/// estimate, as a restarted leader does) if given.
+/// Runs `warmup + hours` of arrivals at `per_hour`, their installs drawn to `shape`, then
+/// `drain` more hours without arrivals; measured are the `hours` after the warm-up (their
+/// orders, their reads), so with a warm-up the day starts with the orders of the day before
+/// still waiting, as the poller's days do. The learned schedule starts from `warm` (a previous
+/// day's stored estimate, as a restarted leader does) if given.
 pub async fn run(
     (watcher, warm): (Watcher, Option<Learned>),
     shape: Shape,
     per_hour: f64,
-    (hours, drain): (f64, f64),
+    (warmup, hours, drain): (f64, f64, f64),
     limit: u32,
 ) -> DayResult {
     // A fixed configuration (the default with a limit and latency): valid by construction.
@@ -196,17 +198,24 @@ pub async fn run(
         }
         Watcher::Naive => None,
     };
-    let window = Duration::from_secs_f64(hours * 3600.0);
+    let opens = Duration::from_secs_f64(warmup * 3600.0);
+    let window = opens + Duration::from_secs_f64(hours * 3600.0);
     let start = tokio::time::Instant::now();
+    let mut at_window_start = None;
     let mut generator = Arrivals::new(42, per_hour);
     let mut shaping = StdRng::seed_from_u64(7);
-    let mut truths = Vec::new();
+    let (mut truths, mut all) = (Vec::new(), Vec::new());
     let mut next = start;
     loop {
         let arrival = generator.next_arrival();
         next += arrival.after;
         if next - start >= window {
             break;
+        }
+        let measured = next - start >= opens;
+        if measured && at_window_start.is_none() {
+            tokio::time::sleep_until(start + opens).await;
+            at_window_start = Some(opened(&sim, stats.as_ref()));
         }
         tokio::time::sleep_until(next).await;
         let mut plan = arrival.plan;
@@ -223,11 +232,17 @@ pub async fn run(
             let (c, r, s) = (naive_client.clone(), recorder.clone(), stop.clone());
             tokio::spawn(crate::poller_naive::naive_order(c, truth.clone(), r, s));
         }
-        truths.push(truth);
+        if measured {
+            truths.push(truth.clone());
+        }
+        all.push(truth);
     }
     tokio::time::sleep_until(start + window).await;
+    let (reads_at_start, figures_at_start) = at_window_start.unwrap_or_default();
     let at_window_end = sim.counters();
-    let figures_at_window_end = stats.as_ref().map(|s| s.figures());
+    let figures_at_window_end = stats
+        .as_ref()
+        .map(|s| since(s.figures(), figures_at_start.unwrap_or_default()));
     tokio::time::sleep(Duration::from_secs_f64(drain * 3600.0)).await;
     if let Some(stats) = &stats {
         figures = Some(stats.figures());
@@ -235,13 +250,14 @@ pub async fn run(
     stop.cancel();
     let end = sim.clock().now();
     let window_end = end - Duration::from_secs_f64(drain * 3600.0);
+    let window_start = window_end - Duration::from_secs_f64(hours * 3600.0);
     let seen = recorder.seen();
     let detected = crate::poller_detect::detected(&sim, &truths, &seen, window_end, watcher);
     let counters = sim.counters();
     let waits = crate::poller_bound::waits(&sim, &truths, window_end);
     let lifecycle = UpstreamConfig::default().cadence.lifecycle.as_secs_f64();
     let expiry_watch =
-        crate::poller_bound::expiry_watch_reads(&sim, &truths, window_end, lifecycle);
+        crate::poller_bound::expiry_watch_reads(&sim, &all, (window_start, window_end), lifecycle);
     let learned = recorder
         .learned
         .lock()
@@ -252,7 +268,7 @@ pub async fn run(
         missed: detected.missed,
         install_split: detected.install_split,
         points: detected.points,
-        reads_in_window: at_window_end.reads_served,
+        reads_in_window: at_window_end.reads_served.saturating_sub(reads_at_start),
         window_minutes: hours * 60.0,
         max_reads_any_minute: counters.max_reads_in_window,
         throttled: counters.throttled,
@@ -263,4 +279,19 @@ pub async fn run(
         learned,
         expiry_watch,
     }
+}
+
+/// The reads served so far and the scheduler's figures: taken when the measured window opens.
+fn opened(sim: &SimState, stats: Option<&Stats>) -> (u64, Option<Figures>) {
+    (sim.counters().reads_served, stats.map(Stats::figures))
+}
+
+/// `end`'s read counts less `start`'s: the reads of the measured window.
+fn since(mut end: Figures, start: Figures) -> Figures {
+    for i in 0..end.served.len() {
+        end.served[i] = end.served[i].saturating_sub(start.served[i]);
+        end.early[i] = end.early[i].saturating_sub(start.early[i]);
+    }
+    end.reserved = end.reserved.saturating_sub(start.reserved);
+    end
 }

@@ -1,7 +1,7 @@
 //! The scheduler's install and activation delays next to the bound ([`crate::poller_bound`])
 //! on the same day: mean and p99, and their ratio to the bound's.
 
-use esim_bridge::ingest::poller::Class;
+use esim_bridge::ingest::poller::{Class, WATCH_SHARE};
 use esim_events::EventType;
 
 use crate::poller_bound::bound;
@@ -71,7 +71,9 @@ pub fn report(
         return Versus::default();
     };
     let budget = budget(learned, limit);
-    let watched = (budget - learned.expiry_watch).max(0.0);
+    // The learned schedule spreads the watch thinner past its share of the reads.
+    let watch = learned.expiry_watch.min(budget * WATCH_SHARE);
+    let watched = (budget - watch).max(0.0);
     let [install, activation] = &learned.waits;
     let (bounds, reads) = bound(&[install, activation], budget);
     let (bounds_watched, _) = bound(&[install, activation], watched);
@@ -84,8 +86,15 @@ pub fn report(
          and discovery; bound': {:.1} reads/min once the expiry watch of active eSIMs has its {:.1}",
         per_minute(budget),
         per_minute(watched),
-        per_minute(learned.expiry_watch),
+        per_minute(watch),
     );
+    if watch < learned.expiry_watch {
+        println!(
+            "(the watch of every eSIM active in the window every upstream.cadence.lifecycle \
+             would take {:.1} reads/min: more than the learned schedule's share of them)",
+            per_minute(learned.expiry_watch)
+        );
+    }
     println!(
         "the bound's reads/min: installs {:.1}, activations {:.1}",
         per_minute(reads[0]),

@@ -26,6 +26,12 @@ pub fn picked(pick: &'static str) {
     metrics::counter!("esim_bridge_poller_picks_total", "pick" => pick).increment(1);
 }
 
+/// How often an active eSIM is read for an early expiry: `upstream.cadence.lifecycle`, or
+/// longer while the learned schedule spreads the expiry watch over its share of the reads.
+pub fn expiry_watch(every: Duration) {
+    metrics::gauge!("esim_bridge_poller_expiry_watch_seconds").set(every.as_secs_f64());
+}
+
 /// Orders marked for an early check on spare budget.
 pub fn early_candidates(n: usize) {
     metrics::gauge!("esim_bridge_poller_early_candidates").set(n as f64);

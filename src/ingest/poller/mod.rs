@@ -38,7 +38,7 @@ use tokio_util::task::TaskTracker;
 // benchmark and the fuzz targets use. Everything else stays inside the crate.
 pub use cursor::Cursor;
 pub use engine::cadence::Cadence;
-pub use engine::learn::wait_of;
+pub use engine::learn::{wait_of, WATCH_SHARE};
 pub use engine::learned::{Learned, Wait};
 pub use engine::plan::{Grid, Plan};
 pub use engine::rates::Rates;

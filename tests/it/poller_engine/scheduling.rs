@@ -83,3 +83,43 @@ async fn a_reserved_share_keeps_lifecycle_checks_moving_while_install_fast_is_ov
         "{shared:?}"
     );
 }
+
+/// 100 eSIMs in use, their expiry watch every minute, on a 60 reads/min budget (36 once the
+/// lists have theirs): the lifecycle class's mean lateness, how late it is at the end, and
+/// the detail reads, in 30 minutes.
+async fn watched(learned: bool) -> (Duration, Duration, u64) {
+    let run = Run::start(SimConfig::default(), 60, |c| {
+        c.cadence.lifecycle = Duration::from_secs(MIN);
+        c.cadence.early_check = Duration::ZERO;
+        c.cadence.learned = learned;
+    });
+    for _ in 0..100 {
+        let in_use =
+            OrderPlan::delivered(Some(Duration::from_secs(1)), Some(Duration::from_secs(2)));
+        run.sim.create_order(order(in_use)).unwrap();
+    }
+    tokio::time::sleep(Duration::from_secs(30 * MIN)).await;
+    let (sim, events, figures) = run.finish().await;
+    assert_eq!(sim.counters().throttled, 0);
+    let activated = events
+        .iter()
+        .filter(|e| e.event_type == EventType::Activated);
+    assert_eq!(activated.count(), 100, "every activation found");
+    let lifecycle = 4; // Class::Lifecycle
+    let mean = figures.total_late[lifecycle] / figures.served[lifecycle].max(1) as u32;
+    (mean, figures.stretch[lifecycle], reads(&sim, DETAIL))
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_expiry_watch_past_its_share_is_spread_out_instead_of_running_late() {
+    // The fixed cadences want 100 reads a minute for the watch alone: every read of the
+    // lifecycle class (the activation waits' too) queues behind it.
+    let (ladder_mean, ladder_end, ladder_reads) = watched(false).await;
+    assert!(ladder_mean >= Duration::from_secs(30), "{ladder_mean:?}");
+    assert!(ladder_end >= Duration::from_secs(30), "{ladder_end:?}");
+    // The learned schedule gives the watch a quarter of the reads and spaces it to fit.
+    let (mean, end, details) = watched(true).await;
+    assert!(mean <= Duration::from_secs(10), "{mean:?}");
+    assert!(end <= Duration::from_secs(5), "{end:?}");
+    assert!(details < ladder_reads / 2, "{details} vs {ladder_reads}");
+}

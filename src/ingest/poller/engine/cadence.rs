@@ -121,7 +121,14 @@ impl Cadence {
     }
 
     fn lifecycle(&self, t: &Tracked, now: OffsetDateTime) -> Next {
-        let regular = later(now, self.c.lifecycle);
+        self.watch(t, now, self.c.lifecycle)
+    }
+
+    /// The next look at an installed eSIM read every `every` (`lifecycle` unless the learned
+    /// schedule stretched the expiry watch to fit its share, see `learn`), and once just
+    /// after its expected expiry whatever `every` is.
+    pub fn watch(&self, t: &Tracked, now: OffsetDateTime, every: Duration) -> Next {
+        let regular = later(now, every);
         let expiry_check = match (t.activated_at, t.validity_days) {
             (Some(at), Some(days)) => at
                 .checked_add(i64::from(days) * DAY)

@@ -12,6 +12,7 @@ use super::learned::{Learned, Wait};
 use super::rates::Rates;
 use super::schedule::Class;
 use super::{Engine, Outlet};
+use crate::config::CadenceConfig;
 use crate::ingest::poller::tracked::{rank, Phase, Tracked};
 use crate::provider::clock::later;
 use crate::telemetry::ErrorChain;
@@ -24,6 +25,13 @@ pub const RECOMPUTE_EVERY: Duration = Duration::from_secs(30);
 /// The share of the read budget the schedule plans to use: the rest absorbs retries and the
 /// bursts of fulfilment and discovery.
 const PLANNED_SHARE: f64 = 0.95;
+/// The most of the planned reads the expiry watch of active eSIMs (one read every
+/// `upstream.cadence.lifecycle`) may take. Its cost grows with every eSIM in use (an account
+/// ordering 2,000 an hour has hundreds of thousands active within two weeks, which a 6 h
+/// watch would read 1,300 times a minute): past this share the watch is spread thinner
+/// instead of taking the reads installs and activations are detected with. The check just
+/// after each expected expiry is kept whatever the share.
+pub const WATCH_SHARE: f64 = 0.25;
 
 /// The wait `t` is in, and since when (unix seconds).
 pub fn wait_of(t: &Tracked) -> Option<(Wait, i64)> {
@@ -50,6 +58,9 @@ pub struct Learning {
     dirty: bool,
     /// When the rates were last computed, and the fulfilment and discovery reads by then.
     last: Option<(Instant, u64)>,
+    /// How often an active eSIM is read while the expiry watch is stretched to
+    /// [`WATCH_SHARE`]; `None`: every `upstream.cadence.lifecycle`.
+    pub watch: Option<Duration>,
 }
 
 impl<O: Outlet> Engine<O> {
@@ -60,18 +71,24 @@ impl<O: Outlet> Engine<O> {
         }
     }
 
-    /// The next look at `t`: the cadence's, with a learned interval for a wait that has one.
+    /// The next look at `t`: the cadence's, with a learned interval for a wait that has one
+    /// and the expiry watch's stretched one for an active eSIM.
     pub(super) fn next_look(&self, t: &Tracked, now: OffsetDateTime) -> Next {
-        let next = self.settings.cadence.next(t, now);
-        let (Next::At(class, _), Some((wait, since))) = (next, wait_of(t)) else {
+        let cadence = &self.settings.cadence;
+        let next = cadence.next(t, now);
+        let Next::At(class, _) = next else {
             return next;
         };
-        if !self.settings.cadence.config().learned {
+        if !cadence.config().learned {
             return next;
         }
-        match self.learning.rates.interval(wait, age(since, now)) {
-            Some(interval) => Next::At(class, later(now, interval)),
-            None => next,
+        match (wait_of(t), self.learning.watch) {
+            (Some((wait, since)), _) => match self.learning.rates.interval(wait, age(since, now)) {
+                Some(interval) => Next::At(class, later(now, interval)),
+                None => next,
+            },
+            (None, Some(every)) if t.phase == Phase::Lifecycle => cadence.watch(t, now, every),
+            (None, _) => next,
         }
     }
 
@@ -147,15 +164,26 @@ impl<O: Outlet> Engine<O> {
                 None => {}
             }
         }
-        // Active eSIMs stay on the lifecycle cadence (expiry is predicted, not learned).
-        let lifecycle = self
-            .settings
-            .cadence
-            .config()
-            .lifecycle
-            .as_secs_f64()
-            .max(1.0);
-        let reads = (reads - active as f64 / lifecycle).max(0.0);
+        // Active eSIMs are read on the lifecycle cadence (expiry is predicted, not learned)
+        // while that fits the watch's share, and spread thinner past it.
+        let config = self.settings.cadence.config();
+        let (reads, watch) = expiry_watch(reads, active, config);
+        // The fixed cadences (`learned = false`) keep the watch at `lifecycle`.
+        let watch = watch.filter(|_| config.learned);
+        if watch.is_some() != self.learning.watch.is_some() {
+            let every = watch.map(|w| format!("{}s", w.as_secs()));
+            tracing::info!(
+                active,
+                every = every.as_deref().unwrap_or("upstream.cadence.lifecycle"),
+                "expiry watch of active eSIMs {}",
+                if watch.is_some() {
+                    "spread past its share of the read budget"
+                } else {
+                    "back on its cadence"
+                }
+            );
+        }
+        self.learning.watch = watch;
         let cadence = &self.settings.cadence;
         let ladder = |wait: Wait, a: f64| {
             let every = match wait {
@@ -195,5 +223,55 @@ impl<O: Outlet> Engine<O> {
                 tracing::debug!(error = %ErrorChain(&e), "schedule estimate not stored; retried later");
             }
         }
+    }
+}
+
+/// The reads left for the waits once the expiry watch of `active` eSIMs has its part of
+/// `reads` (per second), and the watch's interval if it had to be stretched past
+/// `lifecycle` to keep to [`WATCH_SHARE`] (at most `give_up_after`: then only the check after
+/// the expected expiry is left).
+pub fn expiry_watch(reads: f64, active: usize, c: &CadenceConfig) -> (f64, Option<Duration>) {
+    let reads = if reads.is_finite() {
+        reads.max(0.0)
+    } else {
+        0.0
+    };
+    let (every, longest) = (c.lifecycle.as_secs_f64().max(1.0), c.give_up_after);
+    let needed = active as f64 / every;
+    let share = needed.min(reads * WATCH_SHARE);
+    if needed <= share {
+        return (reads - needed, None);
+    }
+    let stretched = Duration::try_from_secs_f64(active as f64 / share)
+        .unwrap_or(longest)
+        .clamp(c.lifecycle.min(longest), longest);
+    (reads - share, Some(stretched))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_expiry_watch_keeps_its_cadence_while_it_fits_its_share_and_is_spread_past_it() {
+        let c = CadenceConfig::default();
+        let every = c.lifecycle.as_secs_f64();
+        // 3,600 active eSIMs every 6 h: 1/6 read per second of 4, under a quarter.
+        let (left, watch) = expiry_watch(4.0, 3_600, &c);
+        assert_eq!(watch, None);
+        assert!((left - (4.0 - 3_600.0 / every)).abs() < 1e-9, "{left}");
+        // 480,000 (two weeks at 2,000 orders an hour) would want 22 reads per second: the
+        // watch gets a quarter of 4, the waits keep the rest, and each eSIM is read less often.
+        let (left, watch) = expiry_watch(4.0, 480_000, &c);
+        assert!((left - 3.0).abs() < 1e-9, "{left}");
+        let watch = watch.expect("stretched");
+        assert!((watch.as_secs_f64() - 480_000.0).abs() < 1e-6, "{watch:?}");
+        assert!(watch > c.lifecycle);
+        // No reads at all (or a nonsense figure): only the check after the expected expiry.
+        for reads in [0.0, f64::NAN, -1.0] {
+            assert_eq!(expiry_watch(reads, 10, &c), (0.0, Some(c.give_up_after)));
+        }
+        assert_eq!(expiry_watch(f64::INFINITY, 10, &c).1, Some(c.give_up_after));
+        assert_eq!(expiry_watch(1.0, 0, &c), (1.0, None));
     }
 }

@@ -283,6 +283,8 @@ impl<O: Outlet> Engine<O> {
             metrics::tracked(class.label(), self.queue.len(class));
         }
         metrics::early_candidates(self.queue.early_len());
+        let lifecycle = self.settings.cadence.config().lifecycle;
+        metrics::expiry_watch(self.learning.watch.unwrap_or(lifecycle));
         metrics::quarantined_orders(self.quarantined.len());
         for (class, late) in Class::ALL.into_iter().zip(stretch) {
             metrics::stretch(class.label(), late);
