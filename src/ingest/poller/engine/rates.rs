@@ -11,7 +11,9 @@
 //! cadences), and so does everything that is no wait (pending orders, expiry checks). An
 //! interval is never shorter than `upstream.cadence.install_fast` nor longer than
 //! `upstream.cadence.install_tail`, so no waiting order goes unread for long, whatever the
-//! estimate says.
+//! estimate says, unless that floor alone would take more than a quarter of the reads (orders
+//! that never install are tracked until their validity ends): then the longest interval is
+//! stretched, to at most eight `install_tail`s.
 
 use std::time::Duration;
 
@@ -22,6 +24,13 @@ pub const MIN_EVENTS: f64 = 50.0;
 
 /// The share of the budget left for waits that the learned ones may plan to use, at least.
 const MIN_SHARE: f64 = 0.1;
+/// The most of the reads that the floor (one read per `max` of every order of a learned wait)
+/// may take. Orders that never install stay tracked until their validity ends (up to 30
+/// days), so an account's floor grows with its order rate times its validity: past this share
+/// the floor is spread thinner, up to [`FLOOR_STRETCH`] times `max`.
+const FLOOR_SHARE: f64 = 0.25;
+/// How far past `install_tail` a crowded floor may be stretched.
+const FLOOR_STRETCH: u32 = 8;
 
 /// Read intervals by wait and age; the default has nothing learned, so every wait keeps the
 /// ladder (and the bounds are never used).
@@ -40,7 +49,8 @@ impl Rates {
     /// `reads_per_sec` for all waits; `ladder_rate(wait, age)` is what the ladder reads an
     /// order of a wait that keeps it. Those reads, and the `max`-spaced reads of orders at an
     /// age where nothing was ever seen, are taken out first; what the learned rates may plan
-    /// is at least a tenth.
+    /// is at least a tenth. If reading every order of the learned waits once per `max` would
+    /// take more than [`FLOOR_SHARE`] of the reads, `max` is stretched until it does not.
     pub fn compute(
         learned: &Learned,
         open: [&[f64]; 2],
@@ -48,6 +58,13 @@ impl Rates {
         ladder_rate: impl Fn(Wait, f64) -> f64,
         (min, max): (Duration, Duration),
     ) -> Self {
+        let on_floor = Wait::ALL
+            .into_iter()
+            .zip(open)
+            .filter(|(w, _)| learned.get(*w).count() >= MIN_EVENTS)
+            .map(|(_, o)| o.len())
+            .sum();
+        let max = floor(max, on_floor, reads_per_sec);
         let mut hazard = [None, None];
         // Orders per (wait, bin) at a learned age, by the bin's `√h`.
         let mut groups: Vec<(f64, f64)> = Vec::new();
@@ -150,6 +167,19 @@ impl Rates {
     pub fn learned(&self, wait: Wait) -> bool {
         self.hazard[wait as usize].is_some()
     }
+}
+
+/// `max`, stretched (at most [`FLOOR_STRETCH`] times) so that `orders` read once per `max`
+/// take at most [`FLOOR_SHARE`] of `reads_per_sec`.
+fn floor(max: Duration, orders: usize, reads_per_sec: f64) -> Duration {
+    let longest = max.saturating_mul(FLOOR_STRETCH);
+    let share = reads_per_sec * FLOOR_SHARE;
+    if share.is_nan() || share <= 0.0 || orders == 0 {
+        return if orders == 0 { max } else { longest };
+    }
+    Duration::try_from_secs_f64(orders as f64 / share)
+        .unwrap_or(longest)
+        .clamp(max, longest.max(max))
 }
 
 /// The `c` at which the orders' reads, each at `c·√h` kept within one per `max` and one per
@@ -255,31 +285,56 @@ mod tests {
     fn the_floor_s_reads_come_out_of_the_budget() {
         // A hundred installs at 100 s and one at two days: a hundred young orders at a busy
         // age and a hundred thousand old ones whose rate would fall below one read per `max`.
-        // Those are read every `max` all the same (4.6 reads/s), so the young ones get what
-        // is left of the 5 reads/s, and the plan adds up to the budget instead of spending
-        // the young ones' share on top of the floor.
+        // Those are read every `max` all the same (or less often if that would take over a
+        // quarter of the reads, as here), so the young ones get what is left of the 5
+        // reads/s, and the plan adds up to the budget instead of spending the young ones'
+        // share on top of the floor.
         let mut l = learned(&[100.0], 100);
         l.install.event(200_000.0);
         let mut open = vec![100.0; 100];
         open.extend(std::iter::repeat_n(300_000.0, 100_000));
+        let planned = |r: &Rates| -> f64 {
+            open.iter()
+                .map(|a| 1.0 / r.interval(Wait::Install, *a).unwrap().as_secs_f64())
+                .sum()
+        };
         let r = Rates::compute(&l, [&open, &[]], 5.0, |_, _| 0.0, BOUNDS);
-        assert_eq!(r.interval(Wait::Install, 300_000.0), Some(BOUNDS.1));
-        let planned: f64 = open
-            .iter()
-            .map(|a| 1.0 / r.interval(Wait::Install, *a).unwrap().as_secs_f64())
-            .sum();
-        assert!((planned - 5.0).abs() < 1e-6, "{planned}");
-        // When the floor alone takes more than the budget, the learned rates keep a tenth
-        // of it: the young orders are still read more often than every `max`.
+        assert!(r.interval(Wait::Install, 300_000.0).unwrap() >= BOUNDS.1);
+        assert!((planned(&r) - 5.0).abs() < 1e-6, "{}", planned(&r));
+        // When the floor, even stretched, takes more than the budget, the learned rates keep
+        // a tenth of it: the young orders are still read more often than every `max`.
         let r = Rates::compute(&l, [&open, &[]], 1.0, |_, _| 0.0, BOUNDS);
         assert!(r.interval(Wait::Install, 100.0).unwrap() < BOUNDS.1 / 4);
+    }
+
+    #[test]
+    fn a_crowded_floor_is_spread_to_its_share() {
+        // 100,000 orders that never install (tracked until their validity ends, at an age
+        // where no install was ever seen), read every `max` (6 h), would take 4.6 of 5
+        // reads/s: the floor is stretched so they take a quarter, and the young orders keep
+        // the rest.
+        let l = learned(&[100.0], 100);
+        let mut open = vec![100.0; 100];
+        open.extend(std::iter::repeat_n(300_000.0, 100_000));
+        let r = Rates::compute(&l, [&open, &[]], 5.0, |_, _| 0.0, BOUNDS);
+        let old = r.interval(Wait::Install, 300_000.0).unwrap();
+        assert!(
+            (old.as_secs_f64() - 100_100.0 / 1.25).abs() < 1.0,
+            "{old:?}"
+        );
+        let young = r.interval(Wait::Install, 100.0).unwrap().as_secs_f64();
+        assert!((100.0 / young - 3.75).abs() < 1e-2, "{young}");
+        // However crowded, the floor is stretched at most eightfold.
+        let r = Rates::compute(&l, [&open, &[]], 0.01, |_, _| 0.0, BOUNDS);
+        let old = r.interval(Wait::Install, 300_000.0).unwrap();
+        assert_eq!(old, BOUNDS.1 * FLOOR_STRETCH);
     }
 
     /// Provider dates make the ages: whole seconds (so many on a bin's edge, where the event
     /// counts in a bin its own wait never reached), zero, negative, huge or not a number. A
     /// busy bin keeps its own hazard, so one with many events and almost no exposure is
     /// steep; whatever the ages and the budget, every hazard stays finite and every interval
-    /// within `install_fast..install_tail`.
+    /// within `install_fast` and eight `install_tail`s.
     mod hostile {
         use super::*;
         use crate::ingest::poller::engine::learned::EDGES;
@@ -318,7 +373,8 @@ mod tests {
                     let h = l.get(wait).hazard(&exposure);
                     prop_assert!(h.iter().all(|x| x.is_finite() && *x >= 0.0), "{h:?}");
                     if let Some(i) = r.interval(wait, probe) {
-                        prop_assert!((BOUNDS.0..=BOUNDS.1).contains(&i), "{i:?}");
+                        let longest = BOUNDS.1 * FLOOR_STRETCH;
+                        prop_assert!((BOUNDS.0..=longest).contains(&i), "{i:?}");
                     }
                 }
             }
