@@ -100,8 +100,18 @@ fn learned(classes: [&Waits; 2]) -> Learned {
 /// The rule's delays for installs and activations with `budget` reads for both, intervals
 /// within `bounds` (`install_fast`, `install_tail`).
 pub fn rule(classes: [&Waits; 2], budget: f64, bounds: (Duration, Duration)) -> Vec<Option<Bound>> {
-    let learned = learned(classes);
-    let reads = |c: f64| walk_both(&Rates::at(&learned, c, bounds), classes).0;
+    rule_on(&learned(classes), classes, budget, bounds)
+}
+
+/// The same with the hazards of `learned` (a learned run's own estimate, "rule, learned"): the
+/// gap from `rule, truth` to it is the estimate's, from it to the learned run the runtime's.
+pub fn rule_on(
+    learned: &Learned,
+    classes: [&Waits; 2],
+    budget: f64,
+    bounds: (Duration, Duration),
+) -> Vec<Option<Bound>> {
+    let reads = |c: f64| walk_both(&Rates::at(learned, c, bounds), classes).0;
     let (mut cheap, mut dear) = (C_RANGE.0.ln(), C_RANGE.1.ln());
     for _ in 0..HALVINGS {
         let mid = (cheap + dear) / 2.0;
@@ -111,7 +121,7 @@ pub fn rule(classes: [&Waits; 2], budget: f64, bounds: (Duration, Duration)) -> 
             cheap = mid;
         }
     }
-    let (_, both) = walk_both(&Rates::at(&learned, cheap.exp(), bounds), classes);
+    let (_, both) = walk_both(&Rates::at(learned, cheap.exp(), bounds), classes);
     both.into_iter().map(Bound::of_events).collect()
 }
 

@@ -79,6 +79,11 @@ pub fn report(
     let (bounds_watched, _) = bound(&[install, activation], watched);
     let bounds_whole = whole(&[install, activation], budget);
     let rule = crate::poller_rule::rule([install, activation], watched, RULE_BOUNDS);
+    let classes = [install, activation];
+    let rule_learned = learned
+        .learned
+        .as_ref()
+        .map(|l| crate::poller_rule::rule_on(l, classes, watched, RULE_BOUNDS));
     crate::poller_rule::dump(&learned.waits, budget, watched);
     let per_minute = |reads: f64| reads / learned.window_minutes;
     println!(
@@ -158,6 +163,9 @@ pub fn report(
         row("bound\"", x.mean, x.p99, x.events);
         if let Some(r) = &rule[i] {
             row("rule, truth", r.mean, r.p99, r.events);
+        }
+        if let Some(Some(r)) = rule_learned.as_ref().map(|r| &r[i]) {
+            row("rule, learnt", r.mean, r.p99, r.events);
         }
         for (j, (policy, r)) in policies.iter().enumerate() {
             let v = r.latencies.get(t).map_or(&[][..], Vec::as_slice);
