@@ -60,7 +60,8 @@ pub struct Versus {
 /// arrivals, same truths); the bound's budget is the last policy's. Three bounds: the
 /// issue's (every read left after fulfilment and discovery goes to installs and
 /// activations, at the square-root rule's fractional rates), one that also leaves the expiry
-/// watch of active eSIMs its reads (`x' mean`, `x' p99`), and the budget spent in
+/// watch of active eSIMs its reads, at most the learned schedule's share of them (`x' mean`,
+/// `x' p99`), and the budget spent in
 /// whole reads ([`crate::poller_whole`]: `x" mean`, `x" p99`).
 pub fn report(
     policies: &[(&str, &DayResult)],
