@@ -237,6 +237,11 @@ pub async fn run(
         }
         all.push(truth);
     }
+    if at_window_start.is_none() {
+        // No arrival in the measured window: it still opens after the warm-up.
+        tokio::time::sleep_until(start + opens).await;
+        at_window_start = Some(opened(&sim, stats.as_ref()));
+    }
     tokio::time::sleep_until(start + window).await;
     let (reads_at_start, figures_at_start) = at_window_start.unwrap_or_default();
     let at_window_end = sim.counters();

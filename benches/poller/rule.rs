@@ -103,7 +103,7 @@ pub fn rule(classes: [&Waits; 2], budget: f64, bounds: (Duration, Duration)) -> 
     rule_on(&learned(classes), classes, budget, bounds)
 }
 
-/// The same with the hazards of `learned` (a learned run's own estimate, "rule, learned"): the
+/// The same with the hazards of `learned` (a learned run's own estimate, "rule, learnt"): the
 /// gap from `rule, truth` to it is the estimate's, from it to the learned run the runtime's.
 pub fn rule_on(
     learned: &Learned,

@@ -187,6 +187,17 @@ mod tests {
             let key = e.expect_err(bad).key().unwrap_or("").to_owned();
             assert_eq!(key, "upstream.reserved_share", "{bad}");
         }
+        // The learned intervals lie between install_fast and install_tail.
+        let e = example_with(&[
+            ("ESIM_BRIDGE_UPSTREAM__CADENCE__INSTALL_FAST", "10m"),
+            ("ESIM_BRIDGE_UPSTREAM__CADENCE__INSTALL_TAIL", "5m"),
+        ]);
+        let key = e
+            .expect_err("tail under fast")
+            .key()
+            .unwrap_or("")
+            .to_owned();
+        assert_eq!(key, "upstream.cadence.install_tail");
     }
 
     #[test]

@@ -63,6 +63,10 @@ pub(super) fn upstream(c: &Config) -> Result<(), ConfigError> {
     ] {
         r.check(positive(key, d));
     }
+    if cad.install_tail < cad.install_fast {
+        let why = "must not be shorter than upstream.cadence.install_fast (the learned schedule reads between the two)";
+        r.check(bad("upstream.cadence.install_tail", why));
+    }
     r.into_result()
 }
 

@@ -19,8 +19,8 @@ use crate::telemetry::ErrorChain;
 use esim_events::EventType;
 
 /// How often the rates are recomputed and the estimate stored (a hand-over loses at most this
-/// much of what was learned; or every
-/// `upstream.cadence.install_tail`, the longest learned interval, if that is shorter).
+/// much of what was learned; or every `upstream.cadence.install_tail`, the longest learned
+/// interval while the floor is not crowded, if that is shorter).
 pub const RECOMPUTE_EVERY: Duration = Duration::from_secs(30);
 /// The share of the read budget the schedule plans to use: the rest absorbs retries and the
 /// bursts of fulfilment and discovery.
@@ -32,6 +32,10 @@ const PLANNED_SHARE: f64 = 0.95;
 /// instead of taking the reads installs and activations are detected with. The check just
 /// after each expected expiry is kept whatever the share.
 pub const WATCH_SHARE: f64 = 0.25;
+/// How far past `lifecycle` a crowded watch may be spread: a burst of fulfilment and discovery
+/// reads that leaves nothing for a moment must not push every active eSIM's next read weeks
+/// out.
+const WATCH_STRETCH: u32 = 8;
 
 /// The wait `t` is in, and since when (unix seconds).
 pub fn wait_of(t: &Tracked) -> Option<(Wait, i64)> {
@@ -228,24 +232,26 @@ impl<O: Outlet> Engine<O> {
 
 /// The reads left for the waits once the expiry watch of `active` eSIMs has its part of
 /// `reads` (per second), and the watch's interval if it had to be stretched past
-/// `lifecycle` to keep to [`WATCH_SHARE`] (at most `give_up_after`: then only the check after
-/// the expected expiry is left).
+/// `lifecycle` to keep to [`WATCH_SHARE`] (at most [`WATCH_STRETCH`] times `lifecycle`; the
+/// watch's reads at that interval are taken out whatever they cost).
 pub fn expiry_watch(reads: f64, active: usize, c: &CadenceConfig) -> (f64, Option<Duration>) {
     let reads = if reads.is_finite() {
         reads.max(0.0)
     } else {
         0.0
     };
-    let (every, longest) = (c.lifecycle.as_secs_f64().max(1.0), c.give_up_after);
-    let needed = active as f64 / every;
+    let every = c.lifecycle.max(Duration::from_secs(1));
+    let needed = active as f64 / every.as_secs_f64();
     let share = needed.min(reads * WATCH_SHARE);
     if needed <= share {
         return (reads - needed, None);
     }
+    let longest = every.saturating_mul(WATCH_STRETCH);
     let stretched = Duration::try_from_secs_f64(active as f64 / share)
         .unwrap_or(longest)
-        .clamp(c.lifecycle.min(longest), longest);
-    (reads - share, Some(stretched))
+        .clamp(every, longest);
+    let cost = active as f64 / stretched.as_secs_f64();
+    ((reads - cost).max(0.0), Some(stretched))
 }
 
 #[cfg(test)]
@@ -260,18 +266,25 @@ mod tests {
         let (left, watch) = expiry_watch(4.0, 3_600, &c);
         assert_eq!(watch, None);
         assert!((left - (4.0 - 3_600.0 / every)).abs() < 1e-9, "{left}");
-        // 480,000 (two weeks at 2,000 orders an hour) would want 22 reads per second: the
-        // watch gets a quarter of 4, the waits keep the rest, and each eSIM is read less often.
-        let (left, watch) = expiry_watch(4.0, 480_000, &c);
+        // 100,000 would want 4.6 reads per second: the watch gets a quarter of 4, the waits
+        // keep the rest, and each eSIM is read every 100,000 s instead of every 6 h.
+        let (left, watch) = expiry_watch(4.0, 100_000, &c);
         assert!((left - 3.0).abs() < 1e-9, "{left}");
         let watch = watch.expect("stretched");
-        assert!((watch.as_secs_f64() - 480_000.0).abs() < 1e-6, "{watch:?}");
+        assert!((watch.as_secs_f64() - 100_000.0).abs() < 1e-6, "{watch:?}");
         assert!(watch > c.lifecycle);
-        // No reads at all (or a nonsense figure): only the check after the expected expiry.
-        for reads in [0.0, f64::NAN, -1.0] {
-            assert_eq!(expiry_watch(reads, 10, &c), (0.0, Some(c.give_up_after)));
+        // No reads at all (a burst of fulfilment took them, or a nonsense figure): the watch
+        // is spread at most eightfold, and what it then costs comes first.
+        let longest = c.lifecycle * WATCH_STRETCH;
+        for reads in [0.0, f64::NAN, -1.0, f64::INFINITY] {
+            assert_eq!(expiry_watch(reads, 10, &c), (0.0, Some(longest)), "{reads}");
         }
-        assert_eq!(expiry_watch(f64::INFINITY, 10, &c).1, Some(c.give_up_after));
+        let (left, watch) = expiry_watch(1.0, 1_000_000, &c);
+        assert_eq!(watch, Some(longest));
+        assert_eq!(
+            left, 0.0,
+            "1,000,000 eSIMs every 48 h take 5.8 reads/s of 1"
+        );
         assert_eq!(expiry_watch(1.0, 0, &c), (1.0, None));
     }
 }
