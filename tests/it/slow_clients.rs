@@ -175,8 +175,11 @@ async fn thousands_of_idle_connections_neither_exhaust_files_nor_delay_a_signed_
     let mut failed = Vec::new();
     let opening = Instant::now();
     for _ in 0..n {
-        // Bounded: a listener that stopped accepting must not make this loop run for long.
-        if opening.elapsed() > Duration::from_secs(10) {
+        // Bounded: a listener that stopped accepting (every connect timing out) must not make
+        // this loop run for long, but a busy machine that is only slow to open them must not
+        // fail it (10 s of wall time did, beside a benchmark): five failures end it, and a
+        // generous bound in time.
+        if failed.len() >= 5 || opening.elapsed() > Duration::from_secs(120) {
             break;
         }
         let connect = TcpStream::connect(bridge.webhook);
