@@ -9,7 +9,7 @@ use tokio::time::Instant;
 
 use super::cadence::Next;
 use super::learned::{Learned, Wait};
-use super::rates::Rates;
+use super::rates::{self, Rates};
 use super::schedule::Class;
 use super::{Engine, Outlet};
 use crate::config::CadenceConfig;
@@ -32,10 +32,6 @@ const PLANNED_SHARE: f64 = 0.95;
 /// instead of taking the reads installs and activations are detected with. The check just
 /// after each expected expiry is kept whatever the share.
 pub const WATCH_SHARE: f64 = 0.25;
-/// How far past `lifecycle` a crowded watch may be spread: a burst of fulfilment and discovery
-/// reads that leaves nothing for a moment must not push every active eSIM's next read weeks
-/// out.
-const WATCH_STRETCH: u32 = 8;
 
 /// The wait `t` is in, and since when (unix seconds).
 pub fn wait_of(t: &Tracked) -> Option<(Wait, i64)> {
@@ -232,8 +228,8 @@ impl<O: Outlet> Engine<O> {
 
 /// The reads left for the waits once the expiry watch of `active` eSIMs has its part of
 /// `reads` (per second), and the watch's interval if it had to be stretched past
-/// `lifecycle` to keep to [`WATCH_SHARE`] (at most [`WATCH_STRETCH`] times `lifecycle`; the
-/// watch's reads at that interval are taken out whatever they cost).
+/// `lifecycle` to keep to [`WATCH_SHARE`] ([`rates::spread`]: at most [`rates::STRETCH`] times
+/// `lifecycle`; the watch's reads at that interval are taken out whatever they cost).
 pub fn expiry_watch(reads: f64, active: usize, c: &CadenceConfig) -> (f64, Option<Duration>) {
     let reads = if reads.is_finite() {
         reads.max(0.0)
@@ -241,17 +237,10 @@ pub fn expiry_watch(reads: f64, active: usize, c: &CadenceConfig) -> (f64, Optio
         0.0
     };
     let every = c.lifecycle.max(Duration::from_secs(1));
-    let needed = active as f64 / every.as_secs_f64();
-    let share = needed.min(reads * WATCH_SHARE);
-    if needed <= share {
-        return (reads - needed, None);
-    }
-    let longest = every.saturating_mul(WATCH_STRETCH);
-    let stretched = Duration::try_from_secs_f64(active as f64 / share)
-        .unwrap_or(longest)
-        .clamp(every, longest);
-    let cost = active as f64 / stretched.as_secs_f64();
-    ((reads - cost).max(0.0), Some(stretched))
+    let spread = rates::spread(every, active, reads, WATCH_SHARE);
+    let cost = active as f64 / spread.as_secs_f64();
+    let left = (reads - cost).max(0.0);
+    (left, (spread > every).then_some(spread))
 }
 
 #[cfg(test)]
@@ -275,7 +264,7 @@ mod tests {
         assert!(watch > c.lifecycle);
         // No reads at all (a burst of fulfilment took them, or a nonsense figure): the watch
         // is spread at most eightfold, and what it then costs comes first.
-        let longest = c.lifecycle * WATCH_STRETCH;
+        let longest = c.lifecycle * rates::STRETCH;
         for reads in [0.0, f64::NAN, -1.0, f64::INFINITY] {
             assert_eq!(expiry_watch(reads, 10, &c), (0.0, Some(longest)), "{reads}");
         }

@@ -27,10 +27,12 @@ const MIN_SHARE: f64 = 0.1;
 /// The most of the reads that the floor (one read per `max` of every order of a learned wait)
 /// may take. Orders that never install stay tracked until their validity ends (up to 30
 /// days), so an account's floor grows with its order rate times its validity: past this share
-/// the floor is spread thinner, up to [`FLOOR_STRETCH`] times `max`.
+/// the floor is spread thinner, up to [`STRETCH`] times `max`.
 const FLOOR_SHARE: f64 = 0.25;
-/// How far past `install_tail` a crowded floor may be stretched.
-const FLOOR_STRETCH: u32 = 8;
+/// How far past its interval a crowded floor or expiry watch may be stretched: a burst of
+/// fulfilment and discovery that leaves nothing for a moment must not push their next reads
+/// weeks out.
+pub const STRETCH: u32 = 8;
 
 /// Read intervals by wait and age; the default has nothing learned, so every wait keeps the
 /// ladder (and the bounds are never used).
@@ -67,7 +69,7 @@ impl Rates {
             .filter(|(w, _)| learned.get(*w).count() >= MIN_EVENTS)
             .map(|(_, o)| o.len())
             .sum();
-        let max = floor(max, on_floor, reads_per_sec);
+        let max = spread(max, on_floor, reads_per_sec, FLOOR_SHARE);
         let mut hazard = [None, None];
         // Orders per (wait, bin) at a learned age, by the bin's `√h`.
         let mut groups: Vec<(f64, f64)> = Vec::new();
@@ -173,17 +175,18 @@ impl Rates {
     }
 }
 
-/// `max`, stretched (at most [`FLOOR_STRETCH`] times) so that `orders` read once per `max`
-/// take at most [`FLOOR_SHARE`] of `reads_per_sec`.
-fn floor(max: Duration, orders: usize, reads_per_sec: f64) -> Duration {
-    let longest = max.saturating_mul(FLOOR_STRETCH);
-    let share = reads_per_sec * FLOOR_SHARE;
-    if share.is_nan() || share <= 0.0 || orders == 0 {
-        return if orders == 0 { max } else { longest };
+/// `every`, stretched (at most [`STRETCH`] times) so that `orders` each read once per the
+/// result take at most `share` of `reads_per_sec`: how the floor and the expiry watch
+/// (`learn::expiry_watch`) keep to their shares. Past the cap, or with no reads to share,
+/// the cap.
+pub(super) fn spread(every: Duration, orders: usize, reads_per_sec: f64, share: f64) -> Duration {
+    let longest = every.saturating_mul(STRETCH).max(every);
+    if orders == 0 {
+        return every;
     }
-    Duration::try_from_secs_f64(orders as f64 / share)
+    Duration::try_from_secs_f64(orders as f64 / (reads_per_sec * share))
         .unwrap_or(longest)
-        .clamp(max, longest.max(max))
+        .clamp(every, longest)
 }
 
 /// The `c` at which the orders' reads, each at `c·√h` kept within one per `max` and one per

@@ -104,7 +104,7 @@ fn a_crowded_floor_is_spread_to_its_share() {
     // However crowded, the floor is stretched at most eightfold.
     let r = Rates::compute(&l, [&open, &[]], 0.01, |_, _| 0.0, BOUNDS);
     let old = r.interval(Wait::Install, 300_000.0).unwrap();
-    assert_eq!(old, BOUNDS.1 * FLOOR_STRETCH);
+    assert_eq!(old, BOUNDS.1 * STRETCH);
 }
 
 /// Provider dates make the ages: whole seconds (so many on a bin's edge, where the event
@@ -150,7 +150,7 @@ mod hostile {
                 let h = l.get(wait).hazard(&exposure);
                 prop_assert!(h.iter().all(|x| x.is_finite() && *x >= 0.0), "{h:?}");
                 if let Some(i) = r.interval(wait, probe) {
-                    let longest = BOUNDS.1 * FLOOR_STRETCH;
+                    let longest = BOUNDS.1 * STRETCH;
                     prop_assert!((BOUNDS.0..=longest).contains(&i), "{i:?}");
                 }
             }
