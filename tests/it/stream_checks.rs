@@ -123,8 +123,9 @@ async fn a_stream_whose_settings_would_drop_or_duplicate_events_is_refused_by_na
         js.delete_stream("ESIM_EVENTS").await.expect(case);
     }
 
-    // Sealing is only possible on an existing stream.
-    js.create_stream(base()).await.expect("create");
+    // Sealing is only possible on an existing stream (re-created right after a delete, so
+    // through the same retry as above).
+    create(&js, base(), "sealed").await;
     js.update_stream(Config {
         sealed: true,
         ..base()
