@@ -6,9 +6,8 @@
 //! `POLLER_BENCH_DRAIN` (hours polled after the last arrival, default 6),
 //! `POLLER_BENCH_WARMUP` (hours of arrivals before the measured ones, default 0: the day starts
 //! from nothing; `24` starts it with the day before's orders still waiting and its eSIMs in
-//! use, as the poller's days do, in about twice the time; the bounds then still pay only for
-//! the measured day's orders, so that measure overstates the gap, most for waits longer than a
-//! day),
+//! use, as the poller's days do, in about twice the time; then every wait on in the day is
+//! the bounds' to read, and every event in it is measured, whichever day's order it is),
 //! `POLLER_BENCH_RATES` (orders/h, default `600,2000`), `POLLER_BENCH_TRACKED` (default 100000),
 //! `POLLER_BENCH_RESERVED_SHARE` (overrides `upstream.reserved_share` for the scheduler),
 //! `POLLER_BENCH_SHAPES` (default `today,slow,bimodal`), `POLLER_BENCH_PLOTS` (where the two
@@ -32,6 +31,8 @@ mod poller_bound;
 mod poller_day;
 #[path = "poller/detect.rs"]
 mod poller_detect;
+#[path = "poller/histogram.rs"]
+mod poller_histogram;
 #[path = "poller/memory.rs"]
 mod poller_memory;
 #[path = "poller/naive.rs"]

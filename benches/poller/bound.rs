@@ -11,6 +11,12 @@
 //! `A_i` is how long order `i` can be watched before the window ends (events after it are not
 //! counted, so reads for them are not either).
 //!
+//! A day that follows a warm-up (`POLLER_BENCH_WARMUP`) starts with the day before's orders
+//! still waiting: every wait on at some time in the window is a member, watched over its part
+//! of the window (`∫_{from}^{A_i} √(f·S) da / S(from)`, as it has survived to `from`), and the
+//! events counted are those inside the window, whichever day's order they belong to. So the
+//! bound spends the day's reads on the orders the poller has to read that day.
+//!
 //! `f` and `S` are the day's own (every planned delay, "never" included), binned on a log
 //! scale. The optimal schedule's delay of each event that happened in the window is then
 //! `1/(2r(a))` on average and uniform in `[0, 1/r(a)]`; the mean is the sum of the first, the
@@ -22,38 +28,71 @@
 use esim_sim::{OrderStatus, OrderTruth, SimState};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-/// Bins per decade of the delay histogram, and its range in seconds.
-const BINS_PER_DECADE: f64 = 8.0;
-const FIRST_EDGE: f64 = 1.0;
-const LAST_EDGE: f64 = 60.0 * 86_400.0;
+pub use crate::poller_histogram::Histogram;
 
-/// One class of waits (installs, or activations): the planned delay of every member, `None`
-/// when the event never happens, and how long each member could be watched in the window.
+/// One wait of a class: its planned delay (`None`: the event never happens), and the ages
+/// since the wait began at which the measured window opens and closes for it (`from` is 0 for
+/// a wait that begins inside the window).
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+pub struct Member {
+    pub delay: Option<f64>,
+    pub from: f64,
+    pub to: f64,
+}
+
+impl Member {
+    /// The event's age, if it happens before the window closes (found then, or in the drain).
+    pub fn before_end(&self) -> Option<f64> {
+        self.delay.filter(|d| *d <= self.to)
+    }
+
+    /// The event's age, if it happens inside the window: the events measured.
+    pub fn event(&self) -> Option<f64> {
+        self.before_end().filter(|d| *d >= self.from)
+    }
+
+    /// Whether the wait is still on when the window opens.
+    pub fn waiting(&self) -> bool {
+        self.delay.is_none_or(|d| d >= self.from)
+    }
+}
+
+/// One class of waits (installs, or activations): every wait that began before the window
+/// closes, those of the warm-up included (they are all draws of the class's delay).
 #[derive(Default)]
 pub struct Waits {
-    /// (planned delay, watchable time) per member, in seconds.
-    pub members: Vec<(Option<f64>, f64)>,
+    pub members: Vec<Member>,
 }
 
 /// The install waits (from delivery) and activation waits (from install) of the delivered
-/// orders among `truths`, watchable until `window_end` (the simulator's planned times).
-pub fn waits(sim: &SimState, truths: &[OrderTruth], window_end: OffsetDateTime) -> [Waits; 2] {
+/// orders among `truths` (every order of the run), for the window `[start, end)` (the
+/// simulator's planned times). An activation wait follows its install wait's order: the
+/// `k`-th activation belongs to the `k`-th install that happens before `end`.
+pub fn waits(
+    sim: &SimState,
+    truths: &[OrderTruth],
+    (start, end): (OffsetDateTime, OffsetDateTime),
+) -> [Waits; 2] {
     let secs = |d: time::Duration| d.as_seconds_f64();
+    let member = |delay, began: OffsetDateTime| Member {
+        delay,
+        from: secs(start - began).max(0.0),
+        to: secs(end - began),
+    };
     let (mut install, mut activation) = (Waits::default(), Waits::default());
     for t in truths {
         let Some(t) = sim.truth(t.id) else { continue };
-        if t.final_status != OrderStatus::Delivered || t.resolved_at >= window_end {
+        if t.final_status != OrderStatus::Delivered || t.resolved_at >= end {
             continue;
         }
         let installed = t.installed_at.map(|at| secs(at - t.resolved_at));
-        install
-            .members
-            .push((installed, secs(window_end - t.resolved_at)));
-        if let Some(at) = t.installed_at.filter(|at| *at < window_end) {
+        install.members.push(member(installed, t.resolved_at));
+        if let Some(at) = t.installed_at.filter(|at| *at < end) {
             let activated = t.activated_at.map(|a| secs(a - at));
-            activation.members.push((activated, secs(window_end - at)));
+            activation.members.push(member(activated, at));
         }
     }
     [install, activation]
@@ -83,74 +122,6 @@ pub fn expiry_watch_reads(
         }
     }
     reads
-}
-
-/// A delay distribution on log-spaced bins: edges, the probability of each bin, and the
-/// square-root-rule weight `√(f·S)` and hazard in each.
-pub struct Histogram {
-    /// Lower edges of the bins (the first 0); the last edge closes the last bin.
-    pub edges: Vec<f64>,
-    /// Events per second at risk, per bin.
-    pub hazard: Vec<f64>,
-    /// `√(f·S)` per bin (reads per unit of `c` per second spent in the bin).
-    weight: Vec<f64>,
-}
-
-impl Histogram {
-    /// The histogram of planned delays (`None`: the event never happens).
-    pub fn of(delays: impl Iterator<Item = Option<f64>>) -> Self {
-        let decades = (LAST_EDGE / FIRST_EDGE).log10();
-        let n = (decades * BINS_PER_DECADE).ceil() as usize;
-        let mut edges = vec![0.0];
-        edges.extend((0..=n).map(|i| FIRST_EDGE * 10f64.powf(i as f64 / BINS_PER_DECADE)));
-        let mut counts = vec![0u64; edges.len() - 1];
-        let mut total = 0u64;
-        for d in delays {
-            total += 1;
-            if let Some(d) = d.filter(|d| *d < LAST_EDGE) {
-                counts[Self::index(&edges, d)] += 1;
-            }
-        }
-        let total = total.max(1) as f64;
-        let (mut hazard, mut weight) = (Vec::new(), Vec::new());
-        let mut survived = 1.0;
-        for (i, c) in counts.iter().enumerate() {
-            let p = *c as f64 / total;
-            let width = edges[i + 1] - edges[i];
-            let s_mid = (survived - p / 2.0).max(f64::MIN_POSITIVE);
-            let f = p / width;
-            hazard.push(f / s_mid);
-            weight.push((f * s_mid).sqrt());
-            survived -= p;
-        }
-        Self {
-            edges,
-            hazard,
-            weight,
-        }
-    }
-
-    fn index(edges: &[f64], d: f64) -> usize {
-        edges[1..].partition_point(|e| *e <= d).min(edges.len() - 2)
-    }
-
-    /// `∫₀^A √(f·S) da`.
-    fn reads_per_c(&self, watch: f64) -> f64 {
-        let mut sum = 0.0;
-        for (i, w) in self.weight.iter().enumerate() {
-            let (lo, hi) = (self.edges[i], self.edges[i + 1]);
-            if lo >= watch {
-                break;
-            }
-            sum += w * (hi.min(watch) - lo);
-        }
-        sum
-    }
-
-    /// The optimal read rate per unit of `c` at age `d`.
-    fn rate_per_c(&self, d: f64) -> f64 {
-        self.hazard[Self::index(&self.edges, d)].sqrt()
-    }
 }
 
 /// The optimal schedule's delays for one class.
@@ -186,15 +157,25 @@ impl Bound {
 pub fn bound(classes: &[&Waits], budget: f64) -> (Vec<Option<Bound>>, Vec<f64>) {
     let histograms: Vec<Histogram> = classes
         .iter()
-        .map(|w| Histogram::of(w.members.iter().map(|(d, _)| *d)))
+        .map(|w| Histogram::of(w.members.iter().map(|m| m.delay)))
         .collect();
+    // A wait already on when the window opens has survived to `from`: its reads from there
+    // are the unconditional ones over S(from).
     let per_class: Vec<f64> = classes
         .iter()
         .zip(&histograms)
         .map(|(w, h)| {
             w.members
                 .iter()
-                .map(|(_, a)| h.reads_per_c(*a))
+                .filter(|m| m.waiting())
+                .map(|m| {
+                    let at_risk = if m.from > 0.0 {
+                        h.survival(m.from)
+                    } else {
+                        1.0
+                    };
+                    h.reads_per_c((m.from, m.to)) / at_risk.max(f64::MIN_POSITIVE)
+                })
                 .sum::<f64>()
         })
         .collect();
@@ -209,10 +190,8 @@ pub fn bound(classes: &[&Waits], budget: f64) -> (Vec<Option<Bound>>, Vec<f64>) 
             let mut delays = Vec::new();
             let mut curve = Vec::new();
             let mut mean = 0.0;
-            for (d, watch) in &w.members {
-                let Some(d) = d.filter(|d| d <= watch) else {
-                    continue;
-                };
+            for m in &w.members {
+                let Some(d) = m.event() else { continue };
                 let gap = 1.0 / (c * h.rate_per_c(d)).max(f64::MIN_POSITIVE);
                 mean += gap / 2.0;
                 curve.push((d, gap / 2.0));

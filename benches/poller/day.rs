@@ -156,8 +156,8 @@ pub enum Watcher {
 
 /// Runs `warmup + hours` of arrivals at `per_hour`, their installs drawn to `shape`, then
 /// `drain` more hours without arrivals; measured are the `hours` after the warm-up (their
-/// orders, their reads), so with a warm-up the day starts with the orders of the day before
-/// still waiting, as the poller's days do. The learned schedule starts from `warm` (a previous
+/// reads, and every transition in them, the day before's orders' included), so with a warm-up
+/// the day starts with the orders of the day before still waiting, as the poller's days do. The learned schedule starts from `warm` (a previous
 /// day's stored estimate, as a restarted leader does) if given.
 pub async fn run(
     (watcher, warm): (Watcher, Option<Learned>),
@@ -204,7 +204,7 @@ pub async fn run(
     let mut at_window_start = None;
     let mut generator = Arrivals::new(42, per_hour);
     let mut shaping = StdRng::seed_from_u64(7);
-    let (mut truths, mut all) = (Vec::new(), Vec::new());
+    let (mut orders, mut all) = (0, Vec::new());
     let mut next = start;
     loop {
         let arrival = generator.next_arrival();
@@ -233,7 +233,7 @@ pub async fn run(
             tokio::spawn(crate::poller_naive::naive_order(c, truth.clone(), r, s));
         }
         if measured {
-            truths.push(truth.clone());
+            orders += 1;
         }
         all.push(truth);
     }
@@ -257,12 +257,12 @@ pub async fn run(
     let window_end = end - Duration::from_secs_f64(drain * 3600.0);
     let window_start = window_end - Duration::from_secs_f64(hours * 3600.0);
     let seen = recorder.seen();
-    let detected = crate::poller_detect::detected(&sim, &truths, &seen, window_end, watcher);
+    let measured = (window_start, window_end);
+    let detected = crate::poller_detect::detected(&sim, &all, &seen, measured, watcher);
     let counters = sim.counters();
-    let waits = crate::poller_bound::waits(&sim, &truths, window_end);
+    let waits = crate::poller_bound::waits(&sim, &all, measured);
     let lifecycle = UpstreamConfig::default().cadence.lifecycle.as_secs_f64();
-    let expiry_watch =
-        crate::poller_bound::expiry_watch_reads(&sim, &all, (window_start, window_end), lifecycle);
+    let expiry_watch = crate::poller_bound::expiry_watch_reads(&sim, &all, measured, lifecycle);
     let learned = recorder
         .learned
         .lock()
@@ -277,7 +277,7 @@ pub async fn run(
         window_minutes: hours * 60.0,
         max_reads_any_minute: counters.max_reads_in_window,
         throttled: counters.throttled,
-        orders: truths.len(),
+        orders,
         figures,
         figures_at_window_end,
         waits,

@@ -24,13 +24,14 @@ pub struct Detected {
     pub points: [Vec<(f64, f64)>; 2],
 }
 
-/// Every transition of `truths` that happened before `window_end`, matched with its first
-/// detection in `seen`.
+/// Every transition of `truths` (every order of the run) that happened in the window
+/// `[start, end]`, matched with its first detection in `seen`: with a warm-up, the day
+/// before's orders' transitions in the window count, and the window's orders' after it do not.
 pub fn detected(
     sim: &SimState,
     truths: &[OrderTruth],
     seen: &HashMap<(u64, EventType), OffsetDateTime>,
-    window_end: OffsetDateTime,
+    (start, end): (OffsetDateTime, OffsetDateTime),
     watcher: Watcher,
 ) -> Detected {
     let mut out = Detected::default();
@@ -49,7 +50,7 @@ pub fn detected(
             steps.push((EventType::Depleted, t.expires_at, None));
         }
         for (ty, at, since) in steps {
-            let Some(at) = at.filter(|at| *at <= window_end) else {
+            let Some(at) = at.filter(|at| start <= *at && *at <= end) else {
                 continue;
             };
             // The naive loops never look for activation or expiry.

@@ -37,24 +37,29 @@ fn walk(rates: &Rates, wait: Wait, waits: &Waits, starts: Option<&[Option<f64>]>
         events: Vec::new(),
         found: Vec::new(),
     };
-    for (k, (delay, watch)) in waits.members.iter().enumerate() {
-        let event = delay.filter(|d| d <= watch);
+    for (k, m) in waits.members.iter().enumerate() {
+        let event = m.before_end();
         let start = starts.map_or(Some(0.0), |s| s.get(k).copied().flatten());
         let mut found = None;
         let mut age = start.unwrap_or(f64::INFINITY);
         while let Some(step) = start.and_then(|_| rates.interval(wait, age)) {
             if let Some(d) = event.filter(|d| *d <= age) {
-                out.events.push((d, age - d));
+                // Only events inside the window are measured (a wait of the day before is
+                // walked from its start all the same, for when its event is found).
+                if m.event().is_some() {
+                    out.events.push((d, age - d));
+                }
                 found = Some(age);
                 break;
             }
             age += step.as_secs_f64();
             // Past the window its reads are not counted, but an event in it is still found
-            // (the learned runs drain after the window too).
-            if age <= *watch {
-                out.reads += 1.0;
-            } else if event.is_none() {
+            // (the learned runs drain after the window too); before it (the warm-up) neither.
+            if age > m.to && event.is_none() {
                 break;
+            }
+            if m.from <= age && age <= m.to {
+                out.reads += 1.0;
             }
         }
         out.found.push(found);
@@ -71,8 +76,8 @@ fn walk_both(rates: &Rates, [install, activation]: [&Waits; 2]) -> (f64, [Vec<(f
         .members
         .iter()
         .zip(&installs.found)
-        .filter_map(|((d, watch), found)| {
-            let d = d.filter(|d| d < watch)?;
+        .filter_map(|(m, found)| {
+            let d = m.delay.filter(|d| *d < m.to)?;
             Some(found.map(|f| (f - d).max(0.0)))
         })
         .collect();
@@ -87,10 +92,10 @@ fn walk_both(rates: &Rates, [install, activation]: [&Waits; 2]) -> (f64, [Vec<(f
 fn learned(classes: [&Waits; 2]) -> Learned {
     let mut learned = Learned::default();
     for (wait, waits) in Wait::ALL.into_iter().zip(classes) {
-        for (delay, watch) in &waits.members {
-            match delay.filter(|d| d <= watch) {
+        for m in &waits.members {
+            match m.before_end() {
                 Some(d) => learned.get_mut(wait).event(d),
-                None => learned.get_mut(wait).censored(*watch),
+                None => learned.get_mut(wait).censored(m.to),
             }
         }
     }

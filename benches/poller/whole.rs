@@ -34,16 +34,19 @@ impl Class<'_> {
         let plan = Plan::solve(&self.grid, &self.hazard, price, (0.0, f64::INFINITY));
         let path = plan.path(&self.grid);
         let (mut reads, mut events) = (0.0, Vec::new());
-        for (delay, watch) in &self.waits.members {
-            let event = delay.filter(|d| d <= watch);
+        for m in &self.waits.members {
+            let event = m.before_end();
             // The read that finds the event, if the plan reads after it at all.
             let found = event.map(|d| path.partition_point(|r| *r < d));
             let until = match found.filter(|i| *i < path.len()) {
-                Some(i) => path[i].min(*watch),
-                None => *watch,
+                Some(i) => path[i].min(m.to),
+                None => m.to,
             };
-            reads += path.partition_point(|r| *r <= until) as f64;
-            if let (Some(d), Some(&at)) = (event, found.and_then(|i| path.get(i))) {
+            // Only the reads inside the window count (a wait of the day before from `from`).
+            let before = path.partition_point(|r| *r < m.from);
+            reads += path.partition_point(|r| *r <= until).saturating_sub(before) as f64;
+            let found = found.and_then(|i| path.get(i));
+            if let (Some(d), Some(&at)) = (m.event(), found) {
                 events.push((d, at - d));
             }
         }
@@ -56,7 +59,7 @@ pub fn whole(classes: &[&Waits], budget: f64) -> Vec<Option<Bound>> {
     let classes: Vec<Class> = classes
         .iter()
         .map(|w| {
-            let h = Histogram::of(w.members.iter().map(|(d, _)| *d));
+            let h = Histogram::of(w.members.iter().map(|m| m.delay));
             Class {
                 waits: w,
                 grid: Grid::new(&h.edges[..h.edges.len() - 1]),
