@@ -8,9 +8,8 @@
 //! and the install that hides an activation), the gap between it and the learned runs is the
 //! estimate's and the runtime's.
 //!
-//! `POLLER_BENCH_DUMP=file` appends each day's waits and budgets to `file` (one JSON line),
-//! and `POLLER_BENCH_LOAD=file` runs only this rule on them, in seconds instead of a day's
-//! simulation: the loop for trying a change to the rule.
+//! `crate::poller_offline` runs it on dumped days, in seconds instead of a day's simulation:
+//! the loop for trying a change to the rule.
 
 use std::time::Duration;
 
@@ -31,7 +30,11 @@ struct Walked {
     found: Vec<Option<f64>>,
 }
 
-fn walk(rates: &Rates, wait: Wait, waits: &Waits, starts: Option<&[Option<f64>]>) -> Walked {
+fn walk(
+    interval: impl Fn(f64) -> Option<f64>,
+    waits: &Waits,
+    starts: Option<&[Option<f64>]>,
+) -> Walked {
     let mut out = Walked {
         reads: 0.0,
         events: Vec::new(),
@@ -42,7 +45,7 @@ fn walk(rates: &Rates, wait: Wait, waits: &Waits, starts: Option<&[Option<f64>]>
         let start = starts.map_or(Some(0.0), |s| s.get(k).copied().flatten());
         let mut found = None;
         let mut age = start.unwrap_or(f64::INFINITY);
-        while let Some(step) = start.and_then(|_| rates.interval(wait, age)) {
+        while let Some(step) = start.and_then(|_| interval(age)) {
             if let Some(d) = event.filter(|d| *d <= age) {
                 // Only events inside the window are measured (a wait of the day before is
                 // walked from its start all the same, for when its event is found).
@@ -52,7 +55,7 @@ fn walk(rates: &Rates, wait: Wait, waits: &Waits, starts: Option<&[Option<f64>]>
                 found = Some(age);
                 break;
             }
-            age += step.as_secs_f64();
+            age += step;
             // Past the window its reads are not counted, but an event in it is still found
             // (the learned runs drain after the window too); before it (the warm-up) neither.
             if age > m.to && event.is_none() {
@@ -68,8 +71,21 @@ fn walk(rates: &Rates, wait: Wait, waits: &Waits, starts: Option<&[Option<f64>]>
 }
 
 /// Both classes under `rates`: the reads, and each class's (age, delay) per event.
-fn walk_both(rates: &Rates, [install, activation]: [&Waits; 2]) -> (f64, [Vec<(f64, f64)>; 2]) {
-    let installs = walk(rates, Wait::Install, install, None);
+fn walk_both(rates: &Rates, classes: [&Waits; 2]) -> (f64, [Vec<(f64, f64)>; 2]) {
+    let interval = |wait| move |age| rates.interval(wait, age).map(|d| d.as_secs_f64());
+    walk_with(
+        [interval(Wait::Install), interval(Wait::Activation)],
+        classes,
+    )
+}
+
+/// Both classes, each read at the intervals its function gives at an age: the reads, and
+/// each class's (age, delay) per event.
+pub fn walk_with(
+    [install_at, activation_at]: [impl Fn(f64) -> Option<f64>; 2],
+    [install, activation]: [&Waits; 2],
+) -> (f64, [Vec<(f64, f64)>; 2]) {
+    let installs = walk(install_at, install, None);
     // An activation wait (one per install inside the window, in the same order) starts at its
     // install's age when that install was found.
     let starts: Vec<Option<f64>> = install
@@ -81,7 +97,7 @@ fn walk_both(rates: &Rates, [install, activation]: [&Waits; 2]) -> (f64, [Vec<(f
             Some(found.map(|f| (f - d).max(0.0)))
         })
         .collect();
-    let activations = walk(rates, Wait::Activation, activation, Some(&starts));
+    let activations = walk(activation_at, activation, Some(&starts));
     (
         installs.reads + activations.reads,
         [installs.events, activations.events],
@@ -89,7 +105,7 @@ fn walk_both(rates: &Rates, [install, activation]: [&Waits; 2]) -> (f64, [Vec<(f
 }
 
 /// The day's waits as the poller would have learned them, every one ended.
-fn learned(classes: [&Waits; 2]) -> Learned {
+pub fn learned(classes: [&Waits; 2]) -> Learned {
     let mut learned = Learned::default();
     for (wait, waits) in Wait::ALL.into_iter().zip(classes) {
         for m in &waits.members {
@@ -128,81 +144,4 @@ pub fn rule_on(
     }
     let (_, both) = walk_both(&Rates::at(learned, cheap.exp(), bounds), classes);
     both.into_iter().map(Bound::of_events).collect()
-}
-
-/// Appends the day's waits and budgets to `$POLLER_BENCH_DUMP`, if it is set.
-pub fn dump(waits: &[Waits; 2], budget: f64, watched: f64) {
-    let Ok(path) = std::env::var("POLLER_BENCH_DUMP") else {
-        return;
-    };
-    let line = serde_json::json!({
-        "budget": budget,
-        "watched": watched,
-        "install": waits[0].members,
-        "activation": waits[1].members,
-    });
-    use std::io::Write;
-    let written = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)
-        .and_then(|mut f| writeln!(f, "{line}"));
-    if let Err(e) = written {
-        eprintln!("POLLER_BENCH_DUMP={path}: {e}");
-    }
-}
-
-/// Runs the rule on every day in `$POLLER_BENCH_LOAD` and prints its ratios to the bound'
-/// (false if the variable is not set).
-pub fn load() -> bool {
-    let Ok(path) = std::env::var("POLLER_BENCH_LOAD") else {
-        return false;
-    };
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        eprintln!("POLLER_BENCH_LOAD={path}: {e}");
-        String::new()
-    });
-    for (day, line) in text.lines().enumerate() {
-        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
-            eprintln!("day {day}: not a dumped day");
-            continue;
-        };
-        let members = |k: &str| Waits {
-            members: serde_json::from_value(v[k].clone()).unwrap_or_default(),
-        };
-        let (install, activation) = (members("install"), members("activation"));
-        let watched = v["watched"].as_f64().unwrap_or(0.0);
-        let (bounds, _) = crate::poller_bound::bound(&[&install, &activation], watched);
-        let rule = rule(
-            [&install, &activation],
-            watched,
-            crate::poller_versus::RULE_BOUNDS,
-        );
-        for (i, name) in ["installed", "activated"].iter().enumerate() {
-            if let (Some(b), Some(r)) = (&bounds[i], &rule[i]) {
-                // The events of the first ten minutes apart: where whole reads cost most.
-                let early = |curve: &[(f64, f64)]| -> String {
-                    let e: Vec<f64> = curve
-                        .iter()
-                        .filter(|(a, _)| *a <= 600.0)
-                        .map(|x| x.1)
-                        .collect();
-                    match e.len() {
-                        0 => "-".into(),
-                        n => format!("{:.1} s", e.iter().sum::<f64>() / n as f64),
-                    }
-                };
-                println!(
-                    "day {day} {name:<10} bound' mean {:>8.1} s, rule {:>8.1} s: x' mean {:.2}, x' p99 {:.2}; events in their first 10 min: bound' {}, rule {}",
-                    b.mean,
-                    r.mean,
-                    r.mean / b.mean,
-                    r.p99 / b.p99,
-                    early(&b.curve),
-                    early(&r.curve),
-                );
-            }
-        }
-    }
-    true
 }

@@ -39,7 +39,7 @@ use tokio_util::task::TaskTracker;
 pub use cursor::Cursor;
 pub use engine::cadence::Cadence;
 pub use engine::learn::{wait_of, WATCH_SHARE};
-pub use engine::learned::{Learned, Wait};
+pub use engine::learned::{Learned, Wait, BINS, EDGES};
 pub use engine::plan::{Grid, Plan};
 pub use engine::rates::Rates;
 pub use engine::schedule::Class;
