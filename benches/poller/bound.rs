@@ -68,7 +68,7 @@ pub struct Waits {
 }
 
 /// The install waits (from delivery) and activation waits (from install) of the delivered
-/// orders among `truths` (every order of the run), for the window `[start, end)` (the
+/// orders among `truths` (every order of the run), for the window `[start, end]` (the
 /// simulator's planned times). An activation wait follows its install wait's order: the
 /// `k`-th activation belongs to the `k`-th install that happens before `end`.
 pub fn waits(

@@ -157,8 +157,9 @@ pub enum Watcher {
 /// Runs `warmup + hours` of arrivals at `per_hour`, their installs drawn to `shape`, then
 /// `drain` more hours without arrivals; measured are the `hours` after the warm-up (their
 /// reads, and every transition in them, the day before's orders' included), so with a warm-up
-/// the day starts with the orders of the day before still waiting, as the poller's days do. The learned schedule starts from `warm` (a previous
-/// day's stored estimate, as a restarted leader does) if given.
+/// the day starts with the orders of the day before still waiting, as the poller's days do.
+/// The learned schedule starts from `warm` (a previous day's stored estimate, as a restarted
+/// leader does) if given.
 pub async fn run(
     (watcher, warm): (Watcher, Option<Learned>),
     shape: Shape,

@@ -58,10 +58,15 @@ pub fn load() -> bool {
             eprintln!("day {day}: not a dumped day");
             continue;
         };
-        let members = |k: &str| Waits {
-            members: serde_json::from_value(v[k].clone()).unwrap_or_default(),
+        let members =
+            |k: &str| serde_json::from_value(v[k].clone()).map(|members| Waits { members });
+        let (install, activation) = match (members("install"), members("activation")) {
+            (Ok(i), Ok(a)) => (i, a),
+            (Err(e), _) | (_, Err(e)) => {
+                eprintln!("day {day}: its waits do not read as this bench's members: {e}");
+                continue;
+            }
         };
-        let (install, activation) = (members("install"), members("activation"));
         let classes = [&install, &activation];
         let watched = v["watched"].as_f64().unwrap_or(0.0);
         let (bounds, _) = crate::poller_bound::bound(&classes, watched);

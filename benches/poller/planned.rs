@@ -1,7 +1,8 @@
-//! A diagnostic for the offline loop (`POLLER_BENCH_LOAD`): the whole-read plan
-//! (`engine/plan.rs`) walked as `rule, truth` is (the same waits, budget and activation walk
-//! from when each install was found), one price for both waits bisected to the budget. Four
-//! variants separate what the rule's gap to `bound"` is made of: the hazard on the product's
+//! The whole-read plan (`engine/plan.rs`) walked as `rule, truth` is (the same waits, budget and activation walk
+//! from when each install was found), one price for both waits bisected to the budget. On the
+//! bounds' bins and free, it is the report's `plan*`: bound"'s plan with the poller's blind
+//! spot (an activation cannot be watched for before its install has been read). In the
+//! offline loop (`POLLER_BENCH_LOAD`) four variants separate what the rule's gap to `bound"` is made of: the hazard on the product's
 //! bins (the estimate the poller keeps, doubling from 15 s) or on the bounds' finer ones (8
 //! per decade), and reads kept within the learned intervals' bounds (`install_fast` ..
 //! `install_tail`) or free.
@@ -60,7 +61,12 @@ pub fn planned(classes: [&Waits; 2], budget: f64, variant: Variant) -> Vec<Optio
             .map(|h| Plan::solve(&grid, h, price, bounds));
         let at = |i: usize| {
             let (grid, plan) = (&grid, &plans[i]);
-            move |age: f64| grid.cell(age).and_then(|c| plan.gap(grid, c, age))
+            // The cell of the age just reached: `age + gap` may land a rounding below the grid
+            // age it aimed at, which would otherwise read again a moment later.
+            move |age: f64| {
+                let at = age + age.abs().max(1.0) * 1e-12;
+                grid.cell(at).and_then(|c| plan.gap(grid, c, age))
+            }
         };
         crate::poller_rule::walk_with([at(0), at(1)], classes)
     };

@@ -54,7 +54,8 @@ fn ratio(naive: Option<f64>, ours: Option<f64>) -> String {
 
 pub fn report(shape: Shape, per_hour: f64, ours: &DayResult, naive: &DayResult) {
     println!(
-        "\n## {} installs, {per_hour:.0} orders/h: {} orders in {:.1} h ({LIMIT} reads/min limit)",
+        "\n## {} installs, {per_hour:.0} orders/h: {} orders in {:.1} h ({LIMIT} reads/min limit; \
+         events seen: every transition in the hours, a warm-up's orders' included)",
         shape.label(),
         ours.orders,
         ours.window_minutes / 60.0,

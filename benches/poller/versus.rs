@@ -151,15 +151,17 @@ pub fn report(
     };
     let classes = [EventType::Installed, EventType::Activated];
     for (i, t) in classes.iter().enumerate() {
-        let refs = [&bounds[i], &bounds_watched[i], &bounds_whole[i], &plan[i]];
-        let [Some(b), Some(w), Some(x), Some(y)] = refs else {
+        let refs = [&bounds[i], &bounds_watched[i], &bounds_whole[i]];
+        let [Some(b), Some(w), Some(x)] = refs else {
             println!("{:<10} (no events in the window)", t.token());
             continue;
         };
         out.curves[i].clone_from(&b.curve);
-        let all = [b, w, x, y];
+        // plan* without events (it never reads after one) leaves its columns NaN, not the row.
+        let y = plan[i].as_ref();
+        let all = [Some(b), Some(w), Some(x), y];
         let row = |policy: &str, m: f64, p: f64, n: usize| {
-            let ratios = all.map(|b| (m / b.mean, p / b.p99));
+            let ratios = all.map(|b| b.map_or((f64::NAN, f64::NAN), |b| (m / b.mean, p / b.p99)));
             println!(
                 "{:<10} {:<12} | {:>8} {:>8} | {:>7.2} {:>7.2} | {:>8.2} {:>8.2} | {:>8.2} {:>8.2} | {:>8.2} {:>8.2} | {:>6}",
                 t.token(),
@@ -181,7 +183,9 @@ pub fn report(
         row("bound", b.mean, b.p99, b.events);
         row("bound'", w.mean, w.p99, w.events);
         row("bound\"", x.mean, x.p99, x.events);
-        row("plan*", y.mean, y.p99, y.events);
+        if let Some(y) = y {
+            row("plan*", y.mean, y.p99, y.events);
+        }
         if let Some(r) = &rule[i] {
             row("rule, truth", r.mean, r.p99, r.events);
         }

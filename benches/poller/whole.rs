@@ -1,5 +1,6 @@
 //! The bound for whole reads: the least expected detection delay a schedule of whole reads
-//! could reach on the day's true delays and budget ([`crate::poller_bound`]'s inputs).
+//! could reach on the day's true delays and a budget ([`crate::poller_bound`]'s inputs; the
+//! report gives it bound' budget, the expiry watch paid first).
 //!
 //! The square-root rule of [`crate::poller_bound`] is the optimum of a continuous relaxation:
 //! it spreads reads over ages, so where reads are scarce (an order that can afford one read
@@ -8,7 +9,7 @@
 //! at the ages that minimise the expected delay plus a price per read on the day's *true*
 //! hazard ([`esim_bridge::ingest::poller::Plan`], by dynamic programming over a grid of
 //! ages), one price for both classes, bisected so the reads the day's orders actually take
-//! (until their event is read, or the window ends) fit the same budget.
+//! (until their event is read, or the window ends) fit the budget.
 //! The delays are those of the day's events under that schedule. The plan is the same for
 //! every order of a class (ages since the start of its wait), so it is a bound for the
 //! schedules the poller can follow, not for one that knows each order's future.

@@ -2,7 +2,7 @@
 //! read, for a piecewise-constant hazard: the discrete counterpart of the square-root rule.
 //!
 //! Today it is the poller bench's *whole-read bound* (`benches/poller/whole.rs`, fed the
-//! day's true hazard). Stop 28 also drove the learned schedule with it, fed the learned
+//! day's true hazard) and its `plan*` reference (`benches/poller/planned.rs`). Stop 28 also drove the learned schedule with it, fed the learned
 //! hazard; over a full bench day that was better on some shapes and worse on others than the
 //! square-root rule of [`super::rates`], so the schedule kept the rule (docs/benchmarks.md
 //! has both tables).
