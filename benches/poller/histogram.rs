@@ -2,6 +2,8 @@
 //! [`crate::poller_whole`]) see the day's true delays: each bin's hazard, the square-root
 //! rule's weight `√(f·S)`, and the survival at any age.
 
+use esim_bridge::ingest::poller::Grid;
+
 /// Bins per decade of the delay histogram, and its range in seconds.
 const BINS_PER_DECADE: f64 = 8.0;
 const FIRST_EDGE: f64 = 1.0;
@@ -58,6 +60,11 @@ impl Histogram {
             share,
             survived: at_edge,
         }
+    }
+
+    /// The plan's grid on these bins (the same for every class: the edges are fixed).
+    pub fn grid(&self) -> Grid {
+        Grid::new(&self.edges[..self.edges.len() - 1])
     }
 
     pub fn index(edges: &[f64], d: f64) -> usize {

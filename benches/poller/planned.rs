@@ -13,10 +13,6 @@ use esim_bridge::ingest::poller::{Grid, Plan, Wait, BINS, EDGES};
 
 use crate::poller_bound::{Bound, Histogram, Waits};
 
-/// The range of prices (seconds of delay one read is worth) the bisection searches.
-const PRICES: (f64, f64) = (1e-3, 1e9);
-const HALVINGS: usize = 40;
-
 /// Which hazard and bounds a plan uses.
 #[derive(Clone, Copy)]
 pub struct Variant {
@@ -44,9 +40,7 @@ impl Variant {
 pub fn planned(classes: [&Waits; 2], budget: f64, variant: Variant) -> Vec<Option<Bound>> {
     let (grid, hazard): (Grid, [Vec<f64>; 2]) = if variant.fine {
         let h = classes.map(|w| Histogram::of(w.members.iter().map(|m| m.delay)));
-        let edges = &h[0].edges;
-        let grid = Grid::new(&edges[..edges.len() - 1]);
-        (grid, h.map(|h| h.hazard))
+        (h[0].grid(), h.map(|h| h.hazard))
     } else {
         let learned = crate::poller_rule::learned(classes);
         let h = Wait::ALL.map(|w| learned.get(w).hazard(&[0.0; BINS]).to_vec());
@@ -70,15 +64,7 @@ pub fn planned(classes: [&Waits; 2], budget: f64, variant: Variant) -> Vec<Optio
         };
         crate::poller_rule::walk_with([at(0), at(1)], classes)
     };
-    let (mut cheap, mut dear) = (PRICES.0.ln(), PRICES.1.ln());
-    for _ in 0..HALVINGS {
-        let mid = (cheap + dear) / 2.0;
-        if run(mid.exp()).0 > budget {
-            cheap = mid;
-        } else {
-            dear = mid;
-        }
-    }
-    let (_, both) = run(dear.exp());
+    let price = crate::poller_whole::price_for(budget, |p| run(p).0);
+    let (_, both) = run(price);
     both.into_iter().map(Bound::of_events).collect()
 }

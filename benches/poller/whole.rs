@@ -22,6 +22,21 @@ use crate::poller_bound::{Bound, Histogram, Waits};
 const PRICES: (f64, f64) = (1e-3, 1e9);
 const HALVINGS: usize = 40;
 
+/// The lowest price (within [`PRICES`]) at which `reads(price)` fits `budget`: plans read
+/// less the dearer a read is. Also `crate::poller_planned`'s.
+pub fn price_for(budget: f64, reads: impl Fn(f64) -> f64) -> f64 {
+    let (mut cheap, mut dear) = (PRICES.0.ln(), PRICES.1.ln());
+    for _ in 0..HALVINGS {
+        let mid = (cheap + dear) / 2.0;
+        if reads(mid.exp()) > budget {
+            cheap = mid;
+        } else {
+            dear = mid;
+        }
+    }
+    dear.exp()
+}
+
 /// One class's plan on its true hazard, as the ages of its reads.
 struct Class<'a> {
     waits: &'a Waits,
@@ -63,25 +78,16 @@ pub fn whole(classes: &[&Waits], budget: f64) -> Vec<Option<Bound>> {
             let h = Histogram::of(w.members.iter().map(|m| m.delay));
             Class {
                 waits: w,
-                grid: Grid::new(&h.edges[..h.edges.len() - 1]),
+                grid: h.grid(),
                 hazard: h.hazard,
             }
         })
         .collect();
-    let reads = |price: f64| classes.iter().map(|c| c.run(price).0).sum::<f64>();
-    let (mut cheap, mut dear) = (PRICES.0.ln(), PRICES.1.ln());
-    for _ in 0..HALVINGS {
-        let mid = (cheap + dear) / 2.0;
-        if reads(mid.exp()) > budget {
-            cheap = mid;
-        } else {
-            dear = mid;
-        }
-    }
+    let price = price_for(budget, |p| classes.iter().map(|c| c.run(p).0).sum());
     classes
         .iter()
         .map(|c| {
-            let (_, events) = c.run(dear.exp());
+            let (_, events) = c.run(price);
             Bound::of_events(events)
         })
         .collect()
